@@ -1,0 +1,87 @@
+//! Query strings: decoded pairs (dotted names kept as they are) and re-encoding for links.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Characters escaped in a query component: everything but unreserved ones.
+pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The decoded `name=value` pairs of the query string, in order. Never rejects.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QueryPairs(pub(crate) Vec<(String, String)>);
+
+impl QueryPairs {
+    /// Parses `application/x-www-form-urlencoded` text (`+` is a space).
+    pub(crate) fn parse(query: &str) -> Self {
+        let pairs = query
+            .split('&')
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let (name, value) = part.split_once('=').unwrap_or((part, ""));
+                (decode(name), decode(value))
+            })
+            .collect();
+        QueryPairs(pairs)
+    }
+
+    /// The last value of `name`, if any and not empty.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The query string again, without `page` and `limit`, then `page=P&limit=L`.
+    pub(crate) fn with_page(&self, page: u64, limit: u64) -> String {
+        let mut out = String::new();
+        for (name, value) in &self.0 {
+            if name == "page" || name == "limit" {
+                continue;
+            }
+            out.push_str(&utf8_percent_encode(name, COMPONENT).to_string());
+            out.push('=');
+            out.push_str(&utf8_percent_encode(value, COMPONENT).to_string());
+            out.push('&');
+        }
+        out.push_str(&format!("page={page}&limit={limit}"));
+        out
+    }
+}
+
+fn decode(s: &str) -> String {
+    let spaced = s.replace('+', " ");
+    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(QueryPairs::parse(parts.uri.query().unwrap_or("")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueryPairs;
+
+    #[test]
+    fn decodes_and_reencodes() {
+        let q = QueryPairs::parse("partner.key=a%20b&email=x%40y.z&page=3&limit=2&q=a+b");
+        assert_eq!(q.get("partner.key"), Some("a b"));
+        assert_eq!(q.get("email"), Some("x@y.z"));
+        assert_eq!(q.get("q"), Some("a b"));
+        assert_eq!(
+            q.with_page(4, 2),
+            "partner.key=a%20b&email=x%40y.z&q=a%20b&page=4&limit=2"
+        );
+    }
+}

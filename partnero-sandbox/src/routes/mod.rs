@@ -1,0 +1,120 @@
+//! The HTTP routes: Partnero's `/v1` API and the sandbox's `/_sandbox` admin API.
+
+mod admin;
+mod customers;
+mod partners;
+mod program;
+mod referrals;
+mod transactions;
+mod webhooks;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+use crate::auth::Program;
+use crate::envelope::ApiError;
+use crate::state::{ProgramData, Store};
+
+/// All routes; unknown paths answer 404 and wrong methods 405, both enveloped.
+pub(crate) fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/v1/test", get(program::test))
+        .route("/v1/partners", get(partners::list).post(partners::create))
+        .route("/v1/partners:search", get(partners::list))
+        .route(
+            "/v1/partners/{id}",
+            get(partners::get)
+                .put(partners::update)
+                .delete(partners::delete),
+        )
+        .route(
+            "/v1/partners/{id}/referral_links",
+            get(partners::referral_links),
+        )
+        .route(
+            "/v1/customers",
+            get(customers::list).post(customers::create),
+        )
+        .route("/v1/customers:search", get(customers::list))
+        .route(
+            "/v1/customers/{key}",
+            get(customers::get)
+                .put(customers::update)
+                .delete(customers::delete),
+        )
+        .route(
+            "/v1/customers/{key}/transactions",
+            get(customers::transactions),
+        )
+        .route("/v1/customers/{key}/referrals", get(referrals::referrals))
+        .route("/v1/customers/{key}/stats", get(referrals::stats))
+        .route("/v1/customers/{key}/balance", get(referrals::balance))
+        .route(
+            "/v1/customers/{key}/balance/credit",
+            post(referrals::credit),
+        )
+        .route(
+            "/v1/transactions",
+            get(transactions::list).post(transactions::create),
+        )
+        .route(
+            "/v1/transactions/{key}",
+            get(transactions::get).delete(transactions::delete),
+        )
+        .route(
+            "/v1/transactions/{key}/archive",
+            post(transactions::archive),
+        )
+        .route(
+            "/v1/transactions/{key}/revoke-archive",
+            post(transactions::revoke_archive),
+        )
+        .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/v1/webhooks/{key}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/_sandbox/faults",
+            post(admin::faults).get(admin::describe_faults),
+        )
+        .route("/_sandbox/reset", post(admin::reset))
+        .route("/_sandbox/stats", get(admin::stats))
+        .route("/_sandbox/state", get(admin::state))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+}
+
+/// The program's data in the locked store (present for every authenticated key).
+pub(crate) fn program_mut<'a>(
+    store: &'a mut Store,
+    program: &Program,
+) -> Result<&'a mut ProgramData, ApiError> {
+    store
+        .programs
+        .get_mut(&program.api_key)
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// A random lower-case alphanumeric string.
+pub(crate) fn random_token(len: usize) -> String {
+    std::iter::repeat_with(|| {
+        let c = fastrand::alphanumeric();
+        c.to_ascii_lowercase()
+    })
+    .take(len)
+    .collect()
+}

@@ -1,0 +1,357 @@
+//! The [`Sandbox`] handle and the connection loop that makes dropping and
+//! refusing connections possible.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+
+use crate::app::{AppInner, AppState};
+use crate::config::{ProgramKind, SandboxConfig};
+use crate::envelope::{ApiError, json_response};
+use crate::faults::{ConnMode, FaultAction, Faults};
+use crate::state::{SharedStore, StateView, Store, lock};
+use crate::stats::{RequestStats, Stats};
+
+/// How long shutdown waits for open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running sandbox server; see the [crate documentation](crate).
+///
+/// Dropping the handle shuts the server down in the background (best
+/// effort); [`shutdown`](Sandbox::shutdown) does it and waits.
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    keys: Vec<(String, ProgramKind)>,
+    store: SharedStore,
+    faults: Faults,
+    stats: Arc<Stats>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// What every connection task needs.
+struct ConnCtx {
+    router: Router,
+    faults: Faults,
+    stats: Arc<Stats>,
+}
+
+impl Sandbox {
+    /// Binds `127.0.0.1:<port>` (port 0 picks a free one) and starts serving
+    /// on the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let store: SharedStore = Arc::new(Mutex::new(Store::new(&config)));
+        let stats = Arc::new(Stats::default());
+        let faults = Faults::new(Arc::clone(&stats), tokio::runtime::Handle::current());
+        let app: AppState = Arc::new(AppInner::new(
+            &config,
+            Arc::clone(&store),
+            format!("http://{addr}"),
+            faults.clone(),
+            Arc::clone(&stats),
+        ));
+        let ctx = Arc::new(ConnCtx {
+            router: crate::routes::router(app),
+            faults: faults.clone(),
+            stats: Arc::clone(&stats),
+        });
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, addr, ctx, shutdown_rx));
+        tracing::info!(%addr, "partnero sandbox listening");
+        Ok(Sandbox {
+            addr,
+            keys: config.keys,
+            store,
+            faults,
+            stats,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The accepted API keys and their program kinds, in configuration order.
+    pub fn keys(&self) -> Vec<(String, ProgramKind)> {
+        self.keys.clone()
+    }
+
+    /// The first API key of a program of `kind`.
+    pub fn key_for(&self, kind: ProgramKind) -> Option<String> {
+        self.keys
+            .iter()
+            .find(|(_, k)| *k == kind)
+            .map(|(key, _)| key.clone())
+    }
+
+    /// A snapshot of everything stored right now.
+    pub fn state(&self) -> StateView {
+        StateView::capture(&lock(&self.store))
+    }
+
+    /// Forgets all stored data (demo data is seeded again when configured).
+    pub fn reset_state(&self) {
+        lock(&self.store).clear();
+    }
+
+    /// The fault controls.
+    pub fn faults(&self) -> Faults {
+        self.faults.clone()
+    }
+
+    /// API requests seen so far (admin routes excluded, faulted requests included).
+    pub fn requests_seen(&self) -> u64 {
+        self.stats.requests_seen()
+    }
+
+    /// Requests seen for one method and raw path, e.g. `("POST", "/v1/transactions")`.
+    pub fn requests_seen_for(&self, method: &str, path: &str) -> u64 {
+        self.stats.requests_for(method, path)
+    }
+
+    /// All counters.
+    pub fn stats(&self) -> RequestStats {
+        self.stats.snapshot()
+    }
+
+    /// Zeroes the request and fault counters.
+    pub fn reset_counters(&self) {
+        self.stats.reset();
+    }
+
+    /// Stops accepting, lets open requests finish (up to 5 s) and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    addr: SocketAddr,
+    ctx: Arc<ConnCtx>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut listener = Some(listener);
+    let mut mode_rx = ctx.faults.subscribe();
+    let mut conns = JoinSet::new();
+    loop {
+        while conns.try_join_next().is_some() {}
+        let mode: ConnMode = mode_rx.borrow_and_update().clone();
+        if mode.refuse {
+            listener = None;
+        } else if listener.is_none() {
+            match TcpListener::bind(addr).await {
+                Ok(l) => listener = Some(l),
+                Err(err) => {
+                    tracing::warn!(%addr, %err, "cannot listen again; retrying");
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        _ = tokio::time::sleep(Duration::from_millis(50)) => continue,
+                    }
+                }
+            }
+        }
+        ctx.faults.mark_applied(mode.generation);
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            changed = mode_rx.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            accepted = accept(listener.as_ref()) => match accepted {
+                Ok((stream, _peer)) => {
+                    if mode.close_on_accept {
+                        ctx.stats.connection_opened();
+                        drop(stream);
+                        continue;
+                    }
+                    conns.spawn(serve_connection(
+                        stream,
+                        Arc::clone(&ctx),
+                        shutdown.clone(),
+                        mode_rx.clone(),
+                    ));
+                }
+                Err(err) => {
+                    // e.g. too many open files: back off instead of spinning.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let drain = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    ctx: Arc<ConnCtx>,
+    mut shutdown: watch::Receiver<bool>,
+    mut mode_rx: watch::Receiver<ConnMode>,
+) {
+    let _open = ctx.stats.connection_opened();
+    let abort = Arc::new(Notify::new());
+    let service = {
+        let ctx = Arc::clone(&ctx);
+        let abort = Arc::clone(&abort);
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            handle_request(req, Arc::clone(&ctx), Arc::clone(&abort))
+        })
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    if *shutdown.borrow_and_update() {
+        return;
+    }
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(%err, "connection ended with an error");
+                }
+                return;
+            }
+            // Dropping `conn` closes the socket without an answer.
+            () = abort.notified() => return,
+            changed = mode_rx.changed() => {
+                if changed.is_err() || mode_rx.borrow().refuse {
+                    return;
+                }
+            }
+            _ = shutdown.changed(), if !shutting_down => {
+                shutting_down = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Applies latency and faults, then hands the request to the router.
+async fn handle_request(
+    req: Request<Incoming>,
+    ctx: Arc<ConnCtx>,
+    abort: Arc<Notify>,
+) -> Result<Response<Body>, Infallible> {
+    let req = req.map(Body::new);
+    let path = req.uri().path().to_owned();
+    if path == "/_sandbox" || path.starts_with("/_sandbox/") {
+        return Ok(route(&ctx, req).await);
+    }
+    let method = req.method().as_str().to_owned();
+    ctx.stats.record_request(&method, &path);
+    if let Some(delay) = ctx.faults.latency_for(&method, &path) {
+        tokio::time::sleep(delay).await;
+    }
+    let Some(action) = ctx.faults.take(&method, &path) else {
+        return Ok(route(&ctx, req).await);
+    };
+    ctx.stats.record_fault();
+    tracing::debug!(%method, %path, ?action, "injecting fault");
+    match action {
+        FaultAction::Fail {
+            status,
+            retry_after,
+            body,
+        } => Ok(fault_response(status, retry_after, body)),
+        FaultAction::Drop => {
+            abort.notify_one();
+            std::future::pending().await
+        }
+        FaultAction::ProcessThenFail { status } => {
+            let response = route(&ctx, req).await;
+            // Make sure the handler's work is complete before answering otherwise.
+            let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+            Ok(fault_response(status, None, None))
+        }
+        FaultAction::ProcessThenDrop => {
+            let response = route(&ctx, req).await;
+            let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+            abort.notify_one();
+            std::future::pending().await
+        }
+    }
+}
+
+async fn route(ctx: &ConnCtx, req: Request<Body>) -> Response<Body> {
+    let Ok(response) = ctx.router.clone().oneshot(req).await;
+    response
+}
+
+/// The answer of an injected failure.
+fn fault_response(status: u16, retry_after: Option<u64>, body: Option<String>) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = match body {
+        Some(text) => {
+            let mut r = Response::new(Body::from(text));
+            *r.status_mut() = status;
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        None => {
+            let message = match status.as_u16() {
+                429 => "Too Many Attempts.".to_owned(),
+                _ => status
+                    .canonical_reason()
+                    .unwrap_or("Server Error")
+                    .to_owned(),
+            };
+            json_response(status, &ApiError::new(status, message).body())
+        }
+    };
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
