@@ -1,0 +1,321 @@
+//! [`TrackingConfig`]: which cookies and parameters carry referral keys, how they are attributed,
+//! and when and how the server-set cookie is written.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::RequestInfo;
+
+/// Default lifetime of the server-set cookie: 30 days, Partnero's default program cookie lifetime.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Which touch wins when a visitor arrives with a referral link and already has a referral cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Attribution {
+    /// The newest referral link wins and replaces the cookie (the default).
+    #[default]
+    LastTouch,
+    /// An existing cookie is kept; a new referral link neither overrides nor re-sets it.
+    FirstTouch,
+}
+
+/// The `SameSite` attribute of the server-set cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SameSite {
+    /// `SameSite=Lax` (the default): sent on top-level navigations from a partner's site.
+    #[default]
+    Lax,
+    /// `SameSite=Strict`: not sent on the first navigation from another site.
+    Strict,
+    /// `SameSite=None`: requires `Secure`.
+    None,
+}
+
+/// How one program's key is found: its cookie, its query parameters and its optional path form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChannel {
+    /// The cookie name (`partnero_partner` / `partnero_referral`).
+    pub cookie_name: Cow<'static, str>,
+    /// The query parameter names, earlier names first (`aff`, `ref`, `via`, ...).
+    pub query_params: Vec<Cow<'static, str>>,
+    /// The path prefix of the path form, with slashes: `/aff/` matches `/aff/KEY`. Off by default.
+    pub path_prefix: Option<Cow<'static, str>>,
+}
+
+/// A consent hook: returns `false` to forbid persisting a referral cookie for this request.
+pub type ConsentHook = Arc<dyn Fn(&RequestInfo<'_>) -> bool + Send + Sync>;
+
+/// Everything capture and the server-set cookie follow. Cheap to clone (share it behind an `Arc`
+/// when cloning per request).
+///
+/// ```
+/// use std::time::Duration;
+/// use partnero_core::{Attribution, TrackingConfig};
+///
+/// let config = TrackingConfig::default()
+///     .add_partner_query_param("via")
+///     .partner_path_prefix("/aff/")
+///     .attribution(Attribution::FirstTouch)
+///     .max_age(Duration::from_secs(60 * 24 * 60 * 60))
+///     .domain("example.com")
+///     .consent(|req| req.cookie("cookie_consent") != Some(&b"denied"[..]));
+/// assert_eq!(config.partner.query_params, ["aff", "via"]);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TrackingConfig {
+    /// The affiliate program's channel (cookie `partnero_partner`, query `aff`).
+    pub partner: KeyChannel,
+    /// The refer-a-friend program's channel (cookie `partnero_referral`, query `ref`).
+    pub referrer: KeyChannel,
+    /// First- or last-touch.
+    pub attribution: Attribution,
+    /// `Max-Age` of the server-set cookie.
+    pub max_age: Duration,
+    /// `Path` of the server-set cookie (`/`).
+    pub cookie_path: Cow<'static, str>,
+    /// `SameSite` of the server-set cookie.
+    pub same_site: SameSite,
+    /// Whether the server-set cookie carries `Secure` (on by default; turn off only for
+    /// plain-HTTP development, where browsers other than on `localhost` drop `Secure` cookies).
+    pub secure: bool,
+    /// Whether the server-set cookie carries `HttpOnly`. Off by default so that PartneroJS on the
+    /// same page can still read the key it set; turn on for pure server-to-server set-ups.
+    pub http_only: bool,
+    /// `Domain` of the server-set cookie; `None` (the default) is host-only, as PartneroJS does.
+    pub domain: Option<Cow<'static, str>>,
+    /// Lowercase substrings of `User-Agent` values that mark crawlers; no cookie is set for them.
+    pub bot_user_agents: Vec<Cow<'static, str>>,
+    /// The consent hook, if any.
+    pub consent: Option<ConsentHook>,
+}
+
+/// Crawler and link-preview user-agent fragments (lowercase) that never get a referral cookie.
+pub const DEFAULT_BOT_USER_AGENTS: &[&str] = &[
+    "bot",
+    "crawler",
+    "spider",
+    "slurp",
+    "crawl",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "embedly",
+    "quora link preview",
+    "outbrain",
+    "pinterest",
+    "vkshare",
+    "w3c_validator",
+    "whatsapp",
+    "skypeuripreview",
+    "headlesschrome",
+    "lighthouse",
+    "preview",
+    "python-requests",
+    "curl/",
+    "wget",
+];
+
+impl Default for TrackingConfig {
+    fn default() -> Self {
+        Self {
+            partner: KeyChannel {
+                cookie_name: Cow::Borrowed("partnero_partner"),
+                query_params: vec![Cow::Borrowed("aff")],
+                path_prefix: None,
+            },
+            referrer: KeyChannel {
+                cookie_name: Cow::Borrowed("partnero_referral"),
+                query_params: vec![Cow::Borrowed("ref")],
+                path_prefix: None,
+            },
+            attribution: Attribution::LastTouch,
+            max_age: DEFAULT_MAX_AGE,
+            cookie_path: Cow::Borrowed("/"),
+            same_site: SameSite::Lax,
+            secure: true,
+            http_only: false,
+            domain: None,
+            bot_user_agents: DEFAULT_BOT_USER_AGENTS
+                .iter()
+                .map(|s| Cow::Borrowed(*s))
+                .collect(),
+            consent: None,
+        }
+    }
+}
+
+impl TrackingConfig {
+    /// The defaults: `partnero_partner` + `?aff=`, `partnero_referral` + `?ref=`, last-touch,
+    /// 30 days, `Path=/`, `SameSite=Lax`, `Secure`, not `HttpOnly`, host-only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Renames the affiliate cookie.
+    #[must_use]
+    pub fn partner_cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.partner.cookie_name = name.into();
+        self
+    }
+
+    /// Renames the refer-a-friend cookie.
+    #[must_use]
+    pub fn referrer_cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.referrer.cookie_name = name.into();
+        self
+    }
+
+    /// Replaces the affiliate query parameter names.
+    #[must_use]
+    pub fn partner_query_params<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.partner.query_params = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds an affiliate query parameter name (such as `via`).
+    #[must_use]
+    pub fn add_partner_query_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.partner.query_params.push(name.into());
+        self
+    }
+
+    /// Replaces the refer-a-friend query parameter names.
+    #[must_use]
+    pub fn referrer_query_params<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.referrer.query_params = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a refer-a-friend query parameter name.
+    #[must_use]
+    pub fn add_referrer_query_param(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.referrer.query_params.push(name.into());
+        self
+    }
+
+    /// Turns on the affiliate path form: `"/aff/"` captures `KEY` from `/aff/KEY`.
+    #[must_use]
+    pub fn partner_path_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.partner.path_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Turns on the refer-a-friend path form: `"/r/"` captures `KEY` from `/r/KEY`.
+    #[must_use]
+    pub fn referrer_path_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.referrer.path_prefix = Some(prefix.into());
+        self
+    }
+
+    /// First- or last-touch attribution.
+    #[must_use]
+    pub fn attribution(mut self, attribution: Attribution) -> Self {
+        self.attribution = attribution;
+        self
+    }
+
+    /// The server-set cookie's lifetime (`Max-Age`), whole seconds.
+    #[must_use]
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// The server-set cookie's `Path`.
+    #[must_use]
+    pub fn cookie_path(mut self, path: impl Into<Cow<'static, str>>) -> Self {
+        self.cookie_path = path.into();
+        self
+    }
+
+    /// The server-set cookie's `SameSite`.
+    #[must_use]
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// Whether the server-set cookie is `Secure` (default `true`).
+    #[must_use]
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// Whether the server-set cookie is `HttpOnly` (default `false`).
+    #[must_use]
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// Shares the cookie with sub-domains: `Domain=example.com`.
+    #[must_use]
+    pub fn domain(mut self, domain: impl Into<Cow<'static, str>>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Adds a crawler user-agent fragment (matched case-insensitively).
+    #[must_use]
+    pub fn add_bot_user_agent(mut self, fragment: impl Into<Cow<'static, str>>) -> Self {
+        self.bot_user_agents
+            .push(Cow::Owned(fragment.into().to_ascii_lowercase()));
+        self
+    }
+
+    /// Replaces the crawler user-agent fragments.
+    #[must_use]
+    pub fn bot_user_agents<I, S>(mut self, fragments: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.bot_user_agents = fragments
+            .into_iter()
+            .map(|s| Cow::Owned(s.into().to_ascii_lowercase()))
+            .collect();
+        self
+    }
+
+    /// A consent hook: called only when a cookie would be set; returning `false` vetoes it.
+    /// The captured context is still available to the request either way.
+    #[must_use]
+    pub fn consent<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestInfo<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.consent = Some(Arc::new(hook));
+        self
+    }
+}
+
+impl fmt::Debug for TrackingConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrackingConfig")
+            .field("partner", &self.partner)
+            .field("referrer", &self.referrer)
+            .field("attribution", &self.attribution)
+            .field("max_age", &self.max_age)
+            .field("cookie_path", &self.cookie_path)
+            .field("same_site", &self.same_site)
+            .field("secure", &self.secure)
+            .field("http_only", &self.http_only)
+            .field("domain", &self.domain)
+            .field("bot_user_agents", &self.bot_user_agents.len())
+            .field("consent", &self.consent.as_ref().map(|_| "<hook>"))
+            .finish()
+    }
+}
