@@ -4,21 +4,24 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Number, Value};
 
-/// A decimal as a JSON number (money here has far fewer than 15 significant digits).
+/// A decimal as a JSON number: an integer when it is whole, else the nearest
+/// `f64` (money here has far fewer than 15 significant digits).
 pub(crate) fn to_json(d: Decimal) -> Value {
-    d.normalize()
-        .to_f64()
+    let d = d.normalize();
+    if d.scale() == 0 {
+        if let Some(i) = d.to_i64() {
+            return Value::Number(Number::from(i));
+        }
+    }
+    d.to_f64()
         .and_then(Number::from_f64)
         .map(Value::Number)
         .unwrap_or(Value::Null)
 }
 
-/// Serde helper: serialise a [`Decimal`] as a JSON number.
+/// Serde helper: serialise a [`Decimal`] as a JSON number (see [`to_json`]).
 pub(crate) fn serialize<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    match d.normalize().to_f64() {
-        Some(f) => s.serialize_f64(f),
-        None => s.serialize_none(),
-    }
+    serde::Serialize::serialize(&to_json(*d), s)
 }
 
 /// A JSON number as a decimal; `None` for numbers a decimal cannot hold.
@@ -64,6 +67,8 @@ mod tests {
         let d = from_number(&n).unwrap_or_default();
         assert_eq!(d.to_string(), "99.99");
         assert_eq!(to_json(d).to_string(), "99.99");
+        assert_eq!(to_json(Decimal::new(2000, 2)).to_string(), "20");
+        assert_eq!(to_json(Decimal::new(-5, 1)).to_string(), "-0.5");
         let e: Number = serde_json::from_str("1e2").unwrap_or_else(|_| Number::from(0));
         assert_eq!(from_number(&e).unwrap_or_default(), Decimal::from(100));
     }
