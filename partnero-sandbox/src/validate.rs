@@ -42,7 +42,8 @@ impl<'a> Validator<'a> {
         format!("{}{}", self.prefix, path)
     }
 
-    /// The value at a dotted path; `null` reads as absent.
+    /// The value at a dotted path; `null` and blank strings read as absent
+    /// (as Laravel's `TrimStrings` + `ConvertEmptyStringsToNull` make them).
     pub(crate) fn get(&self, path: &str) -> Option<&'a Value> {
         let mut parts = path.split('.');
         let first = parts.next()?;
@@ -50,10 +51,10 @@ impl<'a> Validator<'a> {
         for part in parts {
             current = current.as_object()?.get(part)?;
         }
-        if current.is_null() {
-            None
-        } else {
-            Some(current)
+        match current {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            _ => Some(current),
         }
     }
 

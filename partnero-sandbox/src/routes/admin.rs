@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::extract::JsonBody;
+use crate::faults::FaultAction;
 use crate::query::QueryPairs;
 use crate::state::{StateView, lock};
 use crate::validate::Validator;
@@ -98,11 +99,14 @@ pub(crate) async fn faults(State(app): State<AppState>, JsonBody(body): JsonBody
     }
     let faults = app.faults.on(&method, &path);
     match kind.as_str() {
-        "fail" => match (retry_after, raw_body) {
-            (_, Some(text)) => faults.fail_next_with_body(count, status, text),
-            (Some(secs), None) => faults.fail_next_with_retry_after(count, status, secs),
-            (None, None) => faults.fail_next(count, status),
-        },
+        "fail" => faults.add(
+            count,
+            FaultAction::Fail {
+                status,
+                retry_after,
+                body: raw_body,
+            },
+        ),
         "drop" => faults.drop_next(count),
         "process_then_fail" => faults.process_then_fail_next(count, status),
         "process_then_drop" => faults.process_then_drop_next(count),

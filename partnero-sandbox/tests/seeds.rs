@@ -1,0 +1,296 @@
+//! The request examples of Partnero's own integration guides (`shared/seeds/`)
+//! behave as the guides describe.
+
+mod common;
+
+use common::{AFF, Api, RAF};
+use partnero_sandbox::SandboxConfig;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+/// Seed 000: affiliate integration (sign-up with `partner.key`, sale, refund, customer delete).
+#[tokio::test]
+async fn seed_000_affiliate_integration() {
+    let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    // Sign-up with the partner key from the `partnero_partner` cookie.
+    let (status, body) = api
+        .post(AFF, "/customers", json!({"partner": {"key": "demo-partner"}, "key": "CUSTOMER_KEY", "email": "", "name": "Partnero"}))
+        .await;
+    // `"email": ""` reads as "no e-mail" (Laravel turns empty strings into null).
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["email"], json!(null));
+    assert_eq!(body["data"]["partner"]["key"], "demo-partner");
+    // "Partnero will ignore the data payload that doesn't contain partner.key."
+    let (status, body) = api
+        .post(
+            AFF,
+            "/customers",
+            json!({"key": "unreferred", "name": "Nobody"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], 1);
+    assert!(api.sandbox.state().customer(AFF, "unreferred").is_none());
+
+    // Sale.
+    let (status, body) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "CUSTOMER_KEY"}, "key": "transaction_123", "amount": 99.99,
+                   "product_id": "prod_123", "product_type": "monthly", "action": "sale"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["rewards"][0]["amount"], json!(19.998));
+    assert_eq!(
+        api.sandbox.state().balance(AFF, "demo-partner"),
+        Some(dec("19.998"))
+    );
+    // A sale for a customer Partnero does not know is not recorded.
+    let (status, _) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "unreferred"}, "amount": 5, "action": "sale"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+
+    // Refund: delete the transaction.
+    let (status, body) = api.delete(AFF, "/transactions/transaction_123").await;
+    assert_eq!((status, body), (200, json!({"status": 1})));
+    assert_eq!(
+        api.sandbox.state().balance(AFF, "demo-partner"),
+        Some(dec("0"))
+    );
+    // Delete the customer.
+    let (status, body) = api.delete(AFF, "/customers/CUSTOMER_KEY").await;
+    assert_eq!((status, body), (200, json!({"status": 1})));
+    assert!(api.sandbox.state().customers(AFF).is_empty());
+}
+
+/// Seed 001: refer-a-friend integration, every curl example in order.
+#[tokio::test]
+async fn seed_001_refer_a_friend_integration() {
+    let api = Api::start().await;
+    let (status, alice) = api
+        .post(
+            RAF,
+            "/customers",
+            json!({"key": "customer_123", "email": "alice@example.com", "name": "Alice"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // The documented response shape.
+    for field in [
+        "id",
+        "email",
+        "name",
+        "surname",
+        "status",
+        "approved",
+        "referring_customer",
+        "referrals_count",
+        "referral_link",
+        "referral_links",
+        "metadata",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(
+            alice["data"].get(field).is_some(),
+            "missing {field}: {alice}"
+        );
+    }
+    assert_eq!(alice["data"]["approved"], true);
+    assert_eq!(alice["status"], 1);
+
+    let (status, bob) = api
+        .post(
+            RAF,
+            "/customers",
+            json!({"referring_customer": {"key": "customer_123"}, "key": "customer_456", "email": "bob@example.com", "name": "Bob"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(bob["data"]["referring_customer"]["key"], "customer_123");
+    assert!(
+        bob["data"]["referral_link"]
+            .as_str()
+            .is_some_and(|l| l.contains("customer_456"))
+    );
+
+    let (status, _) = api
+        .post(RAF, "/transactions", json!({"customer": {"key": "customer_456"}, "key": "invoice_123", "amount": 100, "action": "sale"}))
+        .await;
+    assert_eq!(status, 201);
+    let (status, batch) = api
+        .post(
+            RAF,
+            "/transactions",
+            json!({"customer": {"key": "customer_456"}, "transactions": [
+                {"key": "invoice_123", "amount": 100, "action": "sale"},
+                {"key": "invoice_456", "amount": 200, "action": "sale"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(batch["data"].as_array().map(Vec::len), Some(2));
+    // invoice_123 was sent twice: Partnero records it twice (and so does the sandbox).
+    assert_eq!(
+        api.sandbox
+            .state()
+            .transactions_with_key(RAF, "invoice_123")
+            .len(),
+        2
+    );
+    assert_eq!(
+        api.sandbox.state().balance(RAF, "customer_123"),
+        Some(dec("80"))
+    );
+
+    let (status, got) = api.get(RAF, "/customers/customer_123").await;
+    assert_eq!(status, 200);
+    assert_eq!(got["data"]["referrals_count"], 1);
+    let (status, stats) = api.get(RAF, "/customers/customer_123/stats").await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["data"]["referrals"], 1);
+    let (status, balance) = api.get(RAF, "/customers/customer_123/balance").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        balance["data"]["balance"]["currency"][0]["amount"],
+        json!(80)
+    );
+    let (status, referrals) = api.get(RAF, "/customers/customer_123/referrals").await;
+    assert_eq!(status, 200);
+    assert_eq!(referrals["data"][0]["key"], "customer_456");
+
+    let (status, credited) = api
+        .post(
+            RAF,
+            "/customers/customer_123/balance/credit",
+            json!({"amount": 10, "is_currency": true, "amount_units": "usd"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        credited["data"]["balance"]["currency"][0]["amount"],
+        json!(90)
+    );
+}
+
+/// Seed 002: REST API introduction (Bearer auth, envelope, pagination, error shape).
+#[tokio::test]
+async fn seed_002_api_introduction() {
+    let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    // "Test your connection by listing partners".
+    let (status, body) = api.get(AFF, "/partners").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], 1);
+    assert_eq!(body["data"][0]["key"], "demo-partner");
+    for field in ["first", "last", "prev", "next"] {
+        assert!(body["links"].get(field).is_some(), "links.{field}");
+    }
+    for field in ["current_page", "from", "path", "per_page", "to"] {
+        assert!(body["meta"].get(field).is_some(), "meta.{field}");
+    }
+    // The documented error shape.
+    let (status, body) = api
+        .post(AFF, "/partners", json!({"name": "no email"}))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["message"], "The given data was invalid.");
+    assert_eq!(
+        body["errors"]["email"],
+        json!(["The email field is required."])
+    );
+    assert_eq!(body["status"], 0);
+}
+
+/// Seed 003: server-to-server tracking; the PHP example sends `partner.key: null`
+/// when no key was captured, and Python sends `{"key": None}` too.
+#[tokio::test]
+async fn seed_003_server_to_server() {
+    let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    let (status, body) = api
+        .post(
+            AFF,
+            "/customers",
+            json!({"partner": {"key": "demo-partner"}, "key": "customer_123", "email": "john@example.com",
+                   "name": "John", "surname": "Doe",
+                   "options": {"referral_url": "https://yoursite.com/pricing?aff=demo-partner"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        api.sandbox
+            .state()
+            .customer(AFF, "customer_123")
+            .and_then(|c| c.referral_url.clone())
+            .as_deref(),
+        Some("https://yoursite.com/pricing?aff=demo-partner")
+    );
+    let (status, _) = api
+        .post(AFF, "/customers", json!({"partner": {"key": null}, "key": "u2", "email": "u2@example.com", "name": "A", "surname": "B"}))
+        .await;
+    assert_eq!(status, 200);
+    assert!(api.sandbox.state().customer(AFF, "u2").is_none());
+
+    let (status, _) = api
+        .post(RAF, "/customers", json!({"referring_customer": {"key": "demo-referrer"}, "key": "customer_456", "email": "alex@example.com", "name": "Alex"}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        api.sandbox.state().referrer_of(RAF, "customer_456"),
+        Some("demo-referrer")
+    );
+
+    let (status, body) = api
+        .post(AFF, "/transactions", json!({"customer": {"key": "customer_123"}, "key": "invoice_123", "amount": 99.99, "action": "sale"}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["data"]["rewards"][0]["partner"]["key"], "demo-partner");
+}
+
+/// Seed 004 (FAQ 5): without a sign-up step, a customer can be created along with its transaction.
+#[tokio::test]
+async fn seed_004_purchase_only_sites() {
+    let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    let (status, body) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "buyer@example.com", "email": "buyer@example.com", "partner": {"key": "demo-partner"}},
+                   "key": "order-1", "amount": 50, "action": "sale", "options": {"create_customer": true}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        api.sandbox.state().balance(AFF, "demo-partner"),
+        Some(dec("10"))
+    );
+    // Or the two calls the FAQ describes: customer create, then transaction create.
+    api.post(
+        AFF,
+        "/customers",
+        json!({"key": "buyer2", "partner": {"key": "demo-partner"}}),
+    )
+    .await;
+    let (status, _) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "buyer2"}, "amount": 50, "action": "sale"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        api.sandbox.state().balance(AFF, "demo-partner"),
+        Some(dec("20"))
+    );
+}
