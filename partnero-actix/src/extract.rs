@@ -1,0 +1,76 @@
+//! [`Referral`]: the extractor that hands a handler the request's referral context and the
+//! Partnero client.
+
+use std::future::{Ready, ready};
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use partnero_core::ReferralHandle;
+
+use crate::MissingMiddleware;
+
+/// The referral context of the current request and the Partnero client, as captured by
+/// [`PartneroMiddleware`](crate::PartneroMiddleware).
+///
+/// Derefs to [`ReferralHandle`] (which derefs to [`ReferralContext`](partnero_core::ReferralContext)),
+/// so a handler reads `referral.partner_key()` and calls the tracking helpers
+/// `referral.signup(..)`, `referral.sale(..)` and `referral.refund(..)` directly.
+///
+/// Extraction never waits: the future is ready at once. Without the middleware it fails with
+/// [`MissingMiddleware`] (a 500 naming `PartneroMiddleware`); extract `Option<Referral>` to get
+/// `None` instead.
+///
+/// ```
+/// use actix_web::{App, test, web};
+/// use partnero_actix::{PartneroMiddleware, Referral};
+///
+/// async fn landing(referral: Referral) -> String {
+///     referral.partner_key().map_or("-", |k| k.as_str()).to_owned()
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let app = test::init_service(
+///     App::new()
+///         .wrap(PartneroMiddleware::new("your-api-key"))
+///         .route("/", web::get().to(landing)),
+/// )
+/// .await;
+/// let req = test::TestRequest::get()
+///     .uri("/")
+///     .insert_header(("cookie", "partnero_partner=demo-partner"))
+///     .to_request();
+/// let body = test::call_and_read_body(&app, req).await;
+/// assert_eq!(body, "demo-partner");
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Referral(pub ReferralHandle);
+
+impl Referral {
+    /// The handle: the context and the client.
+    pub fn into_inner(self) -> ReferralHandle {
+        self.0
+    }
+}
+
+impl Deref for Referral {
+    type Target = ReferralHandle;
+
+    fn deref(&self) -> &ReferralHandle {
+        &self.0
+    }
+}
+
+impl FromRequest for Referral {
+    type Error = MissingMiddleware;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let handle = req.extensions().get::<ReferralHandle>().cloned();
+        ready(handle.map(Referral).ok_or_else(|| {
+            tracing::error!(path = req.path(), "{MissingMiddleware}");
+            MissingMiddleware
+        }))
+    }
+}

@@ -1,0 +1,333 @@
+//! [`PartneroMiddleware`]: captures the referral context of every request, hands it to handlers
+//! and persists a referral link's key in a server-set cookie.
+//!
+//! The middleware is a thin translation: it lends the request's method, path, query string and
+//! headers to [`TrackingConfig::capture`], inserts the resulting [`ReferralHandle`] into the
+//! request extensions and appends core's `Set-Cookie` values to the response. Every policy
+//! decision (attribution, cookie attributes, crawlers, prefetch, consent) lives in
+//! `partnero-core`.
+
+use std::borrow::Cow;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use actix_web::HttpMessage;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::http::uri::Authority;
+use partnero_core::{
+    ApiKey, Attribution, Capture, Partnero, ReferralHandle, RequestInfo, TrackingConfig,
+};
+use pin_project_lite::pin_project;
+
+use crate::headers::ActixHeaders;
+
+/// actix-web middleware that captures Partnero referral keys (cookies `partnero_partner` /
+/// `partnero_referral`, query parameters `?aff=` / `?ref=`, an optional path form) on every
+/// request.
+///
+/// For each request it:
+///
+/// 1. runs core's capture on the method, path, query string and headers (all `Cookie` headers
+///    are read);
+/// 2. inserts a [`ReferralHandle`] (the captured context plus the API client) into the request
+///    extensions, where the [`Referral`](crate::Referral) extractor finds it;
+/// 3. appends the `Set-Cookie` values the [`TrackingConfig`] asks for to the response, next to
+///    the handler's own cookies (never replacing them). An error from the wrapped service is
+///    passed through untouched.
+///
+/// `PartneroMiddleware` is `Clone` and `Send`: build it once and clone it into the
+/// `HttpServer::new` factory, which builds one `App` per worker.
+///
+/// ```no_run
+/// use actix_web::{App, HttpServer, web};
+/// use partnero_actix::{PartneroMiddleware, Referral};
+///
+/// async fn pricing(referral: Referral) -> String {
+///     match referral.partner_key() {
+///         Some(key) => format!("referred by {key}"),
+///         None => "no referral".to_owned(),
+///     }
+/// }
+///
+/// #[actix_web::main]
+/// async fn main() -> std::io::Result<()> {
+///     let partnero = PartneroMiddleware::new(std::env::var("PARTNERO_API_KEY").unwrap_or_default())
+///         .with_partner_path_prefix("/aff/");
+///     HttpServer::new(move || {
+///         App::new()
+///             .wrap(partnero.clone())
+///             .route("/pricing", web::get().to(pricing))
+///     })
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await
+/// }
+/// ```
+///
+/// # Scheme and host of the landing URL
+///
+/// Like the tower adapter, the middleware takes the scheme and authority only from the request
+/// target (an absolute-form URI) and the host from the `Host` header; it does not trust
+/// `Forwarded` / `X-Forwarded-*` (actix's `connection_info()` would, and it allocates on every
+/// request). Without a scheme, core uses `https` when the cookie is `Secure` (the default) and
+/// `http` otherwise.
+#[derive(Clone)]
+pub struct PartneroMiddleware {
+    client: Partnero,
+    config: Arc<TrackingConfig>,
+}
+
+impl PartneroMiddleware {
+    /// A middleware with the default [`TrackingConfig`] and a [`Partnero`] client for `api_key`
+    /// (default base URL).
+    ///
+    /// ```
+    /// use partnero_actix::PartneroMiddleware;
+    ///
+    /// let middleware = PartneroMiddleware::new("your-api-key");
+    /// assert_eq!(middleware.config().partner.cookie_name, "partnero_partner");
+    /// ```
+    pub fn new(api_key: impl Into<ApiKey>) -> Self {
+        Self::from_client(Partnero::new(api_key))
+    }
+
+    /// A middleware whose handlers use an existing client (a custom base URL, timeout, retry
+    /// policy or `reqwest::Client`), with the default [`TrackingConfig`].
+    pub fn from_client(client: Partnero) -> Self {
+        Self {
+            client,
+            config: Arc::new(TrackingConfig::default()),
+        }
+    }
+
+    /// Replaces the whole tracking configuration.
+    ///
+    /// ```
+    /// use partnero_actix::PartneroMiddleware;
+    /// use partnero_core::{Attribution, TrackingConfig};
+    ///
+    /// let middleware = PartneroMiddleware::new("your-api-key").with_config(
+    ///     TrackingConfig::default()
+    ///         .add_partner_query_param("via")
+    ///         .attribution(Attribution::FirstTouch),
+    /// );
+    /// assert_eq!(middleware.config().partner.query_params, ["aff", "via"]);
+    /// ```
+    #[must_use]
+    pub fn with_config(mut self, config: TrackingConfig) -> Self {
+        self.config = Arc::new(config);
+        self
+    }
+
+    /// Whether the server-set cookie carries `Secure` (default `true`; see
+    /// [`TrackingConfig::secure`]).
+    #[must_use]
+    pub fn with_secure(self, secure: bool) -> Self {
+        self.map_config(|c| c.secure(secure))
+    }
+
+    /// Whether the server-set cookie carries `HttpOnly` (default `false`; see
+    /// [`TrackingConfig::http_only`]).
+    #[must_use]
+    pub fn with_http_only(self, http_only: bool) -> Self {
+        self.map_config(|c| c.http_only(http_only))
+    }
+
+    /// Shares the server-set cookie with sub-domains: `Domain=...` (see
+    /// [`TrackingConfig::domain`]).
+    #[must_use]
+    pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
+        self.map_config(|c| c.domain(domain))
+    }
+
+    /// The server-set cookie's lifetime, `Max-Age` (default 30 days; see
+    /// [`TrackingConfig::max_age`]).
+    #[must_use]
+    pub fn with_max_age(self, max_age: Duration) -> Self {
+        self.map_config(|c| c.max_age(max_age))
+    }
+
+    /// First- or last-touch attribution (default last-touch; see [`TrackingConfig::attribution`]).
+    #[must_use]
+    pub fn with_attribution(self, attribution: Attribution) -> Self {
+        self.map_config(|c| c.attribution(attribution))
+    }
+
+    /// Adds an affiliate query parameter name, such as `via`, after the default `aff` (see
+    /// [`TrackingConfig::add_partner_query_param`]).
+    #[must_use]
+    pub fn with_partner_query_param(self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.map_config(|c| c.add_partner_query_param(name))
+    }
+
+    /// Turns on the affiliate path form: `"/aff/"` captures `KEY` from `/aff/KEY` (see
+    /// [`TrackingConfig::partner_path_prefix`]).
+    #[must_use]
+    pub fn with_partner_path_prefix(self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.map_config(|c| c.partner_path_prefix(prefix))
+    }
+
+    /// A consent hook, called only when a cookie would be set; returning `false` vetoes the
+    /// cookie (the context is still captured). See [`TrackingConfig::consent`].
+    ///
+    /// ```
+    /// use partnero_actix::PartneroMiddleware;
+    ///
+    /// let middleware = PartneroMiddleware::new("your-api-key")
+    ///     .with_consent(|req| req.cookie("cookie_consent") == Some(&b"granted"[..]));
+    /// assert!(middleware.config().consent.is_some());
+    /// ```
+    #[must_use]
+    pub fn with_consent<F>(self, hook: F) -> Self
+    where
+        F: Fn(&RequestInfo<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.map_config(|c| c.consent(hook))
+    }
+
+    /// The tracking configuration in effect.
+    pub fn config(&self) -> &TrackingConfig {
+        &self.config
+    }
+
+    /// The client handed to handlers.
+    pub fn client(&self) -> &Partnero {
+        &self.client
+    }
+
+    fn map_config(mut self, f: impl FnOnce(TrackingConfig) -> TrackingConfig) -> Self {
+        let config = Arc::unwrap_or_clone(self.config);
+        self.config = Arc::new(f(config));
+        self
+    }
+}
+
+impl std::fmt::Debug for PartneroMiddleware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartneroMiddleware")
+            .field("client", &self.client)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for PartneroMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = S::Error;
+    type Transform = PartneroMiddlewareService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(PartneroMiddlewareService {
+            service: Rc::new(service),
+            client: self.client.clone(),
+            config: Arc::clone(&self.config),
+        }))
+    }
+}
+
+/// The service [`PartneroMiddleware`] wraps around an actix-web service; built by actix-web,
+/// you do not name it yourself.
+pub struct PartneroMiddlewareService<S> {
+    service: Rc<S>,
+    client: Partnero,
+    config: Arc<TrackingConfig>,
+}
+
+impl<S> std::fmt::Debug for PartneroMiddlewareService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartneroMiddlewareService")
+            .field("client", &self.client)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for PartneroMiddlewareService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let Capture {
+            context,
+            set_cookies,
+            ..
+        } = capture(&self.config, &req);
+        // The extensions borrow ends with this statement, before the inner service runs.
+        req.extensions_mut()
+            .insert(ReferralHandle::new(context, self.client.clone()));
+        ResponseFuture {
+            inner: self.service.call(req),
+            set_cookies,
+        }
+    }
+}
+
+/// Lends the request's parts to core: the only translation the adapter does.
+fn capture(config: &TrackingConfig, req: &ServiceRequest) -> Capture {
+    let headers = ActixHeaders(req.headers());
+    let query = Some(req.query_string()).filter(|q| !q.is_empty());
+    let uri = req.uri();
+    let info = RequestInfo::new(req.method().as_str(), uri.path(), query, &headers)
+        .with_scheme(uri.scheme_str())
+        .with_authority(uri.authority().map(Authority::as_str));
+    config.capture(&info)
+}
+
+pin_project! {
+    /// The response future of [`PartneroMiddlewareService`]: the wrapped service's future, then
+    /// core's `Set-Cookie` values appended to its response.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        set_cookies: Vec<String>,
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("set_cookies", &self.set_cookies.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, E>>,
+{
+    type Output = Result<ServiceResponse<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = ready!(this.inner.poll(cx))?;
+        if !this.set_cookies.is_empty() {
+            let headers = res.headers_mut();
+            for value in this.set_cookies.drain(..) {
+                match HeaderValue::try_from(value) {
+                    Ok(value) => headers.append(SET_COOKIE, value),
+                    // Core renders header-safe values; this is a guard, not an expected path.
+                    Err(_) => tracing::warn!(
+                        "partnero: referral Set-Cookie value is not a valid header value; not set"
+                    ),
+                }
+            }
+        }
+        Poll::Ready(Ok(res))
+    }
+}
