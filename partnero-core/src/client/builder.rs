@@ -1,0 +1,227 @@
+//! [`PartneroBuilder`]: every knob of the client, validated by [`build`](PartneroBuilder::build).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use url::Url;
+
+use super::api_key::ApiKey;
+use super::program::Program;
+use super::retry::RetryPolicy;
+use super::{Inner, Partnero};
+use crate::Error;
+
+/// The production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.partnero.com/v1/";
+
+/// The default per-attempt timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds a [`Partnero`] client.
+///
+/// ```
+/// use std::time::Duration;
+/// use partnero_core::{Partnero, Program, RetryPolicy};
+///
+/// let client = Partnero::builder("sk_test")
+///     .base_url("http://127.0.0.1:8080/v1")
+///     .program(Program::ReferAFriend)
+///     .timeout(Duration::from_secs(5))
+///     .retry(RetryPolicy::default().max_attempts(4))
+///     .build()?;
+/// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/v1/");
+/// # Ok::<(), partnero_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PartneroBuilder {
+    api_key: ApiKey,
+    base_url: Option<String>,
+    program: Program,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    http_client: Option<reqwest::Client>,
+    user_agent: Option<String>,
+    always_create_customers: bool,
+}
+
+impl PartneroBuilder {
+    pub(crate) fn new(api_key: ApiKey) -> Self {
+        Self {
+            api_key,
+            base_url: None,
+            program: Program::default(),
+            timeout: Some(DEFAULT_TIMEOUT),
+            retry: RetryPolicy::default(),
+            http_client: None,
+            user_agent: None,
+            always_create_customers: false,
+        }
+    }
+
+    /// The API's base URL (default [`DEFAULT_BASE_URL`]); a trailing `/` is added if missing.
+    /// Point it at `partnero-sandbox` for local runs.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The program kind of the API key (default [`Program::Affiliate`]).
+    pub fn program(mut self, program: Program) -> Self {
+        self.program = program;
+        self
+    }
+
+    /// Timeout of each attempt, from sending to the end of the body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No per-attempt timeout of our own (an injected client's own timeout still applies).
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Uses this `reqwest::Client` (and its connection pool, proxy and TLS settings).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Replaces the `User-Agent` (default `partnero-rs/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Affiliate programs only: create customers even when no partner key is known
+    /// (default `false`: [`signup`](Partnero::signup) skips the call and returns
+    /// [`SignupOutcome::NotReferred`](crate::SignupOutcome::NotReferred)). Partnero may ignore
+    /// affiliate customers without a partner.
+    pub fn always_create_customers(mut self, always: bool) -> Self {
+        self.always_create_customers = always;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    ///
+    /// Fails with [`Error::Config`] for a blank API key, a key that cannot be sent in a header,
+    /// a base URL that is not an absolute `http(s)` URL (or carries credentials, a query or a
+    /// fragment), an invalid user agent, or when the HTTP client cannot be created.
+    pub fn build(self) -> Result<Partnero, Error> {
+        if self.api_key.is_blank() {
+            return Err(Error::Config(
+                "the API key is empty: pass the key of your Partnero program (PARTNERO_API_KEY)"
+                    .into(),
+            ));
+        }
+        let auth = super::auth_header(&self.api_key).ok_or_else(|| {
+            Error::Config(
+                "the API key contains characters that cannot be sent in an HTTP header".into(),
+            )
+        })?;
+        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let user_agent = match &self.user_agent {
+            Some(ua) => HeaderValue::from_str(ua)
+                .map_err(|_| Error::Config(format!("invalid user agent {ua:?}")))?,
+            None => super::default_user_agent(),
+        };
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(|e| Error::Config(format!("cannot create the HTTP client: {e}")))?,
+        };
+        Ok(Partnero {
+            inner: Arc::new(Inner {
+                http,
+                api_key: self.api_key,
+                auth: Some(auth),
+                base_url,
+                program: self.program,
+                timeout: self.timeout,
+                retry: self.retry,
+                user_agent,
+                always_create_customers: self.always_create_customers,
+            }),
+        })
+    }
+}
+
+/// Parses and normalises a base URL: absolute http(s), no credentials/query/fragment, path
+/// ending in `/`.
+pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("base URL {raw:?} is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
+        return Err(Error::Config(format!(
+            "base URL {raw:?} must be an absolute http:// or https:// URL"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(
+            "base URL must not contain credentials: the API key is sent as a Bearer token".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "base URL {raw:?} must not have a query or fragment"
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_normalised_or_rejected() {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:9/v1").unwrap().as_str(),
+            "http://127.0.0.1:9/v1/"
+        );
+        assert_eq!(
+            parse_base_url(DEFAULT_BASE_URL).unwrap().as_str(),
+            DEFAULT_BASE_URL
+        );
+        for bad in [
+            "",
+            "api.partnero.com/v1",
+            "ftp://x/",
+            "http://u:p@x/v1/",
+            "http://x/v1?a=b",
+            "mailto:a@b",
+        ] {
+            assert!(
+                matches!(parse_base_url(bad), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn build_rejects_blank_keys() {
+        assert!(matches!(
+            Partnero::builder("  ").build(),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            Partnero::builder("bad\nkey").build(),
+            Err(Error::Config(_))
+        ));
+    }
+}

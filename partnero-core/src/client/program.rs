@@ -1,0 +1,63 @@
+//! [`Program`]: which kind of Partnero program the API key belongs to.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+
+/// The kind of program an API key belongs to. It decides what the sign-up helper sends.
+///
+/// ```
+/// use partnero_core::Program;
+///
+/// assert_eq!("refer-a-friend".parse::<Program>().unwrap(), Program::ReferAFriend);
+/// assert_eq!(Program::default(), Program::Affiliate);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Program {
+    /// An affiliate program: sign-ups are attributed to a partner (`partner.key`).
+    #[default]
+    Affiliate,
+    /// A refer-a-friend program: every customer is created, referred ones with
+    /// `referring_customer.key`.
+    ReferAFriend,
+}
+
+impl Program {
+    /// `affiliate` or `refer-a-friend`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Program::Affiliate => "affiliate",
+            Program::ReferAFriend => "refer-a-friend",
+        }
+    }
+}
+
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Program {
+    type Err = Error;
+
+    /// Accepts `affiliate`, `refer-a-friend` (also `refer_a_friend`, `referafriend`, `raf`),
+    /// case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match norm.as_str() {
+            "affiliate" => Ok(Program::Affiliate),
+            "referafriend" | "raf" => Ok(Program::ReferAFriend),
+            _ => Err(Error::Config(format!(
+                "unknown program {s:?}: expected `affiliate` or `refer-a-friend`"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! `/transactions` endpoints, with the double-commission guard on create.
+//!
+//! # The guard
+//!
+//! Partnero pays a commission per created transaction, and a resent create makes a second
+//! one. So a create is repeated only when it surely did not take effect:
+//!
+//! * the connection could not be established ([`Error::Connect`]): the request never left;
+//! * the server answered 429: it refused the request without processing it;
+//! * after an ambiguous failure (timeout, connection dropped mid-request, 5xx), **and** only
+//!   when the sale has a [`key`](Sale::key): the client waits one backoff delay, then reads
+//!   `GET /transactions/{key}`. Found: the first attempt worked, and its transaction is
+//!   returned. Absent (404): the create is sent again. Any other answer: the original error is
+//!   returned and nothing is resent.
+//!
+//! A sale **without a key** is never resent after an ambiguous failure; the error is returned
+//! and the caller cannot know whether it was recorded. Always give sales a key.
+//!
+//! A "duplicate" answer (409 / 422) for a keyed sale means it is already recorded: the
+//! existing transaction is read back and returned. A 2xx whose body cannot be decoded is
+//! handled the same way for keyed sales.
+//!
+//! Remaining risk: if a timed-out request is still being processed when the check runs
+//! (longer than the backoff delay), the check sees 404 and the create is resent. The
+//! sandbox-backed tests cover the common case (processed, then the connection dropped).
+
+use std::time::{Duration, Instant};
+
+use futures_core::Stream;
+use reqwest::Method;
+use serde::Serialize;
+
+use super::Partnero;
+use super::path::Part::{Key, Lit};
+use super::transport::{Call, RetryRule};
+use crate::Error;
+use crate::model::{ListParams, Page, Sale, Transaction};
+
+/// Transaction endpoints; get one with [`Partnero::transactions`].
+#[derive(Debug, Clone, Copy)]
+pub struct Transactions<'a> {
+    client: &'a Partnero,
+}
+
+#[derive(Serialize)]
+struct CustomerKey<'a> {
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    customer: CustomerKey<'a>,
+    #[serde(flatten)]
+    sale: &'a Sale,
+}
+
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    customer: CustomerKey<'a>,
+    transactions: &'a [Sale],
+}
+
+/// What one create attempt led to.
+enum Step {
+    Done(Box<Transaction>),
+    Resend,
+    Fail(Error),
+}
+
+impl<'a> Transactions<'a> {
+    pub(crate) fn new(client: &'a Partnero) -> Self {
+        Self { client }
+    }
+
+    /// `POST /transactions` for one sale of the customer with `customer_key`, under the
+    /// double-commission guard described in the [module docs](self).
+    pub async fn create(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
+        self.create_guarded(customer_key, sale)
+            .await
+            .map(|(t, _)| t)
+    }
+
+    /// [`create`](Self::create), also saying whether the transaction was read back by key
+    /// (`true`: the create's own answer was lost or reported a duplicate).
+    pub(crate) async fn create_guarded(
+        &self,
+        customer_key: &str,
+        sale: &Sale,
+    ) -> Result<(Transaction, bool), Error> {
+        require_customer_key(customer_key)?;
+        let call = self.client.call_with_body(
+            Method::POST,
+            "/transactions",
+            &[Lit("transactions")],
+            &CreateBody {
+                customer: CustomerKey { key: customer_key },
+                sale,
+            },
+        )?;
+        let key = sale.key.as_deref();
+        let start = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let step = match self.client.send_once(&call, attempt).await {
+                Ok(response) => match (response.data::<Transaction>(), key) {
+                    (Ok(t), _) => return Ok((t, false)),
+                    (Err(_), Some(key)) => {
+                        return self.get(key).await.map(|t| (t, true));
+                    }
+                    (Err(e), None) => return Err(e),
+                },
+                Err(failure) => {
+                    let delay = self.client.inner.retry.next_delay(
+                        attempt,
+                        start.elapsed(),
+                        failure.retry_after,
+                    );
+                    self.after_failure(failure.error, key, delay).await
+                }
+            };
+            match step {
+                Step::Done(t) => return Ok((*t, true)),
+                Step::Resend => attempt += 1,
+                Step::Fail(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Decides what follows a failed create of the sale with `key` (see the module docs).
+    async fn after_failure(
+        &self,
+        error: Error,
+        key: Option<&str>,
+        delay: Option<Duration>,
+    ) -> Step {
+        if error.is_connect() || matches!(error, Error::RateLimited { .. }) {
+            return match delay {
+                Some(delay) => {
+                    tracing::debug!(error = %error, "transaction create not processed; resending");
+                    tokio::time::sleep(delay).await;
+                    Step::Resend
+                }
+                None => Step::Fail(error),
+            };
+        }
+        let Some(key) = key else {
+            if error.is_ambiguous() {
+                tracing::warn!(
+                    error = %error,
+                    "transaction create failed ambiguously and the sale has no key: not resending"
+                );
+            }
+            return Step::Fail(error);
+        };
+        if !error.is_ambiguous() && !error.is_duplicate() {
+            return Step::Fail(error);
+        }
+        if error.is_ambiguous() {
+            tokio::time::sleep(delay.unwrap_or(Duration::ZERO)).await;
+        }
+        match self.get(key).await {
+            Ok(t) => {
+                tracing::info!(
+                    "transaction create answer was lost or duplicate; found it by key, not resending"
+                );
+                Step::Done(Box::new(t))
+            }
+            Err(Error::NotFound { .. }) if error.is_ambiguous() && delay.is_some() => {
+                tracing::info!("transaction absent after an ambiguous failure; resending");
+                Step::Resend
+            }
+            Err(check) => {
+                tracing::warn!(error = %error, check = %check, "cannot confirm the transaction; not resending");
+                Step::Fail(error)
+            }
+        }
+    }
+
+    /// `POST /transactions` with several sales for one customer (`transactions: [...]`).
+    ///
+    /// The guard applies per sale: after an ambiguous failure, each sale is looked up by key;
+    /// found ones are kept, only absent ones are resent. If any sale lacks a key, an ambiguous
+    /// failure is returned as is. The answer is read as a list of transactions (or
+    /// `{"transactions": [...]}`).
+    pub async fn create_batch(
+        &self,
+        customer_key: &str,
+        sales: &[Sale],
+    ) -> Result<Vec<Transaction>, Error> {
+        require_customer_key(customer_key)?;
+        if sales.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all_keyed = sales.iter().all(|s| s.key.is_some());
+        let mut remaining: Vec<Sale> = sales.to_vec();
+        let mut done: Vec<Transaction> = Vec::new();
+        let start = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let call = self.batch_call(customer_key, &remaining)?;
+            let failure = match self.client.send_once(&call, attempt).await {
+                Ok(response) => {
+                    let data: serde_json::Value = response.data_or_default()?;
+                    done.extend(batch_items(data));
+                    return Ok(done);
+                }
+                Err(failure) => failure,
+            };
+            let error = failure.error;
+            let delay =
+                self.client
+                    .inner
+                    .retry
+                    .next_delay(attempt, start.elapsed(), failure.retry_after);
+            if error.is_connect() || matches!(error, Error::RateLimited { .. }) {
+                let Some(delay) = delay else {
+                    return Err(error);
+                };
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            if !all_keyed || !(error.is_ambiguous() || error.is_duplicate()) {
+                return Err(error);
+            }
+            tokio::time::sleep(delay.unwrap_or(Duration::ZERO)).await;
+            let mut absent = Vec::new();
+            for sale in remaining {
+                let key = sale.key.as_deref().unwrap_or_default();
+                match self.get(key).await {
+                    Ok(t) => done.push(t),
+                    Err(Error::NotFound { .. }) => absent.push(sale),
+                    Err(_) => return Err(error),
+                }
+            }
+            if absent.is_empty() {
+                return Ok(done);
+            }
+            if delay.is_none() || error.is_duplicate() {
+                return Err(error);
+            }
+            remaining = absent;
+            attempt += 1;
+        }
+    }
+
+    fn batch_call(&self, customer_key: &str, sales: &[Sale]) -> Result<Call, Error> {
+        self.client.call_with_body(
+            Method::POST,
+            "/transactions",
+            &[Lit("transactions")],
+            &BatchBody {
+                customer: CustomerKey { key: customer_key },
+                transactions: sales,
+            },
+        )
+    }
+
+    /// `GET /transactions/{key}`.
+    pub async fn get(&self, key: &str) -> Result<Transaction, Error> {
+        let call = self.client.call(
+            Method::GET,
+            "/transactions/{key}",
+            &[Lit("transactions"), Key(key)],
+            &[],
+        )?;
+        self.client.send(&call, RetryRule::Idempotent).await?.data()
+    }
+
+    /// `GET /transactions?page=&limit=`: one page.
+    pub async fn list(&self, params: ListParams) -> Result<Page<Transaction>, Error> {
+        let call = self.client.call(
+            Method::GET,
+            "/transactions",
+            &[Lit("transactions")],
+            &params.query_pairs(),
+        )?;
+        self.client.get_page(call.url, call.template).await
+    }
+
+    /// Every transaction, page after page.
+    pub fn stream(
+        &self,
+        params: ListParams,
+    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + 'static {
+        let first = self
+            .client
+            .call(
+                Method::GET,
+                "/transactions",
+                &[Lit("transactions")],
+                &params.query_pairs(),
+            )
+            .map(|c| c.url);
+        self.client.stream_items(first, "/transactions")
+    }
+
+    /// `DELETE /transactions/{key}`: a refund or chargeback; reverses the commission.
+    /// [`Error::NotFound`] when Partnero has no such transaction (a 404 after an ambiguous
+    /// failure counts as success: the earlier attempt deleted it).
+    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+        let call = self.client.call(
+            Method::DELETE,
+            "/transactions/{key}",
+            &[Lit("transactions"), Key(key)],
+            &[],
+        )?;
+        self.client.send_delete(&call).await
+    }
+
+    /// `POST /transactions/{key}/archive`.
+    pub async fn archive(&self, key: &str) -> Result<(), Error> {
+        self.action(key, "archive", "/transactions/{key}/archive")
+            .await
+    }
+
+    /// `POST /transactions/{key}/revoke-archive`.
+    pub async fn revoke_archive(&self, key: &str) -> Result<(), Error> {
+        self.action(key, "revoke-archive", "/transactions/{key}/revoke-archive")
+            .await
+    }
+
+    async fn action(
+        &self,
+        key: &str,
+        action: &'static str,
+        template: &'static str,
+    ) -> Result<(), Error> {
+        let call = self.client.call(
+            Method::POST,
+            template,
+            &[Lit("transactions"), Key(key), Lit(action)],
+            &[],
+        )?;
+        self.client.send(&call, RetryRule::ConnectOnly).await?.ok()
+    }
+}
+
+fn require_customer_key(key: &str) -> Result<(), Error> {
+    if key.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "a transaction needs the customer's key".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a batch answer: a list, `{"transactions": [...]}`, or one transaction.
+fn batch_items(data: serde_json::Value) -> Vec<Transaction> {
+    use serde_json::Value;
+    let items = match data {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("transactions") {
+            Some(Value::Array(items)) => items,
+            _ => vec![Value::Object(map)],
+        },
+        _ => Vec::new(),
+    };
+    items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! partnero-core: framework-free referral capture, server-set cookie policy, and a typed
+//! Partnero REST client.
+//!
+//! # Capturing referrals
+//!
+//! A visitor arrives from a partner's link (`https://shop.example/?aff=KEY`, or a refer-a-friend
+//! link with `?ref=KEY`). Weeks later they sign up, and your backend must tell Partnero who
+//! referred them. Capture is the first half: on every request, [`TrackingConfig::capture`] reads
+//! the referral cookies, the query string and optionally the path, and returns a [`Capture`]: the
+//! [`ReferralContext`] (who referred this visitor, and whether the key came from a cookie, the
+//! query or the path) and the `Set-Cookie` header values to append to the response.
+//!
+//! The core takes plain inputs ([`RequestInfo`]: method, path, raw query, a [`Headers`] view) and
+//! returns plain `String`s, so the same code serves every framework (actix-web is on `http` 0.2,
+//! axum/tower on `http` 1; the `http` feature adds [`RequestInfo::from_http`] for the latter).
+//! The framework crates `partnero-tower` and `partnero-actix` do exactly this per request.
+//!
+//! ## Hybrid: PartneroJS plus a server-set cookie (the default)
+//!
+//! With the PartneroJS snippet on your pages, the script stores the key in `partnero_partner`
+//! (affiliate) or `partnero_referral` (refer-a-friend). Capture reads those cookies, and also the
+//! `?aff=` / `?ref=` parameter itself, so attribution survives when an ad-blocker stops the
+//! script. When a key arrives in the link, capture answers with a **server-set** cookie of the
+//! same name (`Max-Age` 30 days, `Path=/`, `SameSite=Lax`, `Secure`, not `HttpOnly` so the script
+//! can still read it): Safari's ITP caps cookies written by JavaScript at 7 days, but not cookies
+//! set in an HTTP response.
+//!
+//! ```
+//! use partnero_core::{KeySource, RequestInfo, TrackingConfig};
+//!
+//! // Build once, share across requests.
+//! let config = TrackingConfig::default().add_partner_query_param("via");
+//!
+//! // Landing: `GET /pricing?via=demo-partner`.
+//! let headers = [
+//!     ("host", &b"shop.example"[..]),
+//!     ("cookie", &b"_ga=GA1.1.42; theme=dark"[..]),
+//! ];
+//! let landing = config.capture(&RequestInfo::new("GET", "/pricing", Some("via=demo-partner"), &headers));
+//! assert_eq!(landing.context.partner_key().unwrap().as_str(), "demo-partner");
+//! assert_eq!(landing.context.landing_url(), Some("https://shop.example/pricing?via=demo-partner"));
+//! // Append these to the response (append, never replace your own cookies):
+//! assert_eq!(
+//!     landing.set_cookies,
+//!     ["partnero_partner=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure"]
+//! );
+//!
+//! // Sign-up, days later: the browser sends the cookie back.
+//! let headers = [("cookie", &b"_ga=GA1.1.42; partnero_partner=demo-partner"[..])];
+//! let signup = config.capture(&RequestInfo::new("POST", "/signup", None, &headers));
+//! let partner = signup.context.partner.as_ref().unwrap();
+//! assert_eq!((partner.key.as_str(), partner.source), ("demo-partner", KeySource::Cookie));
+//! assert!(signup.set_cookies.is_empty()); // nothing new to persist
+//! ```
+//!
+//! Attribution is last-touch by default (a new link replaces the cookie);
+//! [`Attribution::FirstTouch`] keeps an existing cookie. No cookie is written for `HEAD`,
+//! prefetch/prerender requests or crawler user agents, nor when your
+//! [consent hook](TrackingConfig::consent) says no; the context is still captured for that
+//! request. Keys are untrusted input: invalid values are ignored (logged at `debug`), never an
+//! error. When nobody was referred, capture does not allocate.
+//!
+//! ## Pure server-to-server
+//!
+//! Without the script, nothing but your server sees the link. Keep capturing `?aff=`; either rely
+//! on the server-set cookie above (turn on [`http_only`](TrackingConfig::http_only), since no
+//! script needs to read it), or store the captured key with the visitor's session or account in
+//! your own database. At sign-up, rebuild the context from your storage:
+//!
+//! ```
+//! use partnero_core::{KeySource, ReferralContext, ReferralKey};
+//!
+//! # let stored_key = "demo-partner"; let stored_landing = "https://shop.example/?aff=demo-partner";
+//! // `stored_key` came from your database; validate it again on the way out.
+//! let ctx = ReferralContext::new()
+//!     .with_partner(ReferralKey::parse(stored_key).unwrap(), KeySource::Manual)
+//!     .with_landing_url(stored_landing);
+//! assert_eq!(ctx.partner_key().unwrap().as_str(), "demo-partner");
+//! ```
+//!
+//! # Talking to Partnero
+//!
+//! [`Partnero`] is the REST client (reqwest; rustls by default, `native-tls` feature). It is
+//! cheap to clone (one connection pool behind an `Arc`), sends `Authorization: Bearer` with a
+//! key that never appears in `Debug`, logs or errors ([`ApiKey`]), and groups the endpoints
+//! into handles: [`customers()`](Partnero::customers), [`transactions()`](Partnero::transactions),
+//! [`partners()`](Partnero::partners), [`webhooks()`](Partnero::webhooks), plus
+//! [`check_key()`](Partnero::check_key) (`GET /test`). Lists return a [`Page`]; `stream(..)`
+//! yields every item by following `links.next`, but only on the configured origin.
+//!
+//! ```no_run
+//! use partnero_core::{NewCustomer, Partnero, ReferralContext, SignupOutcome};
+//!
+//! # async fn run(ctx: ReferralContext) -> Result<(), partnero_core::Error> {
+//! // PARTNERO_API_KEY, optional PARTNERO_BASE_URL (e.g. a local partnero-sandbox) and
+//! // PARTNERO_PROGRAM (`affiliate` / `refer-a-friend`).
+//! let client = Partnero::from_env()?;
+//! match client.signup(&ctx, NewCustomer::new("user-42").email("ada@example.com")).await? {
+//!     SignupOutcome::Attributed { .. } => {}
+//!     SignupOutcome::PartnerKeyUnknown => { /* stale cookie: not an error */ }
+//!     _ => {}
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Retries
+//!
+//! Bounded by a [`RetryPolicy`] (attempts, total time; full-jitter exponential backoff;
+//! `Retry-After` honoured when it fits within `max_delay`):
+//!
+//! * GET, PUT, DELETE: retried on 429, 500/502/503/504, timeouts and transport errors. A DELETE
+//!   answered 404 after an ambiguous failure counts as done.
+//! * `POST /customers`: retried the same way (the key is unique); "duplicate key" on a retry
+//!   after an ambiguous failure means the first attempt worked, and counts as success.
+//! * `POST /transactions`: resent only when the request surely never reached the server
+//!   (connect error, or a 429 refusal), or after `GET /transactions/{key}` shows it absent.
+//!   One transaction key never yields two commissions. A sale without a key is never resent
+//!   after an ambiguous failure: always set [`Sale::key`].
+//! * Other POSTs (partners, webhooks, archive, balance credit): only on connect errors.
+//!
+//! Each attempt runs in a `partnero.request` tracing span with the method, the path template
+//! (`/customers/{key}`, never the key itself), the attempt number and the status.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod capture;
+mod client;
+mod context;
+mod error;
+mod cookie_header;
+mod key;
+pub mod model;
+mod persist;
+mod policy;
+mod query_string;
+mod request;
+mod set_cookie;
+mod track;
+pub mod webhook_signature;
+
+pub use capture::Capture;
+pub use context::{Captured, KeySource, ReferralContext};
+pub use key::{InvalidKey, MAX_KEY_LEN, ReferralKey};
+pub use policy::{
+    Attribution, ConsentHook, DEFAULT_BOT_USER_AGENTS, DEFAULT_MAX_AGE, KeyChannel, SameSite,
+    TrackingConfig,
+};
+pub use request::{Headers, RequestInfo};
+
+pub use client::api_key::ApiKey;
+pub use client::builder::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PartneroBuilder};
+pub use client::customers::Customers;
+pub use client::partners::Partners;
+pub use client::program::Program;
+pub use client::retry::RetryPolicy;
+pub use client::transactions::Transactions;
+pub use client::webhooks::Webhooks;
+pub use client::Partnero;
+pub use error::{Error, FieldErrors};
+pub use model::{
+    Balance, BalanceCredit, BalanceEntry, Customer, CustomerSearch, CustomerStats,
+    CustomerUpdate, KeyCheck, Links, ListParams, Meta, NewCustomer, NewPartner, NewWebhook,
+    Page, Partner, PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale,
+    Transaction, Webhook, WebhookUpdate,
+};
+pub use track::{RefundOutcome, ReferralHandle, SaleOutcome, SignupOutcome};

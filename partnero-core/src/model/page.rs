@@ -1,0 +1,120 @@
+//! [`Page`], [`Links`], [`Meta`] and [`ListParams`]: one page of a list endpoint.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::lenient;
+
+/// `page` and `limit` of a list request. Both optional: Partnero defaults to page 1, 15 items.
+///
+/// ```
+/// use partnero_core::ListParams;
+///
+/// let params = ListParams::new().limit(100).page(2);
+/// assert_eq!((params.page, params.limit), (Some(2), Some(100)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListParams {
+    /// 1-based page.
+    pub page: Option<u32>,
+    /// Items per page (1..=250).
+    pub limit: Option<u32>,
+}
+
+impl ListParams {
+    /// Server defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the page (1-based).
+    #[must_use]
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page);
+        self
+    }
+
+    /// Sets the page size (1..=250).
+    #[must_use]
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    pub(crate) fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(p) = self.page {
+            q.push(("page", p.to_string()));
+        }
+        if let Some(l) = self.limit {
+            q.push(("limit", l.to_string()));
+        }
+        q
+    }
+}
+
+/// One page of a list: its items, navigation links and paging metadata (there is no total).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items.
+    pub data: Vec<T>,
+    /// `first`/`last`/`prev`/`next` URLs.
+    #[serde(default, deserialize_with = "lenient::opt_object_or_default")]
+    pub links: Links,
+    /// Paging metadata.
+    #[serde(default, deserialize_with = "lenient::opt_object_or_default")]
+    pub meta: Meta,
+}
+
+impl<T> Page<T> {
+    /// True when `links.next` is set.
+    pub fn has_next(&self) -> bool {
+        self.links.next.is_some()
+    }
+}
+
+/// Navigation links of a [`Page`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Links {
+    /// First page.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub first: Option<String>,
+    /// Last page.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub last: Option<String>,
+    /// Previous page.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub prev: Option<String>,
+    /// Next page; `None` on the last page.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub next: Option<String>,
+}
+
+/// Paging metadata of a [`Page`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Meta {
+    /// The page number.
+    #[serde(deserialize_with = "lenient::opt_u64")]
+    pub current_page: Option<u64>,
+    /// Position of the first item on this page.
+    #[serde(deserialize_with = "lenient::opt_u64")]
+    pub from: Option<u64>,
+    /// Position of the last item on this page.
+    #[serde(deserialize_with = "lenient::opt_u64")]
+    pub to: Option<u64>,
+    /// Page size.
+    #[serde(deserialize_with = "lenient::opt_u64")]
+    pub per_page: Option<u64>,
+    /// The list's URL without query.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub path: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

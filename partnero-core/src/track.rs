@@ -1,0 +1,338 @@
+//! The tracking helpers: turn a [`ReferralContext`] plus your user or order into API calls.
+//!
+//! * [`Partnero::signup`] creates the customer with the right referral field for the program
+//!   and reports an outcome a handler can `match` (a stale referral key is an outcome, not an
+//!   error: the user's sign-up must not fail because of it);
+//! * [`Partnero::sale`] records a sale under the double-commission guard;
+//! * [`Partnero::refund`] reverses one.
+//!
+//! [`ReferralHandle`] bundles the context of one request with the client, which is what the
+//! framework adapters hand to handlers.
+//!
+//! ```no_run
+//! use rust_decimal::Decimal;
+//! use partnero_core::{
+//!     KeySource, NewCustomer, Partnero, ReferralContext, ReferralKey, Sale, SignupOutcome,
+//! };
+//!
+//! # async fn run() -> Result<(), partnero_core::Error> {
+//! let client = Partnero::from_env()?;
+//! let ctx = ReferralContext::new()
+//!     .with_partner(ReferralKey::parse("demo-partner").unwrap(), KeySource::Cookie);
+//!
+//! match client.signup(&ctx, NewCustomer::new("user-42").email("ada@example.com")).await? {
+//!     SignupOutcome::Attributed { customer } => println!("referred: {:?}", customer.key),
+//!     SignupOutcome::NotReferred { .. } => println!("organic sign-up"),
+//!     SignupOutcome::AlreadyExists => println!("known customer"),
+//!     SignupOutcome::PartnerKeyUnknown => println!("stale referral cookie"),
+//!     other => println!("{other:?}"),
+//! }
+//!
+//! let outcome = client
+//!     .sale("user-42", Sale::new(Decimal::new(4999, 2)).key("pay_123").action("sale"))
+//!     .await?;
+//! println!("commissions: {:?}", outcome.transaction.rewards);
+//! client.refund("pay_123").await?;
+//! # Ok(()) }
+//! ```
+
+use std::ops::Deref;
+
+use crate::model::{Customer, CustomerOptions, CustomerRef, PartnerRef, Transaction};
+use crate::{Error, NewCustomer, Partnero, Program, ReferralContext, Sale};
+
+/// What [`Partnero::signup`] did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SignupOutcome {
+    /// The customer was created and attributed to the partner (affiliate) or the referring
+    /// customer (refer-a-friend).
+    Attributed {
+        /// The created customer.
+        customer: Customer,
+    },
+    /// Nobody referred this user. Affiliate programs: no call was made (`customer: None`)
+    /// unless [`always_create_customers`](crate::PartneroBuilder::always_create_customers) is
+    /// on. Refer-a-friend: the customer was created (so it gets its own referral link).
+    NotReferred {
+        /// The created customer, when a call was made.
+        customer: Option<Customer>,
+    },
+    /// A customer with this key already exists (422 "Duplicate key" or 409); nothing changed.
+    AlreadyExists,
+    /// Affiliate: Partnero does not know the partner key (400 "Invalid partner key"); the
+    /// customer was not created. Usually a stale cookie or a key of another program.
+    PartnerKeyUnknown,
+    /// Refer-a-friend: Partnero rejected the referring customer key; the customer was created
+    /// without a referrer so it still gets its own referral link.
+    ReferrerKeyUnknown {
+        /// The customer, created without a referrer.
+        customer: Customer,
+    },
+}
+
+impl SignupOutcome {
+    /// True for [`SignupOutcome::Attributed`].
+    pub fn is_attributed(&self) -> bool {
+        matches!(self, SignupOutcome::Attributed { .. })
+    }
+
+    /// The customer created by this call, if any.
+    pub fn customer(&self) -> Option<&Customer> {
+        match self {
+            SignupOutcome::Attributed { customer }
+            | SignupOutcome::ReferrerKeyUnknown { customer } => Some(customer),
+            SignupOutcome::NotReferred { customer } => customer.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// What [`Partnero::sale`] did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SaleOutcome {
+    /// The recorded transaction, with the rewards Partnero computed.
+    pub transaction: Transaction,
+    /// True when the create's own answer was lost (or reported a duplicate) and the
+    /// transaction was read back by its key instead: it is recorded exactly once.
+    pub recovered: bool,
+}
+
+/// What [`Partnero::refund`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefundOutcome {
+    /// The transaction was deleted and its commission reversed.
+    Refunded,
+    /// Partnero has no transaction with this key (404): nothing to reverse.
+    UnknownTransaction,
+}
+
+impl Partnero {
+    /// Creates the customer for a sign-up, with the referral the [`ReferralContext`] carries.
+    ///
+    /// * Affiliate programs: with a partner key (from `ctx`, or already set on `customer`)
+    ///   sends `partner.key`; without one, skips the call and returns
+    ///   [`SignupOutcome::NotReferred`] (unless
+    ///   [`always_create_customers`](crate::PartneroBuilder::always_create_customers)).
+    ///   400 "Invalid partner key" (or a 422 on `partner.*`) becomes
+    ///   [`SignupOutcome::PartnerKeyUnknown`].
+    /// * Refer-a-friend programs: always creates the customer, with `referring_customer.key`
+    ///   when `ctx` has a referrer; if Partnero rejects the referrer (400, 404, or a 422 on
+    ///   `referring_customer.*`), creates it again without one and returns
+    ///   [`SignupOutcome::ReferrerKeyUnknown`].
+    /// * Both: the landing URL is sent as `options.referral_url` when known; a duplicate key
+    ///   is [`SignupOutcome::AlreadyExists`].
+    ///
+    /// Errors are left for real failures (network, 401, validation of your own fields, ...).
+    ///
+    /// ```no_run
+    /// use partnero_core::{NewCustomer, Partnero, ReferralContext, SignupOutcome};
+    ///
+    /// # async fn run(client: Partnero, ctx: ReferralContext) -> Result<(), partnero_core::Error> {
+    /// let outcome = client.signup(&ctx, NewCustomer::new("user-42").email("ada@example.com")).await?;
+    /// if let SignupOutcome::Attributed { customer } = &outcome {
+    ///     println!("attributed to {:?}", customer.partner);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn signup(
+        &self,
+        ctx: &ReferralContext,
+        customer: NewCustomer,
+    ) -> Result<SignupOutcome, Error> {
+        let mut customer = customer;
+        if let Some(url) = ctx.landing_url() {
+            let options = customer
+                .options
+                .get_or_insert_with(CustomerOptions::default);
+            if options.referral_url.is_none() {
+                options.referral_url = Some(url.to_owned());
+            }
+        }
+        match self.program() {
+            Program::ReferAFriend => self.signup_refer_a_friend(ctx, customer).await,
+            _ => self.signup_affiliate(ctx, customer).await,
+        }
+    }
+
+    async fn signup_affiliate(
+        &self,
+        ctx: &ReferralContext,
+        mut customer: NewCustomer,
+    ) -> Result<SignupOutcome, Error> {
+        if customer.partner.is_none() {
+            if let Some(key) = ctx.partner_key() {
+                customer.partner = Some(PartnerRef {
+                    key: Some(key.as_str().to_owned()),
+                    ..PartnerRef::default()
+                });
+            }
+        }
+        let referred = customer.partner.is_some();
+        if !referred && !self.always_creates_customers() {
+            return Ok(SignupOutcome::NotReferred { customer: None });
+        }
+        match self.customers().create(&customer).await {
+            Ok(created) if referred => Ok(SignupOutcome::Attributed { customer: created }),
+            Ok(created) => Ok(SignupOutcome::NotReferred {
+                customer: Some(created),
+            }),
+            Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
+            Err(e) if referred && rejects_field(&e, "partner") => {
+                tracing::info!("Partnero does not know the partner key; sign-up not attributed");
+                Ok(SignupOutcome::PartnerKeyUnknown)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn signup_refer_a_friend(
+        &self,
+        ctx: &ReferralContext,
+        mut customer: NewCustomer,
+    ) -> Result<SignupOutcome, Error> {
+        if customer.referring_customer.is_none() {
+            if let Some(key) = ctx.referrer_key() {
+                customer.referring_customer = Some(CustomerRef::by_key(key.as_str()));
+            }
+        }
+        let referred = customer.referring_customer.is_some();
+        match self.customers().create(&customer).await {
+            Ok(created) if referred => Ok(SignupOutcome::Attributed { customer: created }),
+            Ok(created) => Ok(SignupOutcome::NotReferred {
+                customer: Some(created),
+            }),
+            Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
+            Err(e) if referred && rejects_field(&e, "referring_customer") => {
+                tracing::info!(
+                    "Partnero rejected the referring customer key; creating the customer without it"
+                );
+                customer.referring_customer = None;
+                match self.customers().create(&customer).await {
+                    Ok(created) => Ok(SignupOutcome::ReferrerKeyUnknown { customer: created }),
+                    Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records a sale of the customer with `customer_key` (`POST /transactions`), under the
+    /// double-commission guard: never resent unless it surely did not reach Partnero, or a
+    /// `GET /transactions/{key}` shows it absent. Give the sale a [`key`](Sale::key).
+    ///
+    /// ```no_run
+    /// use rust_decimal::Decimal;
+    /// use partnero_core::{Partnero, Sale};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_core::Error> {
+    /// let outcome = client.sale("user-42", Sale::new(Decimal::new(4999, 2)).key("pay_123")).await?;
+    /// for reward in &outcome.transaction.rewards {
+    ///     println!("commission {:?}", reward.amount);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
+        let (transaction, recovered) = self
+            .transactions()
+            .create_guarded(customer_key, &sale)
+            .await?;
+        Ok(SaleOutcome {
+            transaction,
+            recovered,
+        })
+    }
+
+    /// Refunds (deletes) the transaction with this key, reversing its commission.
+    ///
+    /// ```no_run
+    /// use partnero_core::{Partnero, RefundOutcome};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_core::Error> {
+    /// match client.refund("pay_123").await? {
+    ///     RefundOutcome::Refunded => println!("commission reversed"),
+    ///     RefundOutcome::UnknownTransaction => println!("Partnero never saw this sale"),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn refund(&self, transaction_key: &str) -> Result<RefundOutcome, Error> {
+        match self.transactions().delete(transaction_key).await {
+            Ok(()) => Ok(RefundOutcome::Refunded),
+            Err(Error::NotFound { .. }) => Ok(RefundOutcome::UnknownTransaction),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// True when `error` says the referral field `field` (`partner`, `referring_customer`) was
+/// rejected: 400 "Invalid partner key", another 400, a 404, or a 422 naming the field.
+fn rejects_field(error: &Error, field: &str) -> bool {
+    match error {
+        Error::InvalidPartnerKey | Error::NotFound { .. } => true,
+        Error::Api { status: 400, .. } => true,
+        Error::Validation { errors, .. } => errors.keys().any(|k| k.starts_with(field)),
+        _ => false,
+    }
+}
+
+/// The referral context of one request together with the client: what the framework
+/// adapters hand to handlers. Derefs to the [`ReferralContext`].
+///
+/// ```
+/// use partnero_core::{Partnero, ReferralContext, ReferralHandle};
+///
+/// let handle = ReferralHandle::new(ReferralContext::new(), Partnero::new("sk_test"));
+/// assert!(handle.is_empty()); // ReferralContext::is_empty through Deref
+/// assert!(handle.partner_key().is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ReferralHandle {
+    /// Who referred the visitor.
+    pub context: ReferralContext,
+    /// The API client.
+    pub client: Partnero,
+}
+
+impl ReferralHandle {
+    /// Bundles a context with a client.
+    pub fn new(context: ReferralContext, client: Partnero) -> Self {
+        Self { context, client }
+    }
+
+    /// The referral context.
+    pub fn context(&self) -> &ReferralContext {
+        &self.context
+    }
+
+    /// The API client.
+    pub fn client(&self) -> &Partnero {
+        &self.client
+    }
+
+    /// [`Partnero::signup`] with this request's context.
+    pub async fn signup(&self, customer: NewCustomer) -> Result<SignupOutcome, Error> {
+        self.client.signup(&self.context, customer).await
+    }
+
+    /// [`Partnero::sale`].
+    pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
+        self.client.sale(customer_key, sale).await
+    }
+
+    /// [`Partnero::refund`].
+    pub async fn refund(&self, transaction_key: &str) -> Result<RefundOutcome, Error> {
+        self.client.refund(transaction_key).await
+    }
+}
+
+impl Deref for ReferralHandle {
+    type Target = ReferralContext;
+
+    fn deref(&self) -> &ReferralContext {
+        &self.context
+    }
+}
