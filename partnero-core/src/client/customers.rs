@@ -80,7 +80,7 @@ impl<'a> Customers<'a> {
     pub fn stream(
         &self,
         params: ListParams,
-    ) -> impl Stream<Item = Result<Customer, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
         let first = self
             .client
             .call(
@@ -146,7 +146,7 @@ impl<'a> Customers<'a> {
         &self,
         key: &str,
         params: ListParams,
-    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
         let first = self
             .client
             .call(

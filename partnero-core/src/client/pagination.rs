@@ -30,15 +30,15 @@ impl Partnero {
         self.send(&call, RetryRule::Idempotent).await?.json()
     }
 
-    /// Streams every item, starting at `first` and following `links.next`. An `Err` in
+    /// Streams every item (boxed, so it is `Unpin`), starting at `first` and following `links.next`. An `Err` in
     /// `first` (an invalid key) is yielded as the only item.
     pub(crate) fn stream_items<T>(
         &self,
         first: Result<Url, Error>,
         template: &'static str,
-    ) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
     where
-        T: DeserializeOwned + Send + 'static,
+        T: DeserializeOwned + Send + Unpin + 'static,
     {
         let (next, pending_error) = match first {
             Ok(url) => (Some(url), None),
@@ -57,7 +57,7 @@ impl Partnero {
             items: Vec::new().into_iter(),
             pending_error,
         };
-        futures_util::stream::unfold(state, |mut walk| async move {
+        Box::pin(futures_util::stream::unfold(state, |mut walk| async move {
             loop {
                 if let Some(item) = walk.items.next() {
                     return Some((Ok(item), walk));
@@ -81,7 +81,7 @@ impl Partnero {
                     Err(error) => return Some((Err(error), walk)),
                 }
             }
-        })
+        }))
     }
 
     /// Resolves a `links.next` against the current page: `Ok(None)` when it points back to

@@ -66,7 +66,7 @@ impl<'a> Partners<'a> {
     pub fn stream(
         &self,
         params: ListParams,
-    ) -> impl Stream<Item = Result<Partner, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Partner, Error>> + Send + Unpin + 'static {
         let first = self
             .client
             .call(

@@ -282,7 +282,7 @@ impl<'a> Transactions<'a> {
     pub fn stream(
         &self,
         params: ListParams,
-    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
         let first = self
             .client
             .call(

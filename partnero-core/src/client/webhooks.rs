@@ -58,7 +58,7 @@ impl<'a> Webhooks<'a> {
     pub fn stream(
         &self,
         params: ListParams,
-    ) -> impl Stream<Item = Result<Webhook, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Webhook, Error>> + Send + Unpin + 'static {
         let first = self
             .client
             .call(

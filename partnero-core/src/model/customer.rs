@@ -48,7 +48,7 @@ pub struct Customer {
     #[serde(deserialize_with = "lenient::opt_string")]
     pub referral_link: Option<String>,
     /// All of the customer's referral links (refer-a-friend programs).
-    #[serde(deserialize_with = "lenient::list")]
+    #[serde(deserialize_with = "super::referral_link::list")]
     pub referral_links: Vec<ReferralLink>,
     /// How many customers this one referred (refer-a-friend programs).
     #[serde(deserialize_with = "lenient::opt_u64")]

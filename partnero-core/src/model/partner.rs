@@ -32,8 +32,11 @@ pub struct Partner {
     /// Tags.
     #[serde(deserialize_with = "lenient::string_list")]
     pub tags: Vec<String>,
+    /// The partner's default referral link, when included.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub referral_link: Option<String>,
     /// Referral links, when included.
-    #[serde(deserialize_with = "lenient::list")]
+    #[serde(deserialize_with = "super::referral_link::list")]
     pub referral_links: Vec<ReferralLink>,
     /// Creation time, ISO-8601 as sent.
     #[serde(deserialize_with = "lenient::opt_string")]
