@@ -97,8 +97,7 @@ fn validate(s: &str) -> Result<(), InvalidKey> {
     if s.len() > MAX_KEY_LEN {
         return Err(InvalidKey::TooLong);
     }
-    if s
-        .chars()
+    if s.chars()
         .any(|c| c.is_control() || c.is_whitespace() || matches!(c, ';' | ',' | '"' | '\\'))
     {
         return Err(InvalidKey::ForbiddenChar);

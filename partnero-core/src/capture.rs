@@ -1,0 +1,323 @@
+//! Capture: turning a request's cookies, query and path into a [`ReferralContext`] and the
+//! `Set-Cookie` values the policy asks for.
+//!
+//! For each program (affiliate, refer-a-friend) independently:
+//!
+//! 1. a *link touch* is a valid key in one of the program's query parameters (the first matching
+//!    parameter in query-string order whose value is valid) or, failing that, in its path form;
+//! 2. a *cookie* is the first valid occurrence of the program's cookie across every `Cookie`
+//!    header (browsers send the most specific path first);
+//! 3. last-touch (the default): the link touch wins over the cookie and is persisted;
+//!    first-touch: an existing valid cookie wins and nothing is set, otherwise the link touch
+//!    is used and persisted.
+//!
+//! Invalid values are ignored with a `tracing` debug event naming the cookie or parameter and
+//! the reason, never the value or the whole header.
+
+use crate::cookie_header::CookieValues;
+use crate::{
+    Attribution, Captured, InvalidKey, KeyChannel, KeySource, ReferralContext, ReferralKey,
+    RequestInfo, TrackingConfig, persist, query_string, set_cookie,
+};
+
+/// The result of capture for one request.
+///
+/// ```
+/// use partnero_core::{KeySource, RequestInfo, TrackingConfig};
+///
+/// let headers = [("host", &b"shop.example"[..])];
+/// let req = RequestInfo::new("GET", "/pricing", Some("aff=demo-partner"), &headers);
+/// let capture = TrackingConfig::default().capture(&req);
+///
+/// let partner = capture.context.partner.as_ref().unwrap();
+/// assert_eq!(partner.key.as_str(), "demo-partner");
+/// assert_eq!(partner.source, KeySource::Query);
+/// assert_eq!(
+///     capture.context.landing_url(),
+///     Some("https://shop.example/pricing?aff=demo-partner")
+/// );
+/// assert_eq!(
+///     capture.set_cookies,
+///     ["partnero_partner=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure"]
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capture {
+    /// Who referred this visitor.
+    pub context: ReferralContext,
+    /// `Set-Cookie` header values to append to the response (empty when nothing is to be set).
+    pub set_cookies: Vec<String>,
+}
+
+impl TrackingConfig {
+    /// Captures the referral context of one request and the cookies to set in its response.
+    ///
+    /// A `Set-Cookie` value is produced for a program only when a valid key arrived by query
+    /// parameter or path form in *this* request, the attribution allows it (under first-touch
+    /// an existing valid cookie is kept and nothing is set), and persisting is allowed: the
+    /// method is not `HEAD`, the request is not a prefetch/prerender/preview
+    /// (`Sec-Purpose`, `Purpose`, `X-Purpose`, `X-Moz`), the `User-Agent` matches none of
+    /// [`bot_user_agents`](TrackingConfig::bot_user_agents), and the consent hook (called last,
+    /// at most once per request, only when a cookie would be set) returns `true`.
+    ///
+    /// Under last-touch a link carrying the same key as the existing cookie still re-sets the
+    /// cookie: the visitor clicked a referral link again, so its lifetime restarts.
+    ///
+    /// When persisting is refused the context is captured all the same: a crawler or a visitor
+    /// without consent still sees `?aff=KEY` attributed for this request; only the cookie is not
+    /// written.
+    ///
+    /// `landing_url` is set when the key in the context came from the query or the path:
+    /// `{scheme}://{host}{path}[?{query}]`, the scheme from [`RequestInfo::scheme`] or else
+    /// `https` when [`secure`](TrackingConfig::secure) is on and `http` otherwise, the host from
+    /// [`RequestInfo::authority`]. It is `None` when the key came from a cookie (store the
+    /// landing URL yourself at landing time if you need it later) or when the host is missing or
+    /// malformed.
+    ///
+    /// Never fails and never panics, whatever the request holds. When no referral is present
+    /// it does not allocate.
+    pub fn capture(&self, req: &RequestInfo<'_>) -> Capture {
+        let partner = self.resolve(&self.partner, req);
+        let referrer = self.resolve(&self.referrer, req);
+        let mut capture = Capture::default();
+        if partner.captured.is_none() && referrer.captured.is_none() {
+            return capture;
+        }
+
+        let from_link = [&partner, &referrer].iter().any(|r| {
+            r.captured
+                .as_ref()
+                .is_some_and(|c| matches!(c.source, KeySource::Query | KeySource::Path))
+        });
+        if from_link {
+            capture.context.landing_url = landing_url(self, req);
+        }
+
+        if partner.persist || referrer.persist {
+            match persist::check(self, req) {
+                Ok(()) => {
+                    for (channel, resolved) in
+                        [(&self.partner, &partner), (&self.referrer, &referrer)]
+                    {
+                        if let (true, Some(c)) = (resolved.persist, &resolved.captured) {
+                            capture.set_cookies.extend(set_cookie::render(
+                                self,
+                                &channel.cookie_name,
+                                &c.key,
+                            ));
+                        }
+                    }
+                }
+                Err(refusal) => {
+                    tracing::debug!(?refusal, "referral captured but cookie not persisted");
+                }
+            }
+        }
+
+        capture.context.partner = partner.captured;
+        capture.context.referrer = referrer.captured;
+        capture
+    }
+
+    /// Applies the attribution policy to one program.
+    fn resolve(&self, channel: &KeyChannel, req: &RequestInfo<'_>) -> Resolved {
+        match self.attribution {
+            Attribution::LastTouch => match link_key(channel, req) {
+                Some(link) => Resolved::persisted(link),
+                None => Resolved::kept(cookie_key(channel, req)),
+            },
+            Attribution::FirstTouch => match cookie_key(channel, req) {
+                Some(cookie) => Resolved::kept(Some(cookie)),
+                None => match link_key(channel, req) {
+                    Some(link) => Resolved::persisted(link),
+                    None => Resolved::kept(None),
+                },
+            },
+        }
+    }
+}
+
+/// One program's outcome: the key for the context, and whether to write it to the cookie.
+struct Resolved {
+    captured: Option<Captured>,
+    persist: bool,
+}
+
+impl Resolved {
+    fn persisted(captured: Captured) -> Self {
+        Self {
+            captured: Some(captured),
+            persist: true,
+        }
+    }
+
+    fn kept(captured: Option<Captured>) -> Self {
+        Self {
+            captured,
+            persist: false,
+        }
+    }
+}
+
+/// A valid key from the query string, else from the path form.
+fn link_key(channel: &KeyChannel, req: &RequestInfo<'_>) -> Option<Captured> {
+    req.query()
+        .and_then(|query| query_key(channel, query))
+        .map(|key| Captured {
+            key,
+            source: KeySource::Query,
+        })
+        .or_else(|| {
+            path_key(channel, req.path()).map(|key| Captured {
+                key,
+                source: KeySource::Path,
+            })
+        })
+}
+
+/// The first configured parameter, in query-string order, whose value is a valid key.
+fn query_key(channel: &KeyChannel, query: &str) -> Option<ReferralKey> {
+    query_string::matching_values(query, &channel.query_params).find_map(|(name, value)| {
+        // In a query string `+` is a space, which no valid key holds: reject it before decoding.
+        let key = if value.contains('+') {
+            Err(InvalidKey::ForbiddenChar)
+        } else {
+            ReferralKey::decode(value.as_bytes())
+        };
+        key.map_err(|reason| {
+            tracing::debug!(param = name, %reason, "ignoring invalid referral query parameter");
+        })
+        .ok()
+    })
+}
+
+/// `KEY` from `{prefix}KEY` or `{prefix}KEY/...`: the next path segment, percent-decoded.
+fn path_key(channel: &KeyChannel, path: &str) -> Option<ReferralKey> {
+    let prefix = channel.path_prefix.as_deref()?.trim_end_matches('/');
+    if prefix.is_empty() {
+        // A bare `/` prefix would turn every first path segment into a key.
+        return None;
+    }
+    let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
+    let segment = rest.split('/').next().unwrap_or(rest);
+    ReferralKey::decode(segment.as_bytes())
+        .map_err(|reason| {
+            tracing::debug!(prefix, %reason, "ignoring invalid referral path segment");
+        })
+        .ok()
+}
+
+/// The first valid occurrence of the program's cookie across every `Cookie` header.
+fn cookie_key(channel: &KeyChannel, req: &RequestInfo<'_>) -> Option<Captured> {
+    let name: &str = &channel.cookie_name;
+    let mut found = None;
+    req.headers().each_value("cookie", &mut |header| {
+        if found.is_some() {
+            return;
+        }
+        found = CookieValues::new(header, name.as_bytes()).find_map(|raw| {
+            ReferralKey::decode(raw)
+                .map_err(|reason| {
+                    tracing::debug!(cookie = name, %reason, "ignoring invalid referral cookie");
+                })
+                .ok()
+        });
+    });
+    found.map(|key| Captured {
+        key,
+        source: KeySource::Cookie,
+    })
+}
+
+/// `{scheme}://{host}{path}[?{query}]`, or `None` when the host is unknown or malformed.
+fn landing_url(config: &TrackingConfig, req: &RequestInfo<'_>) -> Option<String> {
+    let host = req.authority().filter(|h| is_host(h))?;
+    let scheme = match req.scheme() {
+        Some(s) if s.eq_ignore_ascii_case("https") => "https",
+        Some(s) if s.eq_ignore_ascii_case("http") => "http",
+        _ if config.secure => "https",
+        _ => "http",
+    };
+    let path = req.path();
+    let query = req.query().filter(|q| !q.is_empty());
+    if !is_url_part(path) || !query.is_none_or(is_url_part) {
+        return None;
+    }
+    let path = if path.starts_with('/') { path } else { "/" };
+    let mut url = String::with_capacity(
+        scheme.len() + 3 + host.len() + path.len() + query.map_or(0, |q| q.len() + 1),
+    );
+    url.push_str(scheme);
+    url.push_str("://");
+    url.push_str(host);
+    url.push_str(path);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    Some(url)
+}
+
+/// `host[:port]` as found in `Host`/`:authority`: letters, digits, `-`, `.`, `_`, and the
+/// `:`/`[`/`]` of ports and IPv6 literals. No userinfo, no path, no whitespace.
+fn is_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b':' | b'[' | b']')
+        })
+}
+
+/// A path or query fit to paste into a URL: no whitespace, no control characters, no `#`.
+fn is_url_part(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> ReferralKey {
+        ReferralKey::parse(s).unwrap()
+    }
+
+    fn channel(prefix: &'static str) -> KeyChannel {
+        TrackingConfig::default()
+            .partner_path_prefix(prefix)
+            .partner
+    }
+
+    #[test]
+    fn path_form() {
+        let c = channel("/aff/");
+        assert_eq!(path_key(&c, "/aff/k1"), Some(key("k1")));
+        assert_eq!(path_key(&c, "/aff/k1/pricing"), Some(key("k1")));
+        assert_eq!(path_key(&c, "/aff/caf%C3%A9"), Some(key("café")));
+        assert_eq!(path_key(&c, "/aff/"), None);
+        assert_eq!(path_key(&c, "/aff"), None);
+        assert_eq!(path_key(&c, "/affx/k1"), None);
+        assert_eq!(path_key(&c, "/x/aff/k1"), None);
+        assert_eq!(path_key(&c, "/aff/a%20b"), None);
+        assert_eq!(path_key(&channel("/aff"), "/aff/k1"), Some(key("k1")));
+        assert_eq!(path_key(&channel("/"), "/k1"), None);
+        assert_eq!(
+            path_key(&TrackingConfig::default().partner, "/aff/k1"),
+            None
+        );
+    }
+
+    #[test]
+    fn host_and_url_parts() {
+        assert!(is_host("shop.example:8080"));
+        assert!(is_host("[::1]:3000"));
+        assert!(!is_host(""));
+        assert!(!is_host("evil.example/x"));
+        assert!(!is_host("a b"));
+        assert!(!is_host("user@host"));
+        assert!(is_url_part("/a/b%20c"));
+        assert!(!is_url_part("/a b"));
+        assert!(!is_url_part("/a\nb"));
+        assert!(!is_url_part("/a#b"));
+    }
+}
