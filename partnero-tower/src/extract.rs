@@ -1,0 +1,117 @@
+//! [`Referral`]: the axum extractor for the referral context and the client that
+//! [`PartneroLayer`](crate::PartneroLayer) attached to the request.
+
+use std::convert::Infallible;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+use partnero_core::ReferralHandle;
+
+use crate::MissingPartneroLayer;
+
+/// The referral context of the current request and the client to report it with.
+///
+/// Derefs to [`ReferralHandle`], which derefs to
+/// [`ReferralContext`](partnero_core::ReferralContext): `referral.partner_key()`,
+/// `referral.landing_url()`, and the tracking calls `referral.signup(..)`,
+/// `referral.sale(..)`, `referral.refund(..)` all work on it directly.
+///
+/// Needs [`PartneroLayer`](crate::PartneroLayer) around the route; without it the extractor
+/// rejects with [`MissingPartneroLayer`] (a 500). `Option<Referral>` never rejects: it is `None`
+/// when the layer is missing.
+///
+/// ```
+/// use axum::{Router, routing::post};
+/// use partnero_core::NewCustomer;
+/// use partnero_tower::{PartneroLayer, Referral};
+///
+/// async fn signup(referral: Referral) -> String {
+///     // Only referred visitors are reported to Partnero.
+///     if referral.partner_key().is_none() {
+///         return "not referred".to_owned();
+///     }
+///     match referral.signup(NewCustomer::new("user-1").email("user-1@example.com")).await {
+///         Ok(_) => "referred signup recorded".to_owned(),
+///         Err(err) => format!("partnero: {err}"),
+///     }
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/signup", post(signup))
+///     .layer(PartneroLayer::new("sk_test_key"));
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Referral(pub ReferralHandle);
+
+impl Referral {
+    /// The handle: context plus client.
+    pub fn into_inner(self) -> ReferralHandle {
+        self.0
+    }
+}
+
+impl From<ReferralHandle> for Referral {
+    fn from(handle: ReferralHandle) -> Self {
+        Self(handle)
+    }
+}
+
+impl Deref for Referral {
+    type Target = ReferralHandle;
+
+    fn deref(&self) -> &ReferralHandle {
+        &self.0
+    }
+}
+
+impl DerefMut for Referral {
+    fn deref_mut(&mut self) -> &mut ReferralHandle {
+        &mut self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for Referral
+where
+    S: Send + Sync,
+{
+    type Rejection = MissingPartneroLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<ReferralHandle>() {
+            Some(handle) => Ok(Self(handle.clone())),
+            None => {
+                log_missing_layer_once();
+                Err(MissingPartneroLayer::new())
+            }
+        }
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for Referral
+where
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<ReferralHandle>().cloned().map(Self))
+    }
+}
+
+/// Logs the wiring mistake at `error` level the first time only: every request of a
+/// misconfigured route hits it, and one line says all there is to say.
+fn log_missing_layer_once() {
+    static LOGGED: AtomicBool = AtomicBool::new(false);
+    if !LOGGED.swap(true, Ordering::Relaxed) {
+        tracing::error!(
+            "`Referral` extractor used on a route without `PartneroLayer`; see \
+             https://docs.rs/partnero-tower#layer-ordering (logged once)"
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! Partnero referral tracking for [tower] and [axum]: one [`PartneroLayer`] and the
+//! [`Referral`] extractor.
+//!
+//! The layer reads every request's referral key (the `partnero_partner` / `partnero_referral`
+//! cookies PartneroJS or this layer set, the `?aff=` / `?ref=` link parameters, and optionally a
+//! path form such as `/aff/KEY`), hands the result to your handlers, and writes the referral
+//! cookie itself when a visitor arrives through a referral link, so attribution survives without
+//! any JavaScript. What is captured and when a cookie is written is
+//! [`partnero_core::TrackingConfig`]'s policy; this crate only adapts it to tower.
+//!
+//! [tower]: https://docs.rs/tower
+//! [axum]: https://docs.rs/axum
+//!
+//! # Quick start
+//!
+//! Add the layer to the `Router`, take a [`Referral`] in the handlers that report to Partnero:
+//!
+//! ```no_run
+//! use axum::{Router, routing::post};
+//! use partnero_core::{NewCustomer, Sale, SignupOutcome};
+//! use partnero_tower::{PartneroLayer, Referral};
+//! use rust_decimal::Decimal;
+//!
+//! # async fn create_user() -> (String, String) { ("user-1".into(), "ada@example.com".into()) }
+//! async fn signup(referral: Referral) -> &'static str {
+//!     let (user_id, email) = create_user().await; // your own sign-up logic
+//!     // Creates the customer in Partnero, attributed to the referring partner; an organic
+//!     // sign-up makes no call at all.
+//!     match referral.signup(NewCustomer::new(user_id).email(email)).await {
+//!         Ok(SignupOutcome::Attributed { .. }) => tracing::info!("referred sign-up"),
+//!         Ok(_) => {}
+//!         Err(err) => tracing::warn!(%err, "partnero sign-up not recorded"),
+//!     }
+//!     "welcome"
+//! }
+//!
+//! async fn checkout(referral: Referral) -> &'static str {
+//!     let sale = Sale::new(Decimal::new(4900, 2)).key("order-1001");
+//!     if let Err(err) = referral.sale("user-1", sale).await {
+//!         tracing::warn!(%err, "partnero sale not recorded");
+//!     }
+//!     "thank you"
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let app = Router::new()
+//!     .route("/signup", post(signup))
+//!     .route("/checkout", post(checkout))
+//!     .layer(PartneroLayer::new(std::env::var("PARTNERO_API_KEY").unwrap_or_default()));
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! `Option<Referral>` never rejects; `Referral` rejects with a 500 ([`MissingPartneroLayer`])
+//! when the layer does not wrap the route, which is always a wiring mistake.
+//!
+//! Outside axum the same data is a request extension: any inner service reads
+//! `req.extensions().get::<partnero_core::ReferralHandle>()` (see [`PartneroService`]).
+//!
+//! # Layer ordering
+//!
+//! The extractor only finds the referral context when [`PartneroLayer`] runs *before* the
+//! handler and before any middleware that extracts [`Referral`]. Two rules decide that:
+//!
+//! 1. **`Router::layer` wraps only the routes added before it.** Call it last, after every
+//!    `.route(..)`, `.merge(..)` and `.nest(..)`. Each later `Router::layer` call wraps the
+//!    earlier ones, so with `Router::layer` the layer added *last* runs *first*.
+//! 2. **`ServiceBuilder` runs top to bottom.** The layer listed *first* runs *first*; put
+//!    `PartneroLayer` above anything that needs the referral context.
+//!
+//! Routes added after the layer are not wrapped, and their `Referral` rejects with a 500:
+//!
+//! ```
+//! use axum::{Router, body::Body, http::Request, routing::get};
+//! use partnero_tower::{PartneroLayer, Referral};
+//! use tower::ServiceExt;
+//!
+//! async fn partner(referral: Referral) -> String {
+//!     referral.partner_key().map(|k| k.as_str().to_owned()).unwrap_or_default()
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let app = Router::new()
+//!     .route("/wrapped", get(partner))
+//!     .layer(PartneroLayer::new("sk_test_key"))
+//!     .route("/not-wrapped", get(partner)); // added after `.layer`: no referral context
+//!
+//! let req = |uri| Request::get(uri).header("cookie", "partnero_partner=demo-partner");
+//! let res = app.clone().oneshot(req("/wrapped").body(Body::empty()).unwrap()).await.unwrap();
+//! assert_eq!(res.status(), 200);
+//! let res = app.oneshot(req("/not-wrapped").body(Body::empty()).unwrap()).await.unwrap();
+//! assert_eq!(res.status(), 500); // "... Is `PartneroLayer` added to this router? ..."
+//! # });
+//! ```
+//!
+//! A middleware that extracts [`Referral`] must run inside the layer: with `Router::layer`, add
+//! it *before* `PartneroLayer`; with `ServiceBuilder`, list it *after* `PartneroLayer`. Both
+//! stacks below run `PartneroLayer` first, then `tag_partner`, then the handler:
+//!
+//! ```
+//! use axum::{
+//!     Router, body::Body, extract::Request, middleware::{self, Next},
+//!     response::Response, routing::get,
+//! };
+//! use partnero_tower::{PartneroLayer, Referral};
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! // Tags every response of a referred visit with the partner key.
+//! async fn tag_partner(referral: Option<Referral>, req: Request, next: Next) -> Response {
+//!     let partner = referral.and_then(|r| r.partner_key().map(|k| k.as_str().to_owned()));
+//!     let mut res = next.run(req).await;
+//!     if let Some(value) = partner.and_then(|p| p.parse().ok()) {
+//!         res.headers_mut().insert("x-partner", value);
+//!     }
+//!     res
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! // `Router::layer`: the layer added last runs first.
+//! let with_router_layer = Router::new()
+//!     .route("/", get(|| async { "hi" }))
+//!     .layer(middleware::from_fn(tag_partner))
+//!     .layer(PartneroLayer::new("sk_test_key"));
+//!
+//! // `ServiceBuilder`: the layer listed first runs first.
+//! let with_service_builder = Router::new().route("/", get(|| async { "hi" })).layer(
+//!     ServiceBuilder::new()
+//!         .layer(PartneroLayer::new("sk_test_key"))
+//!         .layer(middleware::from_fn(tag_partner)),
+//! );
+//!
+//! for app in [with_router_layer, with_service_builder] {
+//!     let req = Request::get("/?aff=demo-partner").body(Body::empty()).unwrap();
+//!     let res = app.oneshot(req).await.unwrap();
+//!     assert_eq!(res.headers()["x-partner"], "demo-partner");
+//!     // The referral link also set the cookie.
+//!     assert!(res.headers()["set-cookie"].to_str().unwrap().starts_with("partnero_partner="));
+//! }
+//! # });
+//! ```
+//!
+//! Swap either pair and `tag_partner` runs before the layer: its `Option<Referral>` is `None`
+//! (a plain `Referral` would reject with a 500).
+//!
+//! # Feature flags
+//!
+//! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection.
+//!   Depends on `axum-core` only, not on `axum`.
+//! - `rustls` (default) / `native-tls`: the TLS stack of the client, passed to `partnero-core`.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod layer;
+#[cfg(feature = "axum")]
+mod rejection;
+mod service;
+
+#[cfg(feature = "axum")]
+pub use extract::Referral;
+pub use future::ResponseFuture;
+pub use layer::PartneroLayer;
+pub use partnero_core::{ReferralContext, ReferralHandle, TrackingConfig};
+#[cfg(feature = "axum")]
+pub use rejection::MissingPartneroLayer;
+pub use service::PartneroService;
+
+/// Compile-time checks: the layer and the service are `Send + Sync` (and the future `Send`)
+/// whenever the inner service and its future are.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    const fn assert_send<T: Send>() {}
+    assert_send_sync::<PartneroLayer>();
+    assert_send_sync::<PartneroService<()>>();
+    assert_send::<ResponseFuture<std::future::Pending<Result<http::Response<()>, ()>>>>();
+    assert_send_sync::<ResponseFuture<std::future::Ready<Result<http::Response<()>, ()>>>>();
+    #[cfg(feature = "axum")]
+    assert_send_sync::<Referral>();
+    #[cfg(feature = "axum")]
+    assert_send_sync::<MissingPartneroLayer>();
+};

@@ -1,0 +1,122 @@
+//! [`PartneroService`]: the middleware that [`PartneroLayer`](crate::PartneroLayer) applies.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use partnero_core::{Partnero, ReferralHandle, RequestInfo, TrackingConfig};
+use tower_service::Service;
+
+use crate::ResponseFuture;
+use crate::layer::Shared;
+
+/// Captures the referral context of each request and appends the referral `Set-Cookie` to the
+/// response.
+///
+/// On every request, synchronously in [`call`](Service::call):
+///
+/// 1. the core's [`TrackingConfig::capture`] reads the `Cookie` headers, the query string and
+///    the path;
+/// 2. a [`ReferralHandle`] (the context plus the client) is inserted into the request's
+///    extensions, where the [`Referral`](crate::Referral) extractor (or any inner service,
+///    through `req.extensions().get::<ReferralHandle>()`) finds it;
+/// 3. the inner service is called, and its future is wrapped in a [`ResponseFuture`] that
+///    appends the `Set-Cookie` values the policy asked for once the response is ready.
+///
+/// Generic over the request and response bodies; `poll_ready` is the inner service's.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response, header};
+/// use partnero_core::ReferralHandle;
+/// use partnero_tower::PartneroLayer;
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let svc = ServiceBuilder::new()
+///     .layer(PartneroLayer::new("sk_test_key"))
+///     .service(service_fn(|req: Request<()>| async move {
+///         let referral = req.extensions().get::<ReferralHandle>().unwrap();
+///         let partner = referral.partner_key().map(|k| k.as_str().to_owned());
+///         Ok::<_, Infallible>(Response::new(partner.unwrap_or_default()))
+///     }));
+///
+/// let req = Request::get("/?aff=demo-partner").body(()).unwrap();
+/// let res = svc.oneshot(req).await.unwrap();
+/// assert_eq!(res.body(), "demo-partner");
+/// assert!(res.headers().contains_key(header::SET_COOKIE));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct PartneroService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> PartneroService<S> {
+    /// Wraps `inner` with a client and a tracking policy (usually built through
+    /// [`PartneroLayer`](crate::PartneroLayer) instead).
+    pub fn new(inner: S, client: Partnero, config: TrackingConfig) -> Self {
+        Self::from_shared(inner, Arc::new(Shared { client, config }))
+    }
+
+    pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
+        Self { inner, shared }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// The tracking policy in use.
+    pub fn config(&self) -> &TrackingConfig {
+        &self.shared.config
+    }
+
+    /// The client handed to handlers.
+    pub fn client(&self) -> &Partnero {
+        &self.shared.client
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for PartneroService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let capture = self.shared.config.capture(&RequestInfo::from_http(&req));
+        let handle = ReferralHandle::new(capture.context, self.shared.client.clone());
+        req.extensions_mut().insert(handle);
+        ResponseFuture::new(self.inner.call(req), capture.set_cookies)
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for PartneroService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartneroService")
+            .field("inner", &self.inner)
+            .field("client", &self.shared.client) // redacts the API key
+            .field("config", &self.shared.config)
+            .finish()
+    }
+}

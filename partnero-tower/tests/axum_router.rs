@@ -1,0 +1,220 @@
+//! `PartneroLayer` on an axum `Router` with the `Referral` extractor: the capture cases, the
+//! handler's own cookies, `Option<Referral>`, and the missing-layer rejection.
+
+mod common;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use http_body_util::BodyExt;
+use partnero_core::{KeySource, ReferralHandle};
+use partnero_tower::{MissingPartneroLayer, PartneroLayer, Referral};
+use tower::ServiceExt;
+
+use common::{CASES, DEFAULT_SET_COOKIE};
+
+/// Hands the extracted handle back in the response extensions.
+async fn echo_referral(referral: Referral) -> impl IntoResponse {
+    Extension(referral.into_inner())
+}
+
+async fn optional_referral(referral: Option<Referral>) -> String {
+    match referral {
+        Some(r) => format!(
+            "some:{}",
+            r.partner_key().map(|k| k.as_str()).unwrap_or("-")
+        ),
+        None => "none".to_owned(),
+    }
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/", get(echo_referral))
+        .route("/{*rest}", get(echo_referral))
+}
+
+async fn body_text(res: Response) -> String {
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn get_req(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn every_capture_case() {
+    for case in CASES {
+        let app = routes().layer((case.layer)());
+        let res = app.oneshot(case.request(Body::empty())).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{}", case.name);
+        let handle = res
+            .extensions()
+            .get::<ReferralHandle>()
+            .unwrap_or_else(|| panic!("{}: handler saw no Referral", case.name));
+        case.check(handle.context(), res.headers());
+    }
+}
+
+#[tokio::test]
+async fn extractor_derefs_to_the_context_and_the_handle() {
+    async fn handler(referral: Referral) -> String {
+        let from_context = referral.partner_key().map(|k| k.as_str().to_owned());
+        let via_handle = referral
+            .context()
+            .partner_key()
+            .map(|k| k.as_str().to_owned());
+        assert_eq!(from_context, via_handle);
+        format!(
+            "{}|{:?}|{}",
+            from_context.unwrap_or_default(),
+            referral.partner.as_ref().map(|c| c.source),
+            referral.landing_url().unwrap_or("-"),
+        )
+    }
+    let app = Router::new()
+        .route("/pricing", get(handler))
+        .layer(PartneroLayer::new("sk_test_key"));
+    let req = Request::get("/pricing?aff=demo-partner")
+        .header(header::HOST, "shop.example")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(
+        body_text(res).await,
+        format!(
+            "demo-partner|{:?}|https://shop.example/pricing?aff=demo-partner",
+            Some(KeySource::Query)
+        )
+    );
+}
+
+#[tokio::test]
+async fn handler_cookie_jar_is_kept_and_ours_appended() {
+    async fn handler(jar: CookieJar) -> impl IntoResponse {
+        (jar.add(Cookie::new("session", "abc")), "ok")
+    }
+    let app = Router::new()
+        .route("/", get(handler))
+        .layer(PartneroLayer::new("sk_test_key"));
+    let res = app.oneshot(get_req("/?aff=demo-partner")).await.unwrap();
+    let values: Vec<_> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(values, ["session=abc", DEFAULT_SET_COOKIE]);
+}
+
+#[tokio::test]
+async fn missing_layer_rejects_with_a_500_naming_the_layer() {
+    let app = routes();
+    let res = app
+        .oneshot(
+            Request::get("/?aff=demo-partner")
+                .header(header::COOKIE, "partnero_partner=demo-partner")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    let body = body_text(res).await;
+    assert_eq!(body, MissingPartneroLayer::new().body_text());
+    assert!(
+        body.contains("Is `PartneroLayer` added to this router?"),
+        "{body}"
+    );
+    assert!(
+        body.contains("https://docs.rs/partnero-tower#layer-ordering"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn route_added_after_the_layer_is_not_wrapped() {
+    let app = Router::new()
+        .route("/before", get(echo_referral))
+        .layer(PartneroLayer::new("sk_test_key"))
+        .route("/after", get(echo_referral));
+    let res = app.clone().oneshot(get_req("/before")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.oneshot(get_req("/after")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn optional_referral_is_some_with_the_layer() {
+    let app = Router::new()
+        .route("/", get(optional_referral))
+        .layer(PartneroLayer::new("sk_test_key"));
+    let res = app
+        .clone()
+        .oneshot(get_req("/?aff=demo-partner"))
+        .await
+        .unwrap();
+    assert_eq!(body_text(res).await, "some:demo-partner");
+    // With the layer but no referral: still `Some`, with an empty context.
+    let res = app.oneshot(get_req("/")).await.unwrap();
+    assert_eq!(body_text(res).await, "some:-");
+}
+
+#[tokio::test]
+async fn optional_referral_is_none_without_the_layer() {
+    let app = Router::new().route("/", get(optional_referral));
+    let res = app.oneshot(get_req("/?aff=demo-partner")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_text(res).await, "none");
+}
+
+#[tokio::test]
+async fn works_with_router_state_and_nested_routers() {
+    #[derive(Clone)]
+    struct AppState {
+        greeting: &'static str,
+    }
+    async fn handler(State(state): State<AppState>, referral: Referral) -> String {
+        format!(
+            "{} {}",
+            state.greeting,
+            referral.partner_key().map(|k| k.as_str()).unwrap_or("-")
+        )
+    }
+    let api = Router::new().route("/hello", get(handler));
+    let app = Router::new()
+        .nest("/api", api)
+        .layer(PartneroLayer::new("sk_test_key"))
+        .with_state(AppState { greeting: "hi" });
+    let req = Request::get("/api/hello")
+        .header(header::COOKIE, "partnero_partner=demo-partner")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(body_text(res).await, "hi demo-partner");
+}
+
+#[tokio::test]
+async fn not_found_responses_still_carry_the_referral_cookie() {
+    // `Router::layer` also wraps the router's fallback, so a referral link to an unknown page
+    // still records the referral.
+    let app = Router::new()
+        .route("/only", get(|| async { "only" }))
+        .layer(PartneroLayer::new("sk_test_key"));
+    let res = app
+        .oneshot(get_req("/missing?aff=demo-partner"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers()[header::SET_COOKIE], DEFAULT_SET_COOKIE);
+}
