@@ -1,0 +1,360 @@
+//! Error paths and retries against wiremock servers and closed ports on 127.0.0.1.
+
+use std::time::{Duration, Instant};
+
+use partnero_core::{Error, NewCustomer, Partnero, RetryPolicy};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "sk_live_do_not_print";
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .base_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_secs(3))
+}
+
+fn client(server: &MockServer, retry: RetryPolicy) -> Partnero {
+    Partnero::builder(KEY)
+        .base_url(format!("{}/v1/", server.uri()))
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+fn assert_no_secret(e: &Error) {
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains(KEY), "{shown}");
+}
+
+#[tokio::test]
+async fn unauthorized_is_actionable_and_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthenticated.", "status": 0})))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized));
+    assert!(e.to_string().contains("PARTNERO_API_KEY"));
+    assert_no_secret(&e);
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn not_found_carries_the_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Customer not found.", "status": 0})))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries()).customers().get("nobody").await.unwrap_err();
+    match &e {
+        Error::NotFound { message } => assert_eq!(message, "Customer not found."),
+        other => panic!("{other:?}"),
+    }
+    assert!(e.is_not_found());
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn validation_errors_keep_the_field_map() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "message": "The given data was invalid.",
+            "errors": {"email": ["The email must be a valid email address."], "name": ["Too long.", "Bad."]},
+            "status": 0
+        })))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries())
+        .customers()
+        .create(&NewCustomer::new("k").email("nope"))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::Validation { message, errors } => {
+            assert_eq!(message, "The given data was invalid.");
+            assert_eq!(errors["email"], vec!["The email must be a valid email address."]);
+            assert_eq!(errors["name"].len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("email: The email must be a valid email address."));
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn duplicate_key_on_a_first_attempt_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "message": "Duplicate key", "errors": {"key": ["The key has already been taken."]}, "status": 0
+        })))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries())
+        .customers()
+        .create(&NewCustomer::new("k"))
+        .await
+        .unwrap_err();
+    assert!(e.is_duplicate(), "{e:?}");
+}
+
+#[tokio::test]
+async fn invalid_partner_key_is_its_own_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"message": "Invalid partner key", "status": 0})))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries())
+        .customers()
+        .create(&NewCustomer::new("k").partner_key("ghost"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidPartnerKey), "{e:?}");
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn non_json_502_is_an_api_error_with_a_snippet_after_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    match &e {
+        Error::Api { status, message, .. } => {
+            assert_eq!(*status, 502);
+            assert!(message.contains("Bad Gateway"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(requests(&server).await, 3, "default policy: 3 attempts");
+}
+
+#[tokio::test]
+async fn non_json_success_is_a_decode_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>captive portal</html>"))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    match &e {
+        Error::Decode { status, snippet, .. } => {
+            assert_eq!(*status, 200);
+            assert!(snippet.contains("captive portal"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn server_error_then_success_is_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/a"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "Server Error", "status": 0})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/a"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "a"}, "status": 1})))
+        .mount(&server)
+        .await;
+    let c = client(&server, fast_retries()).customers().get("a").await.unwrap();
+    assert_eq!(c.key.as_deref(), Some("a"));
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn rate_limit_with_retry_after_is_honoured() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(json!({"message": "Too Many Attempts.", "status": 0})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "a"}, "status": 1})))
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    client(&server, fast_retries()).customers().get("a").await.unwrap();
+    // Sleeping guarantees a lower bound; no upper bound is asserted.
+    assert!(started.elapsed() >= Duration::from_millis(990));
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn rate_limit_without_retry_after_backs_off_then_reports() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(json!({"message": "Too Many Attempts.", "status": 0})))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries().max_attempts(4))
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::RateLimited { retry_after: None }), "{e:?}");
+    assert_eq!(requests(&server).await, 4);
+}
+
+#[tokio::test]
+async fn retry_after_beyond_max_delay_is_reported_not_waited() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
+    assert!(e.to_string().contains("retry after 120"));
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn no_retry_policy_sends_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let e = client(&server, RetryPolicy::none()).customers().get("a").await.unwrap_err();
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn non_idempotent_posts_are_not_retried_on_server_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let c = client(&server, fast_retries());
+    let e = c
+        .partners()
+        .create(&partnero_core::NewPartner::new("p@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(500));
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn timeouts_are_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {}, "status": 1}))
+                .set_delay(Duration::from_secs(10)),
+        )
+        .mount(&server)
+        .await;
+    let c = Partnero::builder(KEY)
+        .base_url(format!("{}/v1", server.uri()))
+        .timeout(Duration::from_millis(100))
+        .retry(fast_retries().max_attempts(2))
+        .build()
+        .unwrap();
+    let e = c.customers().get("a").await.unwrap_err();
+    assert!(matches!(e, Error::Timeout), "{e:?}");
+    assert!(e.to_string().contains("timed out"));
+    assert_eq!(requests(&server).await, 2, "a timed-out GET is retried");
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connect_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let c = Partnero::builder(KEY)
+        .base_url(format!("http://127.0.0.1:{port}/v1"))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    let e = c.customers().get("a").await.unwrap_err();
+    assert!(e.is_connect(), "{e:?}");
+    assert!(e.to_string().starts_with("could not connect to Partnero"));
+    assert_no_secret(&e);
+}
+
+#[tokio::test]
+async fn delete_404_after_an_ambiguous_failure_counts_as_done() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not found", "status": 0})))
+        .mount(&server)
+        .await;
+    let c = client(&server, fast_retries());
+    c.customers().delete("a").await.unwrap();
+    // A plain 404 is still an error.
+    let e = c.customers().delete("a").await.unwrap_err();
+    assert!(e.is_not_found());
+}
+
+#[tokio::test]
+async fn customer_duplicate_after_an_ambiguous_failure_is_success() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .respond_with(ResponseTemplate::new(504))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "Duplicate key", "status": 0})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/user-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "user-1"}, "status": 1})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server, fast_retries())
+        .customers()
+        .create(&NewCustomer::new("user-1"))
+        .await
+        .unwrap();
+    assert_eq!(c.key.as_deref(), Some("user-1"));
+}
+
+#[test]
+fn the_key_never_shows() {
+    let c = Partnero::new(KEY);
+    assert!(!format!("{c:?}").contains(KEY));
+    let built = Partnero::builder(KEY).build().unwrap();
+    assert!(!format!("{built:?}").contains(KEY));
+    let key = partnero_core::ApiKey::from(KEY);
+    assert!(!format!("{key} {key:?}").contains(KEY));
+}
