@@ -1,0 +1,206 @@
+//! The double-commission guard, end to end against partnero-sandbox: one transaction key
+//! never yields two transactions, whatever happens to the create's answer.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use partnero_core::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
+use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+struct Setup {
+    sandbox: Sandbox,
+    key: String,
+    client: Partnero,
+}
+
+async fn setup() -> Setup {
+    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap();
+    let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
+    let client = Partnero::builder(key.as_str())
+        .base_url(sandbox.base_url())
+        .retry(RetryPolicy::default().base_delay(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    client
+        .customers()
+        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
+        .await
+        .unwrap();
+    Setup {
+        sandbox,
+        key,
+        client,
+    }
+}
+
+fn sale(key: &str) -> Sale {
+    Sale::new(Decimal::from_str("49.99").unwrap())
+        .key(key)
+        .action("sale")
+}
+
+impl Setup {
+    fn stored(&self, tx_key: &str) -> usize {
+        self.sandbox
+            .state()
+            .transactions_with_key(&self.key, tx_key)
+            .len()
+    }
+
+    fn live(&self) -> usize {
+        self.sandbox.state().live_transactions(&self.key).len()
+    }
+}
+
+#[tokio::test]
+async fn processed_then_dropped_yields_exactly_one_transaction() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_drop_next(1);
+    let outcome = s.client.sale("buyer", sale("pay_drop")).await.unwrap();
+    assert!(outcome.recovered, "the answer was lost; the guard read it back");
+    assert_eq!(outcome.transaction.key.as_deref(), Some("pay_drop"));
+    assert_eq!(
+        outcome.transaction.rewards.len(),
+        1,
+        "the commission of the single transaction"
+    );
+    assert_eq!(s.stored("pay_drop"), 1, "exactly one transaction for the key");
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_the_guard_a_resend_pays_twice() {
+    // The same scenario by hand: resending the POST after the lost answer duplicates it.
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_drop_next(1);
+    let http = reqwest::Client::new();
+    let body = json!({"customer": {"key": "buyer"}, "key": "pay_raw", "amount": 49.99});
+    let url = format!("{}/transactions", s.sandbox.base_url());
+    let first = http
+        .post(&url)
+        .bearer_auth(&s.key)
+        .json(&body)
+        .send()
+        .await;
+    assert!(first.is_err(), "the connection was dropped after processing");
+    let second = http
+        .post(&url)
+        .bearer_auth(&s.key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status().as_u16(), 201);
+    assert_eq!(s.stored("pay_raw"), 2, "a blind resend creates a second commission");
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn processed_then_502_is_read_back_not_resent() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(1, 502);
+    let outcome = s.client.sale("buyer", sale("pay_502")).await.unwrap();
+    assert!(outcome.recovered);
+    assert_eq!(s.stored("pay_502"), 1);
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn unprocessed_500_is_checked_then_resent_once() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next(1, 500);
+    let outcome = s.client.sale("buyer", sale("pay_500")).await.unwrap();
+    assert!(!outcome.recovered, "the resend's own answer arrived");
+    assert_eq!(s.stored("pay_500"), 1);
+    assert_eq!(
+        s.sandbox.requests_seen_for("POST", "/v1/transactions"),
+        2,
+        "sent, checked absent, resent"
+    );
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn rate_limited_create_is_resent() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next_with_retry_after(1, 429, 0);
+    let outcome = s.client.sale("buyer", sale("pay_429")).await.unwrap();
+    assert!(!outcome.recovered);
+    assert_eq!(s.stored("pay_429"), 1);
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sale_without_a_key_is_never_resent_after_an_ambiguous_failure() {
+    let s = setup().await;
+    let before = s.live();
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_drop_next(1);
+    let e = s
+        .client
+        .sale("buyer", Sale::new(Decimal::from(10)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport(_)), "{e:?}");
+    assert_eq!(s.live(), before + 1, "processed once, never resent");
+    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 1);
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn batch_resends_only_absent_sales() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_drop_next(1);
+    let created = s
+        .client
+        .transactions()
+        .create_batch("buyer", &[sale("b_1"), sale("b_2")])
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 2);
+    assert_eq!((s.stored("b_1"), s.stored("b_2")), (1, 1));
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn refund_reverses_and_reports_unknown_keys() {
+    let s = setup().await;
+    s.client.sale("buyer", sale("pay_refund")).await.unwrap();
+    assert_eq!(
+        s.client.refund("pay_refund").await.unwrap(),
+        partnero_core::RefundOutcome::Refunded
+    );
+    assert_eq!(
+        s.client.refund("pay_refund").await.unwrap(),
+        partnero_core::RefundOutcome::UnknownTransaction
+    );
+    assert_eq!(
+        s.client.refund("never-sold").await.unwrap(),
+        partnero_core::RefundOutcome::UnknownTransaction
+    );
+    s.sandbox.shutdown().await;
+}
