@@ -36,10 +36,17 @@ fn assert_no_secret(e: &Error) {
 async fn unauthorized_is_actionable_and_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthenticated.", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"message": "Unauthenticated.", "status": 0})),
+        )
         .mount(&server)
         .await;
-    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    let e = client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Unauthorized));
     assert!(e.to_string().contains("PARTNERO_API_KEY"));
     assert_no_secret(&e);
@@ -50,10 +57,17 @@ async fn unauthorized_is_actionable_and_not_retried() {
 async fn not_found_carries_the_message() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Customer not found.", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"message": "Customer not found.", "status": 0})),
+        )
         .mount(&server)
         .await;
-    let e = client(&server, fast_retries()).customers().get("nobody").await.unwrap_err();
+    let e = client(&server, fast_retries())
+        .customers()
+        .get("nobody")
+        .await
+        .unwrap_err();
     match &e {
         Error::NotFound { message } => assert_eq!(message, "Customer not found."),
         other => panic!("{other:?}"),
@@ -81,12 +95,18 @@ async fn validation_errors_keep_the_field_map() {
     match &e {
         Error::Validation { message, errors } => {
             assert_eq!(message, "The given data was invalid.");
-            assert_eq!(errors["email"], vec!["The email must be a valid email address."]);
+            assert_eq!(
+                errors["email"],
+                vec!["The email must be a valid email address."]
+            );
             assert_eq!(errors["name"].len(), 2);
         }
         other => panic!("{other:?}"),
     }
-    assert!(e.to_string().contains("email: The email must be a valid email address."));
+    assert!(
+        e.to_string()
+            .contains("email: The email must be a valid email address.")
+    );
     assert_eq!(requests(&server).await, 1);
 }
 
@@ -111,7 +131,10 @@ async fn duplicate_key_on_a_first_attempt_is_an_error() {
 async fn invalid_partner_key_is_its_own_error() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"message": "Invalid partner key", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "Invalid partner key", "status": 0})),
+        )
         .mount(&server)
         .await;
     let e = client(&server, fast_retries())
@@ -127,12 +150,20 @@ async fn invalid_partner_key_is_its_own_error() {
 async fn non_json_502_is_an_api_error_with_a_snippet_after_retries() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"))
+        .respond_with(
+            ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"),
+        )
         .mount(&server)
         .await;
-    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    let e = client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
     match &e {
-        Error::Api { status, message, .. } => {
+        Error::Api {
+            status, message, ..
+        } => {
             assert_eq!(*status, 502);
             assert!(message.contains("Bad Gateway"), "{message}");
         }
@@ -148,9 +179,15 @@ async fn non_json_success_is_a_decode_error() {
         .respond_with(ResponseTemplate::new(200).set_body_string("<html>captive portal</html>"))
         .mount(&server)
         .await;
-    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    let e = client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
     match &e {
-        Error::Decode { status, snippet, .. } => {
+        Error::Decode {
+            status, snippet, ..
+        } => {
             assert_eq!(*status, 200);
             assert!(snippet.contains("captive portal"));
         }
@@ -164,17 +201,26 @@ async fn server_error_then_success_is_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v1/customers/a"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "Server Error", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"message": "Server Error", "status": 0})),
+        )
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/customers/a"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "a"}, "status": 1})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "a"}, "status": 1})),
+        )
         .mount(&server)
         .await;
-    let c = client(&server, fast_retries()).customers().get("a").await.unwrap();
+    let c = client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap();
     assert_eq!(c.key.as_deref(), Some("a"));
     assert_eq!(requests(&server).await, 2);
 }
@@ -193,11 +239,17 @@ async fn rate_limit_with_retry_after_is_honoured() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "a"}, "status": 1})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "a"}, "status": 1})),
+        )
         .mount(&server)
         .await;
     let started = Instant::now();
-    client(&server, fast_retries()).customers().get("a").await.unwrap();
+    client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap();
     // Sleeping guarantees a lower bound; no upper bound is asserted.
     assert!(started.elapsed() >= Duration::from_millis(990));
     assert_eq!(requests(&server).await, 2);
@@ -207,7 +259,10 @@ async fn rate_limit_with_retry_after_is_honoured() {
 async fn rate_limit_without_retry_after_backs_off_then_reports() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(json!({"message": "Too Many Attempts.", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .set_body_json(json!({"message": "Too Many Attempts.", "status": 0})),
+        )
         .mount(&server)
         .await;
     let e = client(&server, fast_retries().max_attempts(4))
@@ -215,7 +270,10 @@ async fn rate_limit_without_retry_after_backs_off_then_reports() {
         .get("a")
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::RateLimited { retry_after: None }), "{e:?}");
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: None }),
+        "{e:?}"
+    );
     assert_eq!(requests(&server).await, 4);
 }
 
@@ -226,7 +284,11 @@ async fn retry_after_beyond_max_delay_is_reported_not_waited() {
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
         .mount(&server)
         .await;
-    let e = client(&server, fast_retries()).customers().get("a").await.unwrap_err();
+    let e = client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
     assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
     assert!(e.to_string().contains("retry after 120"));
     assert_eq!(requests(&server).await, 1);
@@ -239,7 +301,11 @@ async fn no_retry_policy_sends_once() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    let e = client(&server, RetryPolicy::none()).customers().get("a").await.unwrap_err();
+    let e = client(&server, RetryPolicy::none())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(503));
     assert_eq!(requests(&server).await, 1);
 }
@@ -310,7 +376,9 @@ async fn delete_404_after_an_ambiguous_failure_counts_as_done() {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not found", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "Not found", "status": 0})),
+        )
         .mount(&server)
         .await;
     let c = client(&server, fast_retries());
@@ -332,12 +400,18 @@ async fn customer_duplicate_after_an_ambiguous_failure_is_success() {
         .await;
     Mock::given(method("POST"))
         .and(path("/v1/customers"))
-        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "Duplicate key", "status": 0})))
+        .respond_with(
+            ResponseTemplate::new(422)
+                .set_body_json(json!({"message": "Duplicate key", "status": 0})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/customers/user-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"key": "user-1"}, "status": 1})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"key": "user-1"}, "status": 1})),
+        )
         .expect(1)
         .mount(&server)
         .await;

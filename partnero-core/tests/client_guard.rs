@@ -64,14 +64,21 @@ async fn processed_then_dropped_yields_exactly_one_transaction() {
         .on("POST", "/v1/transactions")
         .process_then_drop_next(1);
     let outcome = s.client.sale("buyer", sale("pay_drop")).await.unwrap();
-    assert!(outcome.recovered, "the answer was lost; the guard read it back");
+    assert!(
+        outcome.recovered,
+        "the answer was lost; the guard read it back"
+    );
     assert_eq!(outcome.transaction.key.as_deref(), Some("pay_drop"));
     assert_eq!(
         outcome.transaction.rewards.len(),
         1,
         "the commission of the single transaction"
     );
-    assert_eq!(s.stored("pay_drop"), 1, "exactly one transaction for the key");
+    assert_eq!(
+        s.stored("pay_drop"),
+        1,
+        "exactly one transaction for the key"
+    );
     s.sandbox.shutdown().await;
 }
 
@@ -86,13 +93,11 @@ async fn without_the_guard_a_resend_pays_twice() {
     let http = reqwest::Client::new();
     let body = json!({"customer": {"key": "buyer"}, "key": "pay_raw", "amount": 49.99});
     let url = format!("{}/transactions", s.sandbox.base_url());
-    let first = http
-        .post(&url)
-        .bearer_auth(&s.key)
-        .json(&body)
-        .send()
-        .await;
-    assert!(first.is_err(), "the connection was dropped after processing");
+    let first = http.post(&url).bearer_auth(&s.key).json(&body).send().await;
+    assert!(
+        first.is_err(),
+        "the connection was dropped after processing"
+    );
     let second = http
         .post(&url)
         .bearer_auth(&s.key)
@@ -101,7 +106,11 @@ async fn without_the_guard_a_resend_pays_twice() {
         .await
         .unwrap();
     assert_eq!(second.status().as_u16(), 201);
-    assert_eq!(s.stored("pay_raw"), 2, "a blind resend creates a second commission");
+    assert_eq!(
+        s.stored("pay_raw"),
+        2,
+        "a blind resend creates a second commission"
+    );
     s.sandbox.shutdown().await;
 }
 

@@ -30,7 +30,10 @@ async fn stream_follows_next_links_and_keeps_the_limit() {
         .and(path("/v1/customers"))
         .and(query_param_is_missing("page"))
         .and(query_param("limit", "2"))
-        .respond_with(page(&["a", "b"], Some(format!("{}/v1/customers?page=2", server.uri()))))
+        .respond_with(page(
+            &["a", "b"],
+            Some(format!("{}/v1/customers?page=2", server.uri())),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -38,7 +41,10 @@ async fn stream_follows_next_links_and_keeps_the_limit() {
         .and(path("/v1/customers"))
         .and(query_param("page", "2"))
         .and(query_param("limit", "2"))
-        .respond_with(page(&["c", "d"], Some("/v1/customers?page=3&limit=2".into())))
+        .respond_with(page(
+            &["c", "d"],
+            Some("/v1/customers?page=3&limit=2".into()),
+        ))
         .expect(1)
         .mount(&server)
         .await;

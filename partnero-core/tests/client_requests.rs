@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use partnero_core::{
-    BalanceCredit, CustomerSearch, CustomerUpdate, ListParams, NewCustomer, NewPartner,
-    NewWebhook, Partnero, PartnerSearch, PartnerUpdate, RetryPolicy, Sale, WebhookUpdate,
+    BalanceCredit, CustomerSearch, CustomerUpdate, ListParams, NewCustomer, NewPartner, NewWebhook,
+    PartnerSearch, PartnerUpdate, Partnero, RetryPolicy, Sale, WebhookUpdate,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -52,7 +52,9 @@ async fn sends_auth_accept_and_user_agent_headers() {
             "user-agent",
             concat!("partnero-rs/", env!("CARGO_PKG_VERSION")),
         ))
-        .respond_with(ok(json!({"program": {"pub_id": "PUB1", "name": "Shop", "type": "affiliate"}})))
+        .respond_with(ok(
+            json!({"program": {"pub_id": "PUB1", "name": "Shop", "type": "affiliate"}}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -148,7 +150,9 @@ async fn customer_reads_updates_and_deletes() {
         .await;
     Mock::given(method("PUT"))
         .and(path("/v1/customers/a"))
-        .and(body_json(json!({"update": {"email": "new@example.com", "tags": ["x"]}})))
+        .and(body_json(
+            json!({"update": {"email": "new@example.com", "tags": ["x"]}}),
+        ))
         .respond_with(ok(json!({"key": "a", "email": "new@example.com"})))
         .expect(1)
         .mount(&server)
@@ -182,7 +186,10 @@ async fn customer_reads_updates_and_deletes() {
     assert_eq!(found.data[0].key.as_deref(), Some("a"));
     let updated = c
         .customers()
-        .update("a", &CustomerUpdate::new().email("new@example.com").tags(["x"]))
+        .update(
+            "a",
+            &CustomerUpdate::new().email("new@example.com").tags(["x"]),
+        )
         .await
         .unwrap();
     assert_eq!(updated.email.as_deref(), Some("new@example.com"));
@@ -208,7 +215,9 @@ async fn customer_sub_resources() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/customers/a/stats"))
-        .respond_with(ok(json!({"clicks": 12, "referrals": "3", "share_links": []})))
+        .respond_with(ok(
+            json!({"clicks": 12, "referrals": "3", "share_links": []}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -221,7 +230,9 @@ async fn customer_sub_resources() {
         .await;
     Mock::given(method("POST"))
         .and(path("/v1/customers/a/balance/credit"))
-        .and(body_json(json!({"amount": 5.25, "amount_units": "usd", "is_currency": true})))
+        .and(body_json(
+            json!({"amount": 5.25, "amount_units": "usd", "is_currency": true}),
+        ))
         .respond_with(ok(json!({"balance": {"currency": [
             {"amount": "35.247", "amount_units": "usd", "is_currency": 1}]}})))
         .expect(1)
@@ -234,7 +245,11 @@ async fn customer_sub_resources() {
         .await
         .unwrap();
     assert_eq!(txs.data[0].amount, Some(Decimal::from_str("10.5").unwrap()));
-    let refs = c.customers().referrals("a", ListParams::new()).await.unwrap();
+    let refs = c
+        .customers()
+        .referrals("a", ListParams::new())
+        .await
+        .unwrap();
     assert_eq!(refs.data[0].key.as_deref(), Some("friend"));
     let stats = c.customers().stats("a").await.unwrap();
     assert_eq!((stats.clicks, stats.referrals), (Some(12), Some(3)));
@@ -343,7 +358,15 @@ async fn transaction_endpoints() {
         c.transactions().get("pay_1").await.unwrap().archived,
         Some(false)
     );
-    assert_eq!(c.transactions().list(ListParams::new()).await.unwrap().data.len(), 1);
+    assert_eq!(
+        c.transactions()
+            .list(ListParams::new())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        1
+    );
     c.transactions().archive("pay_1").await.unwrap();
     c.transactions().revoke_archive("pay_1").await.unwrap();
     c.transactions().delete("pay_1").await.unwrap();
@@ -355,7 +378,9 @@ async fn partner_endpoints() {
     let c = client(&server);
     Mock::given(method("POST"))
         .and(path("/v1/partners"))
-        .and(body_json(json!({"email": "pat@example.com", "name": "Pat", "key": "pat"})))
+        .and(body_json(
+            json!({"email": "pat@example.com", "name": "Pat", "key": "pat"}),
+        ))
         .respond_with(ResponseTemplate::new(201).set_body_json(
             json!({"data": {"id": "p_1", "key": "pat", "email": "pat@example.com"}, "status": 1}),
         ))
@@ -397,7 +422,9 @@ async fn partner_endpoints() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/partners/p_1/referral_links"))
-        .respond_with(ok(json!([{"key": "pat", "url": "https://shop.example/?aff=pat", "is_default": true}])))
+        .respond_with(ok(
+            json!([{"key": "pat", "url": "https://shop.example/?aff=pat", "is_default": true}]),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -410,7 +437,12 @@ async fn partner_endpoints() {
     assert_eq!(p.id.as_deref(), Some("p_1"));
     assert!(c.partners().get("p_1").await.unwrap().has_status("active"));
     assert_eq!(
-        c.partners().list(ListParams::new().limit(10)).await.unwrap().data.len(),
+        c.partners()
+            .list(ListParams::new().limit(10))
+            .await
+            .unwrap()
+            .data
+            .len(),
         1
     );
     assert_eq!(
@@ -478,13 +510,26 @@ async fn webhook_endpoints() {
 
     let hook = c
         .webhooks()
-        .create(&NewWebhook::new("orders", "https://shop.example/hook").event("transaction.created"))
+        .create(
+            &NewWebhook::new("orders", "https://shop.example/hook").event("transaction.created"),
+        )
         .await
         .unwrap();
     assert_eq!(hook.signature.as_deref(), Some("whsec_x"));
     assert_eq!(hook.is_active, Some(true));
-    assert_eq!(c.webhooks().get("wh_1").await.unwrap().key.as_deref(), Some("wh_1"));
-    assert_eq!(c.webhooks().list(ListParams::new()).await.unwrap().data.len(), 1);
+    assert_eq!(
+        c.webhooks().get("wh_1").await.unwrap().key.as_deref(),
+        Some("wh_1")
+    );
+    assert_eq!(
+        c.webhooks()
+            .list(ListParams::new())
+            .await
+            .unwrap()
+            .data
+            .len(),
+        1
+    );
     let updated = c
         .webhooks()
         .update("wh_1", &WebhookUpdate::new().active(false))
@@ -533,5 +578,9 @@ async fn user_supplied_segments_are_percent_encoded() {
     ));
     assert!(stream.next().await.is_none());
     let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 3, "only the three well-formed requests were sent");
+    assert_eq!(
+        requests.len(),
+        3,
+        "only the three well-formed requests were sent"
+    );
 }

@@ -40,7 +40,10 @@ async fn affiliate_signup_is_attributed_with_the_landing_url() {
     let sb = sandbox().await;
     let (c, key) = client(&sb, ProgramKind::Affiliate, Program::Affiliate);
     let outcome = c
-        .signup(&partner_ctx("demo-partner"), NewCustomer::new("user-1").email("u1@example.com"))
+        .signup(
+            &partner_ctx("demo-partner"),
+            NewCustomer::new("user-1").email("u1@example.com"),
+        )
         .await
         .unwrap();
     match &outcome {
@@ -90,8 +93,15 @@ async fn affiliate_signup_can_always_create() {
         .signup(&ReferralContext::new(), NewCustomer::new("organic"))
         .await
         .unwrap();
-    assert!(matches!(outcome, SignupOutcome::NotReferred { customer: Some(_) }), "{outcome:?}");
-    assert_eq!(sb.requests_seen_for("POST", "/v1/customers"), 1, "the call was made");
+    assert!(
+        matches!(outcome, SignupOutcome::NotReferred { customer: Some(_) }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        sb.requests_seen_for("POST", "/v1/customers"),
+        1,
+        "the call was made"
+    );
     // Like Partnero, the sandbox answers but does not store affiliate customers without a partner.
     assert!(sb.state().customer(&key, "organic").is_none());
     sb.shutdown().await;
@@ -128,7 +138,10 @@ async fn signup_survives_a_lost_answer() {
         .on("POST", "/v1/customers")
         .process_then_drop_next(1);
     let outcome = c
-        .signup(&partner_ctx("demo-partner"), NewCustomer::new("lost-answer"))
+        .signup(
+            &partner_ctx("demo-partner"),
+            NewCustomer::new("lost-answer"),
+        )
         .await
         .unwrap();
     assert!(outcome.is_attributed(), "{outcome:?}");
@@ -154,19 +167,17 @@ async fn refer_a_friend_signup_paths() {
     match &referred {
         SignupOutcome::Attributed { customer } => {
             assert_eq!(
-                customer
-                    .referring_customer
-                    .as_ref()
-                    .unwrap()
-                    .key
-                    .as_deref(),
+                customer.referring_customer.as_ref().unwrap().key.as_deref(),
                 Some("demo-referrer")
             );
             assert!(customer.referral_link.is_some());
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(sb.state().referrer_of(&key, "friend-1"), Some("demo-referrer"));
+    assert_eq!(
+        sb.state().referrer_of(&key, "friend-1"),
+        Some("demo-referrer")
+    );
 
     let organic = c
         .signup(&ReferralContext::new(), NewCustomer::new("solo"))
@@ -199,7 +210,13 @@ async fn referral_handle_delegates_to_the_client() {
     let (c, key) = client(&sb, ProgramKind::Affiliate, Program::Affiliate);
     let handle = ReferralHandle::new(partner_ctx("demo-partner"), c);
     assert_eq!(handle.partner_key().unwrap().as_str(), "demo-partner");
-    assert!(handle.signup(NewCustomer::new("h1")).await.unwrap().is_attributed());
+    assert!(
+        handle
+            .signup(NewCustomer::new("h1"))
+            .await
+            .unwrap()
+            .is_attributed()
+    );
     let sale = handle
         .sale(
             "h1",

@@ -57,9 +57,10 @@ mod tests {
 
     #[test]
     fn strings_and_objects() {
-        let h: Holder =
-            serde_json::from_str(r#"{"links":["https://a/?ref=x",{"url":"https://b","key":"k"},3]}"#)
-                .unwrap();
+        let h: Holder = serde_json::from_str(
+            r#"{"links":["https://a/?ref=x",{"url":"https://b","key":"k"},3]}"#,
+        )
+        .unwrap();
         assert_eq!(h.links.len(), 2);
         assert_eq!(h.links[0].url.as_deref(), Some("https://a/?ref=x"));
         assert_eq!(h.links[1].key.as_deref(), Some("k"));
