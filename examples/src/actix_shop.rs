@@ -1,0 +1,184 @@
+//! The shop on actix-web: `App::wrap(PartneroMiddleware)` + the `Referral` extractor. Handlers
+//! only translate HTTP to [`crate::shop`] calls and back.
+
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use partnero_actix::{PartneroMiddleware, Referral};
+use partnero_core::Partnero;
+
+use crate::pages;
+use crate::shop::{self, Shop, ShopError};
+use crate::store::User;
+
+/// Registers the shop's routes (the middleware is added by the caller with `App::wrap`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(landing))
+        .route("/signup", web::get().to(signup_form))
+        .route("/signup", web::post().to(signup))
+        .route("/purchase", web::post().to(purchase))
+        .route("/refund", web::post().to(refund))
+        .route("/dashboard", web::get().to(dashboard));
+}
+
+fn failure(err: ShopError) -> HttpResponse {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    HttpResponse::build(status).json(err.body())
+}
+
+fn content_type(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn session_user(shop: &Shop, req: &HttpRequest) -> Option<User> {
+    shop.session_user(
+        req.headers()
+            .get_all(header::COOKIE)
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
+async fn landing(shop: web::Data<Shop>, referral: Referral) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(pages::landing(
+            shop.framework,
+            shop.program,
+            shop.referred_by(&referral),
+        ))
+}
+
+async fn signup_form(shop: web::Data<Shop>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(pages::signup_form(shop.framework))
+}
+
+async fn signup(
+    shop: web::Data<Shop>,
+    referral: Referral,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let input = match shop::parse_body(content_type(&req), &body) {
+        Ok(input) => input,
+        Err(err) => return failure(err),
+    };
+    match shop::signup(&shop, &referral, input).await {
+        Ok((reply, token)) => HttpResponse::Ok()
+            .insert_header((header::SET_COOKIE, shop::session_cookie(&token)))
+            .json(reply),
+        Err(err) => failure(err),
+    }
+}
+
+async fn purchase(
+    shop: web::Data<Shop>,
+    referral: Referral,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let input = match shop::parse_body(content_type(&req), &body) {
+        Ok(input) => input,
+        Err(err) => return failure(err),
+    };
+    let user = session_user(&shop, &req);
+    match shop::purchase(&shop, &referral, user, input).await {
+        Ok(reply) => HttpResponse::Ok().json(reply),
+        Err(err) => failure(err),
+    }
+}
+
+async fn refund(
+    shop: web::Data<Shop>,
+    referral: Referral,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let input = match shop::parse_body(content_type(&req), &body) {
+        Ok(input) => input,
+        Err(err) => return failure(err),
+    };
+    let user = session_user(&shop, &req);
+    match shop::refund(&shop, &referral, user, input).await {
+        Ok(reply) => HttpResponse::Ok().json(reply),
+        Err(err) => failure(err),
+    }
+}
+
+async fn dashboard(shop: web::Data<Shop>, referral: Referral, req: HttpRequest) -> HttpResponse {
+    let user = session_user(&shop, &req);
+    match shop::dashboard(&shop, referral.client(), user).await {
+        Ok(reply) => HttpResponse::Ok().json(reply),
+        Err(err) => failure(err),
+    }
+}
+
+/// A running actix shop (its own thread and actix system).
+#[derive(Debug)]
+pub struct ActixShop {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ActixShop {
+    /// Serves the shop on `127.0.0.1:port` (0 = a free port) on a background thread.
+    pub fn start(
+        shop: Arc<Shop>,
+        client: Partnero,
+        port: u16,
+        workers: usize,
+    ) -> std::io::Result<ActixShop> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let data = web::Data::from(shop);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("actix-shop".into())
+            .spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let server = HttpServer::new(move || {
+                        App::new()
+                            .app_data(data.clone())
+                            .wrap(PartneroMiddleware::from_client(client.clone()))
+                            .configure(routes)
+                    })
+                    .workers(workers.max(1))
+                    .disable_signals()
+                    .listen(listener);
+                    let server = match server {
+                        Ok(server) => server.run(),
+                        Err(err) => {
+                            let _ = tx.send(Err(err));
+                            return;
+                        }
+                    };
+                    let _ = tx.send(Ok(server.handle()));
+                    if let Err(err) = server.await {
+                        tracing::error!(error = %err, "actix shop stopped");
+                    }
+                });
+            })?;
+        let handle = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the actix shop thread died while starting"))??;
+        Ok(ActixShop {
+            url,
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the shop and waits for its thread.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}

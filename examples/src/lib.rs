@@ -1,0 +1,29 @@
+//! Example shops for partnero-rs, on axum and on actix-web, and the walkthrough that plays a
+//! visitor's whole journey through them against `partnero-sandbox`.
+//!
+//! Binaries: `axum-shop`, `actix-shop` (`--port`, `--program affiliate|refer-a-friend`;
+//! `PARTNERO_API_KEY` / `PARTNERO_BASE_URL`, or an embedded sandbox when no key is set) and
+//! `walkthrough` (the README's first command).
+//!
+//! The shop's behaviour lives once, framework-free, in [`shop`]; [`axum_shop`] and
+//! [`actix_shop`] only translate HTTP to it, the way an application using `partnero-tower` or
+//! `partnero-actix` would.
+#![forbid(unsafe_code)]
+
+pub mod actix_shop;
+pub mod axum_shop;
+pub mod journey;
+pub mod pages;
+pub mod setup;
+pub mod shop;
+pub mod store;
+
+/// Logs to stderr, `RUST_LOG` or `warn` by default.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

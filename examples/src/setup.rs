@@ -1,0 +1,189 @@
+//! Command-line flags and the Partnero back end a shop talks to: the real API when
+//! `PARTNERO_API_KEY` is set, otherwise an embedded `partnero-sandbox`.
+
+use partnero_core::{Partnero, Program};
+use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
+
+/// Which Partnero program the shop runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgramChoice {
+    /// Affiliate program: partners refer customers (`?aff=KEY`, cookie `partnero_partner`).
+    Affiliate,
+    /// Refer-a-friend program: customers refer friends (`?ref=KEY`, cookie `partnero_referral`).
+    ReferAFriend,
+}
+
+impl ProgramChoice {
+    /// Both programs, for the walkthrough.
+    pub const ALL: [ProgramChoice; 2] = [ProgramChoice::Affiliate, ProgramChoice::ReferAFriend];
+
+    /// A human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProgramChoice::Affiliate => "affiliate",
+            ProgramChoice::ReferAFriend => "refer-a-friend",
+        }
+    }
+
+    /// The default referral query parameter.
+    pub fn query_param(self) -> &'static str {
+        match self {
+            ProgramChoice::Affiliate => "aff",
+            ProgramChoice::ReferAFriend => "ref",
+        }
+    }
+
+    /// The cookie PartneroJS and the middleware use.
+    pub fn cookie_name(self) -> &'static str {
+        match self {
+            ProgramChoice::Affiliate => "partnero_partner",
+            ProgramChoice::ReferAFriend => "partnero_referral",
+        }
+    }
+
+    /// The referrer the sandbox's `--seed-demo` creates.
+    pub fn demo_key(self) -> &'static str {
+        match self {
+            ProgramChoice::Affiliate => "demo-partner",
+            ProgramChoice::ReferAFriend => "demo-referrer",
+        }
+    }
+
+    /// The client's program setting.
+    pub fn program(self) -> Program {
+        match self {
+            ProgramChoice::Affiliate => Program::Affiliate,
+            ProgramChoice::ReferAFriend => Program::ReferAFriend,
+        }
+    }
+
+    /// The sandbox's program kind.
+    pub fn sandbox_kind(self) -> ProgramKind {
+        match self {
+            ProgramChoice::Affiliate => ProgramKind::Affiliate,
+            ProgramChoice::ReferAFriend => ProgramKind::ReferAFriend,
+        }
+    }
+}
+
+/// Flags shared by both shops.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    about = "A small web shop wired to Partnero (API key and base URL from PARTNERO_API_KEY / PARTNERO_BASE_URL; an embedded sandbox when no key is set)"
+)]
+pub struct ShopArgs {
+    /// Port to listen on (127.0.0.1); 0 picks a free one.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Which Partnero program the API key belongs to.
+    #[arg(long, value_enum, default_value = "affiliate")]
+    pub program: ProgramChoice,
+}
+
+/// The Partnero API the shop talks to.
+pub struct Backend {
+    /// The client (pointing at Partnero or at the embedded sandbox).
+    pub client: Partnero,
+    /// The embedded sandbox, when no API key was given; dropping it stops it.
+    pub sandbox: Option<Sandbox>,
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backend")
+            .field("client", &self.client)
+            .field("sandbox", &self.sandbox.as_ref().map(Sandbox::base_url))
+            .finish()
+    }
+}
+
+/// Why the back end could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The client could not be built (bad base URL, ...).
+    #[error("cannot configure the Partnero client: {0}")]
+    Client(#[from] partnero_core::Error),
+    /// The embedded sandbox could not start.
+    #[error("cannot start the embedded sandbox: {0}")]
+    Sandbox(#[from] std::io::Error),
+    /// The sandbox has no key of the program asked for.
+    #[error("the sandbox has no {0} key")]
+    NoKey(&'static str),
+}
+
+impl Backend {
+    /// `PARTNERO_API_KEY` (+ optional `PARTNERO_BASE_URL`) when set; otherwise an embedded sandbox
+    /// seeded with `demo-partner` / `demo-referrer`.
+    pub async fn from_env_or_sandbox(program: ProgramChoice) -> Result<Backend, SetupError> {
+        match std::env::var("PARTNERO_API_KEY") {
+            Ok(key) if !key.trim().is_empty() => {
+                let mut builder = Partnero::builder(key.trim()).program(program.program());
+                if let Ok(base) = std::env::var("PARTNERO_BASE_URL") {
+                    builder = builder.base_url(&base);
+                }
+                Ok(Backend {
+                    client: builder.build()?,
+                    sandbox: None,
+                })
+            }
+            _ => {
+                let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true)).await?;
+                Backend::on_sandbox(sandbox, program)
+            }
+        }
+    }
+
+    /// A back end on an already running sandbox, with its key for `program`.
+    pub fn on_sandbox(sandbox: Sandbox, program: ProgramChoice) -> Result<Backend, SetupError> {
+        let client = client_for_sandbox(&sandbox, program)?;
+        Ok(Backend {
+            client,
+            sandbox: Some(sandbox),
+        })
+    }
+}
+
+/// A client pointing at `sandbox`, with its key for `program`.
+pub fn client_for_sandbox(
+    sandbox: &Sandbox,
+    program: ProgramChoice,
+) -> Result<Partnero, SetupError> {
+    let key = sandbox
+        .key_for(program.sandbox_kind())
+        .ok_or(SetupError::NoKey(program.label()))?;
+    Ok(Partnero::builder(key)
+        .base_url(&sandbox.base_url())
+        .program(program.program())
+        .build()?)
+}
+
+/// What a shop prints when it starts.
+pub fn banner(
+    framework: &str,
+    shop_url: &str,
+    program: ProgramChoice,
+    backend: &Backend,
+) -> String {
+    let mut out = format!(
+        "{framework}-shop listening on {shop_url} ({} program)\n",
+        program.label()
+    );
+    match &backend.sandbox {
+        Some(sandbox) => {
+            out.push_str(&format!(
+                "embedded partnero-sandbox: {}\n",
+                sandbox.base_url()
+            ));
+            if let Some(key) = sandbox.key_for(program.sandbox_kind()) {
+                out.push_str(&format!("sandbox API key ({}): {key}\n", program.label()));
+            }
+        }
+        None => out.push_str(&format!("Partnero API: {}\n", backend.client.base_url())),
+    }
+    out.push_str(&format!(
+        "try a referral link: {shop_url}/?{}={}\n",
+        program.query_param(),
+        program.demo_key()
+    ));
+    out
+}
