@@ -265,6 +265,7 @@ async fn serve_connection(
                     return;
                 }
             }
+            // Finish the request in progress (if any), then close.
             _ = shutdown.changed(), if !shutting_down => {
                 shutting_down = true;
                 conn.as_mut().graceful_shutdown();
