@@ -220,15 +220,16 @@ impl Partnero {
             attempt,
             status = tracing::field::Empty,
         );
-        async {
+        let recorder = span.clone();
+        async move {
             let result = self.exchange(call).await;
             match &result {
                 Ok(r) => {
-                    tracing::Span::current().record("status", r.status);
+                    recorder.record("status", r.status);
                 }
                 Err(f) => {
                     if let Some(status) = f.error.status() {
-                        tracing::Span::current().record("status", status);
+                        recorder.record("status", status);
                     }
                     tracing::debug!(error = %f.error, "Partnero request failed");
                 }
