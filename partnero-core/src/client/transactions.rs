@@ -1,28 +1,6 @@
 //! `/transactions` endpoints, with the double-commission guard on create.
 //!
-//! # The guard
-//!
-//! Partnero pays a commission per created transaction, and a resent create makes a second
-//! one. So a create is repeated only when it surely did not take effect:
-//!
-//! * the connection could not be established ([`Error::Connect`]): the request never left;
-//! * the server answered 429: it refused the request without processing it;
-//! * after an ambiguous failure (timeout, connection dropped mid-request, 5xx), **and** only
-//!   when the sale has a [`key`](Sale::key): the client waits one backoff delay, then reads
-//!   `GET /transactions/{key}`. Found: the first attempt worked, and its transaction is
-//!   returned. Absent (404): the create is sent again. Any other answer: the original error is
-//!   returned and nothing is resent.
-//!
-//! A sale **without a key** is never resent after an ambiguous failure; the error is returned
-//! and the caller cannot know whether it was recorded. Always give sales a key.
-//!
-//! A "duplicate" answer (409 / 422) for a keyed sale means it is already recorded: the
-//! existing transaction is read back and returned. A 2xx whose body cannot be decoded is
-//! handled the same way for keyed sales.
-//!
-//! Remaining risk: if a timed-out request is still being processed when the check runs
-//! (longer than the backoff delay), the check sees 404 and the create is resent. The
-//! sandbox-backed tests cover the common case (processed, then the connection dropped).
+//! See [`Transactions`] for the double-commission guard.
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +15,30 @@ use crate::Error;
 use crate::model::{ListParams, Page, Sale, Transaction};
 
 /// Transaction endpoints; get one with [`Partnero::transactions`].
+///
+/// # The guard
+///
+/// Partnero pays a commission per created transaction, and a resent create makes a second
+/// one. So a create is repeated only when it surely did not take effect:
+///
+/// * the connection could not be established ([`Error::Connect`]): the request never left;
+/// * the server answered 429: it refused the request without processing it;
+/// * after an ambiguous failure (timeout, connection dropped mid-request, 5xx), **and** only
+///   when the sale has a [`key`](Sale::key): the client waits one backoff delay, then reads
+///   `GET /transactions/{key}`. Found: the first attempt worked, and its transaction is
+///   returned. Absent (404): the create is sent again. Any other answer: the original error is
+///   returned and nothing is resent.
+///
+/// A sale **without a key** is never resent after an ambiguous failure; the error is returned
+/// and the caller cannot know whether it was recorded. Always give sales a key.
+///
+/// A "duplicate" answer (409 / 422) for a keyed sale means it is already recorded: the
+/// existing transaction is read back and returned. A 2xx whose body cannot be decoded is
+/// handled the same way for keyed sales.
+///
+/// Remaining risk: if a timed-out request is still being processed when the check runs
+/// (longer than the backoff delay), the check sees 404 and the create is resent. The
+/// sandbox-backed tests cover the common case (processed, then the connection dropped).
 #[derive(Debug, Clone, Copy)]
 pub struct Transactions<'a> {
     client: &'a Partnero,
@@ -73,7 +75,7 @@ impl<'a> Transactions<'a> {
     }
 
     /// `POST /transactions` for one sale of the customer with `customer_key`, under the
-    /// double-commission guard described in the [module docs](self).
+    /// double-commission guard described on [`Transactions`].
     pub async fn create(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
         self.create_guarded(customer_key, sale)
             .await
