@@ -1,0 +1,611 @@
+//! One table of request cases run through both adapters (tower/axum and actix-web): each case
+//! must yield the same `ReferralContext` and the same `Set-Cookie` values on both, and what the
+//! table says it should.
+
+use std::time::Duration;
+
+use actix_web::test as actix_test;
+use axum::body::Body;
+use http_body_util::BodyExt;
+use partnero_core::{Attribution, TrackingConfig};
+use tower::ServiceExt;
+
+/// What one adapter produced for a request.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    status: u16,
+    /// `Debug` of the `ReferralContext` the handler extracted.
+    context: String,
+    set_cookies: Vec<String>,
+}
+
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    uri: &'static str,
+    headers: Vec<(&'static str, Vec<u8>)>,
+    config: fn() -> TrackingConfig,
+    /// The partner key the context must hold, if any.
+    partner: Option<&'static str>,
+    /// The referring customer key the context must hold, if any.
+    referrer: Option<&'static str>,
+    /// How many `Set-Cookie` values must be sent.
+    cookies_set: usize,
+}
+
+fn default_config() -> TrackingConfig {
+    TrackingConfig::default()
+}
+
+fn path_config() -> TrackingConfig {
+    TrackingConfig::default()
+        .partner_path_prefix("/aff/")
+        .add_partner_query_param("via")
+}
+
+fn first_touch() -> TrackingConfig {
+    TrackingConfig::default().attribution(Attribution::FirstTouch)
+}
+
+fn custom_cookie() -> TrackingConfig {
+    TrackingConfig::default()
+        .http_only(true)
+        .secure(false)
+        .domain("example.com")
+        .max_age(Duration::from_secs(7 * 24 * 3600))
+}
+
+fn consent() -> TrackingConfig {
+    TrackingConfig::default().consent(|req| req.cookie("consent") != Some(&b"no"[..]))
+}
+
+fn h(name: &'static str, value: &str) -> (&'static str, Vec<u8>) {
+    (name, value.as_bytes().to_vec())
+}
+
+fn cases() -> Vec<Case> {
+    let base = |name, method, uri, headers, partner, referrer, cookies_set| Case {
+        name,
+        method,
+        uri,
+        headers,
+        config: default_config,
+        partner,
+        referrer,
+        cookies_set,
+    };
+    let big = format!(
+        "{}; partnero_partner=deep-key",
+        vec!["pad=xxxxxxxxxxxxxxxx"; 3000].join("; ")
+    );
+    vec![
+        base("no referral", "GET", "/", vec![], None, None, 0),
+        base(
+            "analytics cookies only",
+            "GET",
+            "/pricing",
+            vec![h("cookie", "_ga=GA1.2.3; session=abc; csrftoken=xyz")],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "partner cookie",
+            "GET",
+            "/",
+            vec![h("cookie", "a=1; partnero_partner=p-cookie; b=2")],
+            Some("p-cookie"),
+            None,
+            0,
+        ),
+        base(
+            "referral cookie",
+            "GET",
+            "/",
+            vec![h("cookie", "partnero_referral=friend-1")],
+            None,
+            Some("friend-1"),
+            0,
+        ),
+        base(
+            "both cookies",
+            "GET",
+            "/",
+            vec![h(
+                "cookie",
+                "partnero_referral=friend-1; partnero_partner=p-cookie",
+            )],
+            Some("p-cookie"),
+            Some("friend-1"),
+            0,
+        ),
+        base(
+            "aff query",
+            "GET",
+            "/?aff=p-query&utm_source=x",
+            vec![],
+            Some("p-query"),
+            None,
+            1,
+        ),
+        base(
+            "ref query",
+            "GET",
+            "/?utm=1&ref=friend-2",
+            vec![],
+            None,
+            Some("friend-2"),
+            1,
+        ),
+        base(
+            "both queries",
+            "GET",
+            "/?aff=p-query&ref=friend-2",
+            vec![],
+            Some("p-query"),
+            Some("friend-2"),
+            2,
+        ),
+        base(
+            "query beats cookie (last touch)",
+            "GET",
+            "/?aff=p-new",
+            vec![h("cookie", "partnero_partner=p-old")],
+            Some("p-new"),
+            None,
+            1,
+        ),
+        base(
+            "percent-encoded key",
+            "GET",
+            "/?aff=caf%C3%A9",
+            vec![],
+            Some("café"),
+            None,
+            1,
+        ),
+        base(
+            "space in key",
+            "GET",
+            "/?aff=bad%20key",
+            vec![],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "plus in key means space",
+            "GET",
+            "/?aff=bad+key",
+            vec![],
+            None,
+            None,
+            0,
+        ),
+        base("broken escape", "GET", "/?aff=%ZZ", vec![], None, None, 0),
+        base("empty value", "GET", "/?aff=", vec![], None, None, 0),
+        base(
+            "semicolon in key",
+            "GET",
+            "/?aff=a%3Bb",
+            vec![],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "quote in cookie",
+            "GET",
+            "/",
+            vec![h("cookie", "partnero_partner=a\"b")],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "over-long key (256 bytes)",
+            "GET",
+            Box::leak(format!("/?aff={}", "k".repeat(256)).into_boxed_str()),
+            vec![],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "non-UTF-8 cookie",
+            "GET",
+            "/",
+            vec![("cookie", b"partnero_partner=\xff\xfe".to_vec())],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "invalid cookie, valid query",
+            "GET",
+            "/?aff=p-query",
+            vec![h("cookie", "partnero_partner=%ZZ")],
+            Some("p-query"),
+            None,
+            1,
+        ),
+        base(
+            "quoted cookie value",
+            "GET",
+            "/",
+            vec![h("cookie", "partnero_partner=\"p-quoted\"")],
+            Some("p-quoted"),
+            None,
+            0,
+        ),
+        base(
+            "duplicate cookie names: first valid wins",
+            "GET",
+            "/",
+            vec![h(
+                "cookie",
+                "partnero_partner=first; partnero_partner=second",
+            )],
+            Some("first"),
+            None,
+            0,
+        ),
+        base(
+            "several Cookie headers",
+            "GET",
+            "/",
+            vec![
+                h("cookie", "a=1"),
+                h("cookie", "partnero_referral=friend-3"),
+                h("cookie", "partnero_partner=p-3"),
+            ],
+            Some("p-3"),
+            Some("friend-3"),
+            0,
+        ),
+        base(
+            "name is a suffix of another",
+            "GET",
+            "/",
+            vec![h("cookie", "xpartnero_partner=nope")],
+            None,
+            None,
+            0,
+        ),
+        base(
+            "large Cookie header",
+            "GET",
+            "/",
+            vec![("cookie", big.into_bytes())],
+            Some("deep-key"),
+            None,
+            0,
+        ),
+        base(
+            "HEAD never persists",
+            "HEAD",
+            "/?aff=p-head",
+            vec![],
+            Some("p-head"),
+            None,
+            0,
+        ),
+        base(
+            "POST persists",
+            "POST",
+            "/?aff=p-post",
+            vec![],
+            Some("p-post"),
+            None,
+            1,
+        ),
+        base(
+            "Sec-Purpose prefetch",
+            "GET",
+            "/?aff=p-pre",
+            vec![h("sec-purpose", "prefetch;prerender")],
+            Some("p-pre"),
+            None,
+            0,
+        ),
+        base(
+            "Purpose prefetch",
+            "GET",
+            "/?aff=p-pre",
+            vec![h("purpose", "prefetch")],
+            Some("p-pre"),
+            None,
+            0,
+        ),
+        base(
+            "crawler",
+            "GET",
+            "/?aff=p-bot",
+            vec![h(
+                "user-agent",
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            )],
+            Some("p-bot"),
+            None,
+            0,
+        ),
+        base(
+            "browser",
+            "GET",
+            "/?aff=p-browser",
+            vec![h(
+                "user-agent",
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15",
+            )],
+            Some("p-browser"),
+            None,
+            1,
+        ),
+        Case {
+            config: path_config,
+            ..base(
+                "path form",
+                "GET",
+                "/aff/p-path",
+                vec![],
+                Some("p-path"),
+                None,
+                1,
+            )
+        },
+        Case {
+            config: path_config,
+            ..base(
+                "extra query name",
+                "GET",
+                "/?via=p-via",
+                vec![],
+                Some("p-via"),
+                None,
+                1,
+            )
+        },
+        Case {
+            config: first_touch,
+            ..base(
+                "first touch keeps cookie",
+                "GET",
+                "/?aff=p-new",
+                vec![h("cookie", "partnero_partner=p-old")],
+                Some("p-old"),
+                None,
+                0,
+            )
+        },
+        Case {
+            config: first_touch,
+            ..base(
+                "first touch without cookie",
+                "GET",
+                "/?aff=p-new",
+                vec![],
+                Some("p-new"),
+                None,
+                1,
+            )
+        },
+        Case {
+            config: custom_cookie,
+            ..base(
+                "custom cookie attributes",
+                "GET",
+                "/?aff=p-attrs",
+                vec![],
+                Some("p-attrs"),
+                None,
+                1,
+            )
+        },
+        Case {
+            config: consent,
+            ..base(
+                "consent veto",
+                "GET",
+                "/?aff=p-consent",
+                vec![h("cookie", "consent=no")],
+                Some("p-consent"),
+                None,
+                0,
+            )
+        },
+        Case {
+            config: consent,
+            ..base(
+                "consent given",
+                "GET",
+                "/?aff=p-consent",
+                vec![h("cookie", "consent=yes")],
+                Some("p-consent"),
+                None,
+                1,
+            )
+        },
+    ]
+}
+
+fn context_of(partner: Option<&str>, referrer: Option<&str>, seen: &Seen) -> bool {
+    let has = |label: &str, key: Option<&str>| match key {
+        Some(key) => {
+            seen.context.contains(&format!("{label}: Some"))
+                && seen.context.contains(&format!("{key:?}"))
+        }
+        None => seen.context.contains(&format!("{label}: None")),
+    };
+    has("partner", partner) && has("referrer", referrer)
+}
+
+async fn through_axum(case: &Case) -> Seen {
+    use axum::Router;
+    use partnero_tower::{PartneroLayer, Referral};
+
+    async fn show(referral: Referral) -> String {
+        format!("{:?}", referral.context())
+    }
+    let app = Router::new()
+        .fallback(show)
+        .layer(PartneroLayer::new("sk_parity").with_config((case.config)()));
+    let mut req = http::Request::builder().method(case.method).uri(case.uri);
+    for (name, value) in &case.headers {
+        req = req.header(
+            *name,
+            http::HeaderValue::from_bytes(value).expect("test header value"),
+        );
+    }
+    let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = res.status().as_u16();
+    let set_cookies = res
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let mut context = String::from_utf8(body.to_vec()).unwrap();
+    if case.method == "HEAD" {
+        // A HEAD response has no body: ask again with GET for the context, keep HEAD's cookies.
+        context = head_context_axum(case).await;
+    }
+    Seen {
+        status,
+        context,
+        set_cookies,
+    }
+}
+
+async fn head_context_axum(case: &Case) -> String {
+    use axum::Router;
+    use axum::http::HeaderValue;
+    use partnero_tower::{PartneroLayer, Referral};
+
+    async fn header_echo(referral: Referral) -> ([(&'static str, HeaderValue); 1], ()) {
+        let ctx = format!("{:?}", referral.context());
+        ([("x-context", HeaderValue::from_str(&ctx).unwrap())], ())
+    }
+    let app = Router::new()
+        .fallback(header_echo)
+        .layer(PartneroLayer::new("sk_parity").with_config((case.config)()));
+    let mut req = http::Request::builder().method(case.method).uri(case.uri);
+    for (name, value) in &case.headers {
+        req = req.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+    }
+    let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    String::from_utf8_lossy(res.headers()["x-context"].as_bytes()).into_owned()
+}
+
+async fn through_actix(case: &Case) -> Seen {
+    use actix_web::http::Method;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use actix_web::{App, HttpResponse, web};
+    use partnero_actix::{PartneroMiddleware, Referral};
+
+    async fn show(referral: Referral) -> HttpResponse {
+        let ctx = format!("{:?}", referral.context());
+        HttpResponse::Ok()
+            .insert_header(("x-context", ctx.clone()))
+            .body(ctx)
+    }
+    let app = actix_test::init_service(
+        App::new()
+            .wrap(PartneroMiddleware::new("sk_parity").with_config((case.config)()))
+            .default_service(web::to(show)),
+    )
+    .await;
+    let mut req = actix_test::TestRequest::default()
+        .method(Method::from_bytes(case.method.as_bytes()).unwrap())
+        .uri(case.uri);
+    for (name, value) in &case.headers {
+        req = req.append_header((
+            HeaderName::from_static(name),
+            HeaderValue::from_bytes(value).expect("test header value"),
+        ));
+    }
+    let res = actix_test::call_service(&app, req.to_request()).await;
+    let status = res.status().as_u16();
+    let set_cookies = res
+        .headers()
+        .get_all(actix_web::http::header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let header_context = res
+        .headers()
+        .get("x-context")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let body = actix_test::read_body(res).await;
+    let context = if case.method == "HEAD" {
+        header_context.unwrap_or_default()
+    } else {
+        String::from_utf8(body.to_vec()).unwrap()
+    };
+    Seen {
+        status,
+        context,
+        set_cookies,
+    }
+}
+
+#[actix_web::test]
+async fn both_adapters_agree_on_every_case() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let axum = through_axum(&case).await;
+        let actix = through_actix(&case).await;
+        if axum != actix {
+            failures.push(format!(
+                "{}: adapters differ\n  axum:  {axum:?}\n  actix: {actix:?}",
+                case.name
+            ));
+            continue;
+        }
+        if axum.status != 200 {
+            failures.push(format!("{}: status {}", case.name, axum.status));
+        }
+        if !context_of(case.partner, case.referrer, &axum) {
+            failures.push(format!(
+                "{}: expected partner {:?} referrer {:?}, got {}",
+                case.name, case.partner, case.referrer, axum.context
+            ));
+        }
+        if axum.set_cookies.len() != case.cookies_set {
+            failures.push(format!(
+                "{}: expected {} Set-Cookie, got {:?}",
+                case.name, case.cookies_set, axum.set_cookies
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[actix_web::test]
+async fn set_cookie_attributes_are_the_documented_defaults_on_both() {
+    let case = cases().into_iter().find(|c| c.name == "aff query").unwrap();
+    let expected =
+        vec!["partnero_partner=p-query; Max-Age=2592000; Path=/; SameSite=Lax; Secure".to_owned()];
+    assert_eq!(through_axum(&case).await.set_cookies, expected);
+    assert_eq!(through_actix(&case).await.set_cookies, expected);
+
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "custom cookie attributes")
+        .unwrap();
+    let axum = through_axum(&case).await.set_cookies;
+    assert_eq!(axum, through_actix(&case).await.set_cookies);
+    let parsed = cookie::Cookie::parse(axum[0].clone()).unwrap();
+    assert_eq!(parsed.value(), "p-attrs");
+    assert_eq!(parsed.http_only(), Some(true));
+    assert_eq!(parsed.secure(), None, "Secure was turned off: {}", axum[0]);
+    assert_eq!(parsed.domain(), Some("example.com"));
+    assert_eq!(
+        parsed.max_age().map(|d| d.whole_seconds()),
+        Some(7 * 24 * 3600)
+    );
+}
