@@ -9,9 +9,12 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::envelope::ApiError;
 
+/// How long a client may take to send its body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A JSON body, limited in size. An empty body reads as `{}`.
 ///
-/// Too large: 413. Not JSON: 400. Shape and types are checked by the handler (422).
+/// Too large: 413. Not sent within 30 s: 408. Not JSON: 400. Shape and types are checked by the handler (422).
 #[derive(Debug)]
 pub(crate) struct JsonBody(pub(crate) Value);
 
@@ -35,7 +38,14 @@ impl FromRequest<AppState> for JsonBody {
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(too_large(limit));
         }
-        let bytes = match axum::body::to_bytes(req.into_body(), limit).await {
+        let read = axum::body::to_bytes(req.into_body(), limit);
+        let Ok(read) = tokio::time::timeout(BODY_TIMEOUT, read).await else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body was not received in time.",
+            ));
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(err) => {
                 let inner = err.into_inner();
