@@ -1,0 +1,344 @@
+//! End-to-end: the example shops on both frameworks, driven over real HTTP by a cookie-keeping
+//! client, against `partnero-sandbox` on 127.0.0.1. The happy journeys for both programs, then
+//! the outage paths: whatever Partnero does, the user's sign-up and purchase succeed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use partnero_core::{Partnero, RetryPolicy};
+use partnero_examples::actix_shop::ActixShop;
+use partnero_examples::axum_shop::AxumShop;
+use partnero_examples::journey;
+use partnero_examples::setup::{ProgramChoice, client_for_sandbox};
+use partnero_examples::shop::{PurchaseReply, Shop, SignupReply};
+use partnero_sandbox::{Sandbox, SandboxConfig};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// A shop on one framework, stopped when dropped by the test's end.
+enum Running {
+    Axum(AxumShop),
+    Actix(ActixShop),
+}
+
+impl Running {
+    async fn start(framework: &str, program: ProgramChoice, client: Partnero) -> Running {
+        let shop = Arc::new(Shop::new(
+            if framework == "axum" { "axum" } else { "actix" },
+            program,
+        ));
+        match framework {
+            "axum" => Running::Axum(
+                AxumShop::start(shop, client, 0)
+                    .await
+                    .expect("axum shop starts"),
+            ),
+            _ => Running::Actix(ActixShop::start(shop, client, 0, 1).expect("actix shop starts")),
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Running::Axum(shop) => &shop.url,
+            Running::Actix(shop) => &shop.url,
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Running::Axum(shop) => shop.stop(),
+            Running::Actix(shop) => shop.stop().await,
+        }
+    }
+}
+
+const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .expect("sandbox starts")
+}
+
+/// A client with short retries, so outage tests do not wait long.
+fn quick_client(sandbox: &Sandbox, program: ProgramChoice) -> Partnero {
+    let key = sandbox.key_for(program.sandbox_kind()).unwrap();
+    Partnero::builder(key)
+        .base_url(sandbox.base_url())
+        .program(program.program())
+        .timeout(Duration::from_secs(2))
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .base_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(50)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+async fn land_and_sign_up(
+    http: &reqwest::Client,
+    shop: &str,
+    query: &str,
+    email: &str,
+) -> (u16, SignupReply) {
+    let landing = http.get(format!("{shop}/?{query}")).send().await.unwrap();
+    assert!(landing.status().is_success());
+    let res = http
+        .post(format!("{shop}/signup"))
+        .json(&json!({ "email": email, "name": "Visitor" }))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    let reply = serde_json::from_str(&body).unwrap_or_else(|e| panic!("signup body {body:?}: {e}"));
+    (status, reply)
+}
+
+async fn buy(
+    http: &reqwest::Client,
+    shop: &str,
+    order_id: &str,
+    amount: Decimal,
+) -> (u16, PurchaseReply) {
+    let res = http
+        .post(format!("{shop}/purchase"))
+        .json(&json!({ "order_id": order_id, "amount": amount }))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    let reply =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("purchase body {body:?}: {e}"));
+    (status, reply)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_journey_on_both_frameworks_and_both_programs() {
+    let sandbox = sandbox().await;
+    for program in ProgramChoice::ALL {
+        for framework in FRAMEWORKS {
+            let shop = Running::start(
+                framework,
+                program,
+                client_for_sandbox(&sandbox, program).unwrap(),
+            )
+            .await;
+            let report = journey::play(framework, shop.url(), &sandbox, program)
+                .await
+                .unwrap_or_else(|e| panic!("{framework} / {}: {e}", program.label()));
+            shop.stop().await;
+            assert_eq!(report.attributed_to, program.demo_key());
+            assert_eq!(
+                report.cookie.pair,
+                format!("{}={}", program.cookie_name(), program.demo_key())
+            );
+            assert_eq!(report.commission, Decimal::new(24, 0));
+            let [before, after_sale, after_refund] = report.referrer_balance;
+            assert_eq!(after_sale - before, report.commission);
+            assert_eq!(after_refund, before);
+            assert_eq!(
+                report.referral_link.is_some(),
+                program == ProgramChoice::ReferAFriend
+            );
+        }
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_and_purchase_succeed_while_partnero_fails() {
+    let sandbox = sandbox().await;
+    for framework in FRAMEWORKS {
+        let program = ProgramChoice::Affiliate;
+        let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
+        let http = browser();
+
+        sandbox.faults().fail_next(1_000, 503);
+        let (status, signed_up) = land_and_sign_up(
+            &http,
+            shop.url(),
+            "aff=demo-partner",
+            &format!("down-{framework}@example.com"),
+        )
+        .await;
+        assert_eq!(status, 200, "{framework}: the sign-up itself must succeed");
+        assert_eq!(
+            signed_up.partnero.outcome, "error",
+            "{framework}: {:?}",
+            signed_up.partnero
+        );
+        assert!(signed_up.partnero.detail.is_some());
+
+        let (status, bought) = buy(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
+        assert_eq!(status, 200, "{framework}: the purchase itself must succeed");
+        assert_eq!(
+            bought.partnero.outcome, "error",
+            "{framework}: {:?}",
+            bought.partnero
+        );
+        assert!(
+            sandbox
+                .state()
+                .customer(
+                    &sandbox.key_for(program.sandbox_kind()).unwrap(),
+                    &signed_up.user_id
+                )
+                .is_none(),
+            "nothing reached the sandbox while it failed"
+        );
+
+        // Partnero is back: the next purchase of the same (logged-in) user is reported.
+        sandbox.faults().reset();
+        let (status, bought) = buy(&http, shop.url(), "o-2", Decimal::new(5000, 2)).await;
+        assert_eq!(status, 200);
+        // The customer was never created (its sign-up call failed), so Partnero rejects the sale;
+        // the shop still answers, and says so.
+        assert_eq!(
+            bought.partnero.outcome, "error",
+            "{framework}: {:?}",
+            bought.partnero
+        );
+        shop.stop().await;
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_succeeds_when_partnero_is_unreachable() {
+    let sandbox = sandbox().await;
+    for framework in FRAMEWORKS {
+        let program = ProgramChoice::ReferAFriend;
+        let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
+        let http = browser();
+        sandbox.faults().refuse_connections(true);
+        sandbox.faults().settled().await;
+        let (status, signed_up) = land_and_sign_up(
+            &http,
+            shop.url(),
+            "ref=demo-referrer",
+            &format!("offline-{framework}@example.com"),
+        )
+        .await;
+        sandbox.faults().refuse_connections(false);
+        assert_eq!(status, 200, "{framework}");
+        assert_eq!(
+            signed_up.partnero.outcome, "error",
+            "{framework}: {:?}",
+            signed_up.partnero
+        );
+        shop.stop().await;
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_to_a_sale_does_not_pay_twice() {
+    let sandbox = sandbox().await;
+    let program = ProgramChoice::Affiliate;
+    let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
+    for framework in FRAMEWORKS {
+        let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
+        let http = browser();
+        let (_, signed_up) = land_and_sign_up(
+            &http,
+            shop.url(),
+            "aff=demo-partner",
+            &format!("lost-{framework}@example.com"),
+        )
+        .await;
+        assert_eq!(signed_up.partnero.outcome, "attributed");
+
+        // The sandbox stores the sale, then drops the connection before answering.
+        sandbox
+            .faults()
+            .on("POST", "/v1/transactions")
+            .process_then_drop_next(1);
+        let (status, bought) = buy(&http, shop.url(), "o-lost", Decimal::new(10_000, 2)).await;
+        sandbox.faults().reset();
+        assert_eq!(status, 200);
+        assert_eq!(
+            bought.partnero.outcome, "recorded",
+            "{framework}: {:?}",
+            bought.partnero
+        );
+        let stored = sandbox
+            .state()
+            .transactions_with_key(&api_key, &bought.transaction_key)
+            .len();
+        assert_eq!(
+            stored, 1,
+            "{framework}: exactly one transaction, so exactly one commission"
+        );
+        shop.stop().await;
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_reports_helper_outcomes() {
+    let sandbox = sandbox().await;
+    let program = ProgramChoice::Affiliate;
+    let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
+    for framework in FRAMEWORKS {
+        let shop = Running::start(
+            framework,
+            program,
+            client_for_sandbox(&sandbox, program).unwrap(),
+        )
+        .await;
+
+        // A partner key Partnero does not know: the user is signed up, the outcome says so.
+        let http = browser();
+        let (status, reply) = land_and_sign_up(
+            &http,
+            shop.url(),
+            "aff=no-such-partner",
+            &format!("stale-{framework}@example.com"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(reply.partnero.outcome, "partner_key_unknown", "{framework}");
+        assert!(sandbox.state().customer(&api_key, &reply.user_id).is_none());
+
+        // Nobody referred this visitor: an affiliate sign-up is not sent at all.
+        let http = browser();
+        let seen = sandbox.requests_seen();
+        let (status, reply) = land_and_sign_up(
+            &http,
+            shop.url(),
+            "utm_source=ad",
+            &format!("organic-{framework}@example.com"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(reply.partnero.outcome, "not_referred", "{framework}");
+        assert_eq!(
+            sandbox.requests_seen(),
+            seen,
+            "{framework}: no API call for an unreferred affiliate sign-up"
+        );
+
+        // Not logged in: the shop refuses the purchase itself.
+        let anonymous = browser();
+        let res = anonymous
+            .post(format!("{}/purchase", shop.url()))
+            .json(&json!({ "order_id": "x", "amount": 1 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{framework}");
+        shop.stop().await;
+    }
+    sandbox.shutdown().await;
+}
