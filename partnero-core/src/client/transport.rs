@@ -283,13 +283,14 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Maps a reqwest error: connect failures (request never sent), timeouts, everything else.
+/// The URL is stripped: its path can hold customer keys, which are often e-mail addresses.
 pub(crate) fn transport_error(e: reqwest::Error) -> Failure {
     let error = if e.is_timeout() {
         Error::Timeout
     } else if e.is_connect() {
-        Error::Connect(e)
+        Error::Connect(e.without_url())
     } else {
-        Error::Transport(e)
+        Error::Transport(e.without_url())
     };
     error.into()
 }
