@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::header::COOKIE;
+use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::rt::{System, SystemRunner};
 use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -20,12 +20,18 @@ const FILLER: &[(&str, &str)] = &[
     ("_fbp", "fb.1.1700000000000.1234567890"),
     (
         "session",
-        "eyJ1c2VyIjoiYWRhIiwiZXhwIjoxNzAwMDAwMDAwfQ.c2lnbmF0dXJl",
+        "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjoiYWRhIiwicm9sZXMiOlsiY3VzdG9tZXIiXSwiZXhwIjoxNzAwMDAwMDAwLCJpYXQiOjE2OTk5OTk5OTl9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUtc2lnbmF0dXJlLXNpZ25hdHVyZS1zaWdu",
     ),
-    ("csrftoken", "Xk3vQ9pLm2Rt8Wz4Yb7Nc1Ds6Fg0Hj5K"),
+    (
+        "csrftoken",
+        "Xk3vQ9pLm2Rt8Wz4Yb7Nc1Ds6Fg0Hj5KXk3vQ9pLm2Rt8Wz4Yb7Nc1Ds6Fg0Hj5K",
+    ),
     ("theme", "dark"),
     ("lang", "en-GB"),
-    ("cart", "3f9a1c2e-7b4d-4e8f-9a6b-1c2d3e4f5a6b"),
+    (
+        "cart",
+        "3f9a1c2e-7b4d-4e8f-9a6b-1c2d3e4f5a6b.items-4.total-129-90-EUR",
+    ),
     ("cookie_consent", "granted"),
     ("ajs_anonymous_id", "5f1d2c3b-4a59-4867-9a8b-7c6d5e4f3a2b"),
     ("intercom-id-abc123", "0c9b8a7f-6e5d-4c3b-2a19-08f7e6d5c4b3"),
@@ -100,6 +106,11 @@ fn benches(c: &mut Criterion) {
     let peer = system.block_on(test::init_service(
         App::new().route("/pricing", web::get().to(cookie_lookup)),
     ));
+
+    // The query row really takes the Set-Cookie path.
+    let with_link = request("/pricing?aff=demo-partner", &referral)();
+    let res = system.block_on(test::call_service(&tracked, with_link));
+    assert!(res.headers().contains_key(SET_COOKIE));
 
     row(c, &system, "bare", &bare, request("/pricing", &plain));
     row(

@@ -1,4 +1,4 @@
-//! [`MissingMiddleware`]: the error the [`Referral`](crate::Referral) extractor returns when
+//! [`MissingPartneroMiddleware`]: the error the [`Referral`](crate::Referral) extractor returns when
 //! [`PartneroMiddleware`](crate::PartneroMiddleware) did not run for the request.
 
 use std::fmt;
@@ -20,23 +20,23 @@ Is `PartneroMiddleware` registered with `App::wrap` (or `Scope::wrap`) for this 
 ///
 /// ```
 /// use actix_web::{ResponseError, http::StatusCode};
-/// use partnero_actix::MissingMiddleware;
+/// use partnero_actix::MissingPartneroMiddleware;
 ///
-/// assert_eq!(MissingMiddleware.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
-/// assert!(MissingMiddleware.to_string().contains("PartneroMiddleware"));
+/// assert_eq!(MissingPartneroMiddleware.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+/// assert!(MissingPartneroMiddleware.to_string().contains("PartneroMiddleware"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MissingMiddleware;
+pub struct MissingPartneroMiddleware;
 
-impl fmt::Display for MissingMiddleware {
+impl fmt::Display for MissingPartneroMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(MESSAGE)
     }
 }
 
-impl std::error::Error for MissingMiddleware {}
+impl std::error::Error for MissingPartneroMiddleware {}
 
-impl ResponseError for MissingMiddleware {
+impl ResponseError for MissingPartneroMiddleware {
     fn status_code(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
     }

@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use partnero_core::ReferralHandle;
 
-use crate::MissingMiddleware;
+use crate::MissingPartneroMiddleware;
 
 /// The referral context of the current request and the Partnero client, as captured by
 /// [`PartneroMiddleware`](crate::PartneroMiddleware).
@@ -18,7 +18,7 @@ use crate::MissingMiddleware;
 /// `referral.signup(..)`, `referral.sale(..)` and `referral.refund(..)` directly.
 ///
 /// Extraction never waits: the future is ready at once. Without the middleware it fails with
-/// [`MissingMiddleware`] (a 500 naming `PartneroMiddleware`); extract `Option<Referral>` to get
+/// [`MissingPartneroMiddleware`] (a 500 naming `PartneroMiddleware`); extract `Option<Referral>` to get
 /// `None` instead.
 ///
 /// ```
@@ -63,14 +63,14 @@ impl Deref for Referral {
 }
 
 impl FromRequest for Referral {
-    type Error = MissingMiddleware;
+    type Error = MissingPartneroMiddleware;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let handle = req.extensions().get::<ReferralHandle>().cloned();
         ready(handle.map(Referral).ok_or_else(|| {
-            tracing::error!(path = req.path(), "{MissingMiddleware}");
-            MissingMiddleware
+            tracing::error!(path = req.path(), "{MissingPartneroMiddleware}");
+            MissingPartneroMiddleware
         }))
     }
 }

@@ -83,6 +83,7 @@ mod extract;
 mod headers;
 mod middleware;
 
-pub use error::MissingMiddleware;
+pub use error::MissingPartneroMiddleware;
 pub use extract::Referral;
 pub use middleware::{PartneroMiddleware, PartneroMiddlewareService, ResponseFuture};
+pub use partnero_core::{ReferralContext, ReferralHandle, TrackingConfig};

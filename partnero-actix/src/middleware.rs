@@ -20,7 +20,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
 use partnero_core::{
-    ApiKey, Attribution, Capture, Partnero, ReferralHandle, RequestInfo, TrackingConfig,
+    ApiKey, Attribution, Capture, Partnero, ReferralHandle, RequestInfo, SameSite, TrackingConfig,
 };
 use pin_project_lite::pin_project;
 
@@ -150,6 +150,12 @@ impl PartneroMiddleware {
     #[must_use]
     pub fn with_max_age(self, max_age: Duration) -> Self {
         self.map_config(|c| c.max_age(max_age))
+    }
+
+    /// The server-set cookie's `SameSite` (default `Lax`; see [`TrackingConfig::same_site`]).
+    #[must_use]
+    pub fn with_same_site(self, same_site: SameSite) -> Self {
+        self.map_config(|c| c.same_site(same_site))
     }
 
     /// First- or last-touch attribution (default last-touch; see [`TrackingConfig::attribution`]).

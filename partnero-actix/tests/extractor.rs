@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, COOKIE};
 use actix_web::{App, test, web};
-use partnero_actix::{MissingMiddleware, PartneroMiddleware, Referral};
+use partnero_actix::{MissingPartneroMiddleware, PartneroMiddleware, Referral};
 use partnero_core::{KeySource, ReferralHandle, ReferralKey};
 
 async fn partner_of(referral: Referral) -> String {
@@ -75,7 +75,7 @@ async fn without_the_middleware_it_is_a_500_naming_it() {
     let body = std::str::from_utf8(&body).unwrap();
     assert!(body.contains("`PartneroMiddleware`"), "{body}");
     assert!(body.contains("`App::wrap`"), "{body}");
-    assert_eq!(body, MissingMiddleware.to_string());
+    assert_eq!(body, MissingPartneroMiddleware.to_string());
 }
 
 #[actix_web::test]

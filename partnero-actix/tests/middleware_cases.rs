@@ -11,7 +11,7 @@ use actix_web::http::header::{COOKIE, SET_COOKIE, USER_AGENT};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpResponse, error, test, web};
 use partnero_actix::{PartneroMiddleware, Referral};
-use partnero_core::{Attribution, KeySource, ReferralContext, ReferralKey};
+use partnero_core::{Attribution, KeySource, ReferralContext, ReferralKey, SameSite};
 
 const DEFAULT_COOKIE: &str =
     "partnero_partner=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure";
@@ -191,14 +191,15 @@ async fn cookie_attributes_follow_the_knobs() {
         mw().with_secure(false)
             .with_http_only(true)
             .with_domain("example.com")
-            .with_max_age(Duration::from_secs(3600)),
+            .with_max_age(Duration::from_secs(3600))
+            .with_same_site(SameSite::Strict),
         test::TestRequest::get().uri("/?aff=demo-partner"),
     )
     .await;
     assert_eq!(
         out.set_cookies,
         [
-            "partnero_partner=demo-partner; Max-Age=3600; Path=/; SameSite=Lax; HttpOnly; Domain=example.com"
+            "partnero_partner=demo-partner; Max-Age=3600; Path=/; SameSite=Strict; HttpOnly; Domain=example.com"
         ]
     );
 }
