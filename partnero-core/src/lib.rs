@@ -126,8 +126,8 @@
 mod capture;
 mod client;
 mod context;
-mod error;
 mod cookie_header;
+mod error;
 mod key;
 pub mod model;
 mod persist;

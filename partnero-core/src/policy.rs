@@ -31,7 +31,9 @@ pub enum SameSite {
     Lax,
     /// `SameSite=Strict`: not sent on the first navigation from another site.
     Strict,
-    /// `SameSite=None`: requires `Secure`.
+    /// `SameSite=None`: sent on every cross-site request. Browsers reject `SameSite=None`
+    /// without `Secure`, so the cookie always carries `Secure` then, whatever
+    /// [`TrackingConfig::secure`] says.
     None,
 }
 
@@ -88,7 +90,8 @@ pub struct TrackingConfig {
     pub http_only: bool,
     /// `Domain` of the server-set cookie; `None` (the default) is host-only, as PartneroJS does.
     pub domain: Option<Cow<'static, str>>,
-    /// Lowercase substrings of `User-Agent` values that mark crawlers; no cookie is set for them.
+    /// Substrings of `User-Agent` values that mark crawlers, matched ASCII case-insensitively
+    /// without allocating; no cookie is set for them (the context is still captured).
     pub bot_user_agents: Vec<Cow<'static, str>>,
     /// The consent hook, if any.
     pub consent: Option<ConsentHook>,
@@ -290,8 +293,9 @@ impl TrackingConfig {
         self
     }
 
-    /// A consent hook: called only when a cookie would be set; returning `false` vetoes it.
-    /// The captured context is still available to the request either way.
+    /// A consent hook: called last, at most once per request, and only when a cookie would be
+    /// set; returning `false` vetoes writing it. The captured context is still available to the
+    /// request either way (persistence is what needs consent, not reading the link).
     #[must_use]
     pub fn consent<F>(mut self, hook: F) -> Self
     where
