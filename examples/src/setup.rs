@@ -152,7 +152,7 @@ pub fn client_for_sandbox(
         .key_for(program.sandbox_kind())
         .ok_or(SetupError::NoKey(program.label()))?;
     Ok(Partnero::builder(key)
-        .base_url(&sandbox.base_url())
+        .base_url(sandbox.base_url())
         .program(program.program())
         .build()?)
 }

@@ -232,8 +232,8 @@ fn signup_report(referral: &ReferralHandle, outcome: &SignupOutcome) -> Partnero
             ..PartneroReport::outcome("attributed")
         },
         SignupOutcome::NotReferred { .. } => PartneroReport::outcome("not_referred"),
-        SignupOutcome::AlreadyExists { .. } => PartneroReport::outcome("already_exists"),
-        SignupOutcome::PartnerKeyUnknown { .. } => PartneroReport {
+        SignupOutcome::AlreadyExists => PartneroReport::outcome("already_exists"),
+        SignupOutcome::PartnerKeyUnknown => PartneroReport {
             detail: referred_by.map(|k| format!("Partnero does not know the partner key {k}")),
             ..PartneroReport::outcome("partner_key_unknown")
         },

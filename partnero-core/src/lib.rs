@@ -147,6 +147,7 @@ pub use policy::{
 };
 pub use request::{Headers, RequestInfo};
 
+pub use client::Partnero;
 pub use client::api_key::ApiKey;
 pub use client::builder::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PartneroBuilder};
 pub use client::customers::Customers;
@@ -155,12 +156,11 @@ pub use client::program::Program;
 pub use client::retry::RetryPolicy;
 pub use client::transactions::Transactions;
 pub use client::webhooks::Webhooks;
-pub use client::Partnero;
 pub use error::{Error, FieldErrors};
 pub use model::{
-    Balance, BalanceCredit, BalanceEntry, Customer, CustomerSearch, CustomerStats,
-    CustomerUpdate, KeyCheck, Links, ListParams, Meta, NewCustomer, NewPartner, NewWebhook,
-    Page, Partner, PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale,
-    Transaction, Webhook, WebhookUpdate,
+    Balance, BalanceCredit, BalanceEntry, Customer, CustomerSearch, CustomerStats, CustomerUpdate,
+    KeyCheck, Links, ListParams, Meta, NewCustomer, NewPartner, NewWebhook, Page, Partner,
+    PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
+    WebhookUpdate,
 };
-pub use track::{RefundOutcome, ReferralHandle, SaleOutcome, SignupOutcome};
+pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};

@@ -366,7 +366,10 @@ async fn connection_refused_is_a_connect_error() {
     assert_no_secret(&e);
     // Customer keys are often e-mail addresses: the URL (and its path) stays out of the error.
     let shown = format!("{e} {e:?}");
-    assert!(!shown.contains("ann") && !shown.contains("/customers/"), "{shown}");
+    assert!(
+        !shown.contains("ann") && !shown.contains("/customers/"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
