@@ -231,6 +231,10 @@ fn cookie_key(channel: &KeyChannel, req: &RequestInfo<'_>) -> Option<Captured> {
 }
 
 /// `{scheme}://{host}{path}[?{query}]`, or `None` when the host is unknown or malformed.
+/// The longest landing URL kept (bytes): longer ones are dropped rather than sent to Partnero
+/// as `options.referral_url`, since the path and query are attacker-controlled.
+pub const MAX_LANDING_URL_LEN: usize = 2048;
+
 fn landing_url(config: &TrackingConfig, req: &RequestInfo<'_>) -> Option<String> {
     let host = req.authority().filter(|h| is_host(h))?;
     let scheme = match req.scheme() {
@@ -245,9 +249,12 @@ fn landing_url(config: &TrackingConfig, req: &RequestInfo<'_>) -> Option<String>
         return None;
     }
     let path = if path.starts_with('/') { path } else { "/" };
-    let mut url = String::with_capacity(
-        scheme.len() + 3 + host.len() + path.len() + query.map_or(0, |q| q.len() + 1),
-    );
+    let len = scheme.len() + 3 + host.len() + path.len() + query.map_or(0, |q| q.len() + 1);
+    if len > MAX_LANDING_URL_LEN {
+        tracing::debug!(len, "partnero: landing URL too long, not kept");
+        return None;
+    }
+    let mut url = String::with_capacity(len);
     url.push_str(scheme);
     url.push_str("://");
     url.push_str(host);

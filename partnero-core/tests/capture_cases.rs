@@ -776,3 +776,16 @@ fn landing_url_is_absent_without_a_sane_host_or_a_link() {
     );
     assert_eq!(c.context.landing_url(), None);
 }
+
+#[test]
+fn an_over_long_landing_url_is_dropped_but_the_key_is_kept() {
+    let config = TrackingConfig::default();
+    let long_query = format!("aff=k&utm_content={}", "x".repeat(3000));
+    let c = run(&config, Some(&long_query), &cookie_header(""));
+    assert_eq!(partner(&c), Some(("k", KeySource::Query)));
+    assert_eq!(c.context.landing_url(), None);
+    assert_eq!(c.set_cookies, [set_cookie("partnero_partner", "k")]);
+    let fits = format!("aff=k&utm_content={}", "x".repeat(1900));
+    let c = run(&config, Some(&fits), &cookie_header(""));
+    assert!(c.context.landing_url().is_some_and(|u| u.len() <= 2048));
+}
