@@ -10,7 +10,7 @@
 //!   `referral.sale(..)`, `referral.refund(..)`.
 //!
 //! The policy (attribution, cookie attributes, crawlers, prefetch, consent) is
-//! `partnero-core`'s [`TrackingConfig`](partnero_core::TrackingConfig); this crate only
+//! `partnero-core`'s [`TrackingConfig`]; this crate only
 //! translates actix-web's request and response.
 //!
 //! # Quick start
