@@ -138,7 +138,7 @@ mod set_cookie;
 mod track;
 pub mod webhook_signature;
 
-pub use capture::Capture;
+pub use capture::{Capture, MAX_LANDING_URL_LEN};
 pub use context::{Captured, KeySource, ReferralContext};
 pub use key::{InvalidKey, MAX_KEY_LEN, ReferralKey};
 pub use policy::{
