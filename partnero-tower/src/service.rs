@@ -20,8 +20,8 @@ use crate::request_headers::RequestHeaders;
 /// 1. the core's [`TrackingConfig::capture`] reads the `Cookie` headers, the query string and
 ///    the path;
 /// 2. a [`ReferralHandle`] (the context plus the client) is inserted into the request's
-///    extensions, where the [`Referral`](crate::Referral) extractor (or any inner service,
-///    through `req.extensions().get::<ReferralHandle>()`) finds it;
+///    extensions, where the `Referral` extractor (feature `axum`) or any inner service
+///    (through `req.extensions().get::<ReferralHandle>()`) finds it;
 /// 3. the inner service is called, and its future is wrapped in a [`ResponseFuture`] that
 ///    appends the `Set-Cookie` values the policy asked for once the response is ready.
 ///
