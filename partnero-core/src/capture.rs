@@ -14,6 +14,8 @@
 //! Invalid values are ignored with a `tracing` debug event naming the cookie or parameter and
 //! the reason, never the value or the whole header.
 
+use memchr::memmem::Finder;
+
 use crate::cookie_header::CookieValues;
 use crate::{
     Attribution, Captured, InvalidKey, KeyChannel, KeySource, ReferralContext, ReferralKey,
@@ -78,8 +80,22 @@ impl TrackingConfig {
     /// Never fails and never panics, whatever the request holds. When no referral is present
     /// it does not allocate.
     pub fn capture(&self, req: &RequestInfo<'_>) -> Capture {
-        let partner = self.resolve(&self.partner, req);
-        let referrer = self.resolve(&self.referrer, req);
+        let one_off: [Finder<'_>; 2];
+        let [partner_finder, referrer_finder]: [&Finder<'_>; 2] = match self
+            .cookie_finders
+            .get(&self.partner.cookie_name, &self.referrer.cookie_name)
+        {
+            Some([partner, referrer]) => [partner, referrer],
+            None => {
+                // The cookie names were changed through the public fields after the searchers
+                // were built: search with one-off searchers rather than stale ones.
+                one_off = [&self.partner.cookie_name, &self.referrer.cookie_name]
+                    .map(|name| Finder::new(name.as_bytes()));
+                [&one_off[0], &one_off[1]]
+            }
+        };
+        let partner = self.resolve(&self.partner, partner_finder, req);
+        let referrer = self.resolve(&self.referrer, referrer_finder, req);
         let mut capture = Capture::default();
         if partner.captured.is_none() && referrer.captured.is_none() {
             return capture;
@@ -121,13 +137,18 @@ impl TrackingConfig {
     }
 
     /// Applies the attribution policy to one program.
-    fn resolve(&self, channel: &KeyChannel, req: &RequestInfo<'_>) -> Resolved {
+    fn resolve(
+        &self,
+        channel: &KeyChannel,
+        finder: &Finder<'_>,
+        req: &RequestInfo<'_>,
+    ) -> Resolved {
         match self.attribution {
             Attribution::LastTouch => match link_key(channel, req) {
                 Some(link) => Resolved::persisted(link),
-                None => Resolved::kept(cookie_key(channel, req)),
+                None => Resolved::kept(cookie_key(channel, finder, req)),
             },
-            Attribution::FirstTouch => match cookie_key(channel, req) {
+            Attribution::FirstTouch => match cookie_key(channel, finder, req) {
                 Some(cookie) => Resolved::kept(Some(cookie)),
                 None => match link_key(channel, req) {
                     Some(link) => Resolved::persisted(link),
@@ -209,14 +230,18 @@ fn path_key(channel: &KeyChannel, path: &str) -> Option<ReferralKey> {
 }
 
 /// The first valid occurrence of the program's cookie across every `Cookie` header.
-fn cookie_key(channel: &KeyChannel, req: &RequestInfo<'_>) -> Option<Captured> {
+fn cookie_key(
+    channel: &KeyChannel,
+    finder: &Finder<'_>,
+    req: &RequestInfo<'_>,
+) -> Option<Captured> {
     let name: &str = &channel.cookie_name;
     let mut found = None;
     req.headers().each_value("cookie", &mut |header| {
         if found.is_some() {
             return;
         }
-        found = CookieValues::new(header, name.as_bytes()).find_map(|raw| {
+        found = CookieValues::new(header, finder).find_map(|raw| {
             ReferralKey::decode(raw)
                 .map_err(|reason| {
                     tracing::debug!(cookie = name, %reason, "ignoring invalid referral cookie");

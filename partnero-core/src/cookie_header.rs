@@ -7,12 +7,12 @@
 //! nothing. The header is attacker-controlled, so the code only slices, never indexes past a
 //! bound it has checked, and treats anything unexpected as "not this cookie".
 
-use memchr::memmem;
+use memchr::memmem::Finder;
 
 /// The raw value of the first cookie called `name` in one `Cookie` header value: still
 /// percent-encoded, surrounding whitespace and RFC 6265 DQUOTEs removed.
 pub(crate) fn find_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
-    CookieValues::new(header, name).next()
+    CookieValues::new(header, &Finder::new(name)).next()
 }
 
 /// Every value of the cookie `name` in one `Cookie` header value, in header order.
@@ -20,17 +20,24 @@ pub(crate) fn find_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]>
 /// Browsers send duplicates when cookies of the same name exist for several paths or domains,
 /// most specific first. Names match exactly (case-sensitive) and only on pair boundaries:
 /// `xpartnero_partner=1` and `a=partnero_partner=1` hold no `partnero_partner` cookie.
+///
+/// The searcher for the name is built by the caller: building a `memmem` searcher costs more
+/// than running it over a typical header, so capture builds one per configured name, once.
 pub(crate) struct CookieValues<'h, 'n> {
     header: &'h [u8],
-    name: &'n [u8],
+    name: &'n Finder<'n>,
     /// Where the next search starts.
     pos: usize,
 }
 
 impl<'h, 'n> CookieValues<'h, 'n> {
-    pub(crate) fn new(header: &'h [u8], name: &'n [u8]) -> Self {
+    pub(crate) fn new(header: &'h [u8], name: &'n Finder<'n>) -> Self {
         // An empty name would match everywhere; it is never a cookie we look for.
-        let pos = if name.is_empty() { header.len() + 1 } else { 0 };
+        let pos = if name.needle().is_empty() {
+            header.len() + 1
+        } else {
+            0
+        };
         Self { header, name, pos }
     }
 }
@@ -42,8 +49,8 @@ impl<'h> Iterator for CookieValues<'h, '_> {
         let header = self.header;
         loop {
             let rest = header.get(self.pos..)?;
-            let start = self.pos + memmem::find(rest, self.name)?;
-            let after_name = start + self.name.len();
+            let start = self.pos + self.name.find(rest)?;
+            let after_name = start + self.name.needle().len();
             self.pos = start + 1;
             if !starts_pair(header, start) {
                 continue;
@@ -88,7 +95,7 @@ mod tests {
     use super::*;
 
     fn all<'h>(header: &'h str, name: &str) -> Vec<&'h str> {
-        CookieValues::new(header.as_bytes(), name.as_bytes())
+        CookieValues::new(header.as_bytes(), &Finder::new(name.as_bytes()))
             .map(|v| std::str::from_utf8(v).unwrap())
             .collect()
     }

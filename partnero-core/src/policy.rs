@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::RequestInfo;
@@ -95,6 +95,33 @@ pub struct TrackingConfig {
     pub bot_user_agents: Vec<Cow<'static, str>>,
     /// The consent hook, if any.
     pub consent: Option<ConsentHook>,
+    /// Prebuilt searchers for the two cookie names (see [`CookieFinders`]).
+    pub(crate) cookie_finders: CookieFinders,
+}
+
+/// Prebuilt `memmem` searchers for the partner and referrer cookie names.
+///
+/// Capture looks for both names in the `Cookie` header of every request. Building a searcher
+/// costs more than running it over a typical header, so they are built once, on first use.
+/// The names are public fields and may be changed after that: [`CookieFinders::get`] checks the
+/// searchers still match the names (a short byte comparison) and returns `None` otherwise, and
+/// the caller then builds one-off searchers, so a stale cache is never used.
+#[derive(Clone, Default)]
+pub(crate) struct CookieFinders(OnceLock<[memchr::memmem::Finder<'static>; 2]>);
+
+impl CookieFinders {
+    /// The searchers for `[partner, referrer]`, when they match those names.
+    pub(crate) fn get(
+        &self,
+        partner: &str,
+        referrer: &str,
+    ) -> Option<&[memchr::memmem::Finder<'static>; 2]> {
+        let finders = self.0.get_or_init(|| {
+            [partner, referrer].map(|name| memchr::memmem::Finder::new(name).into_owned())
+        });
+        (finders[0].needle() == partner.as_bytes() && finders[1].needle() == referrer.as_bytes())
+            .then_some(finders)
+    }
 }
 
 /// Crawler and link-preview user-agent fragments (lowercase) that never get a referral cookie.
@@ -147,6 +174,7 @@ impl Default for TrackingConfig {
                 .map(|s| Cow::Borrowed(*s))
                 .collect(),
             consent: None,
+            cookie_finders: CookieFinders::default(),
         }
     }
 }
@@ -162,6 +190,7 @@ impl TrackingConfig {
     #[must_use]
     pub fn partner_cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.partner.cookie_name = name.into();
+        self.cookie_finders = CookieFinders::default();
         self
     }
 
@@ -169,6 +198,7 @@ impl TrackingConfig {
     #[must_use]
     pub fn referrer_cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.referrer.cookie_name = name.into();
+        self.cookie_finders = CookieFinders::default();
         self
     }
 

@@ -7,18 +7,51 @@
 
 /// The `name=value` pairs of a raw query string (without `?`) whose decoded name is one of
 /// `names`, in query-string order, with their raw (still encoded) values.
-pub(crate) fn matching_values<'q>(
+pub(crate) fn matching_values<'q, 'n, N: AsRef<str>>(
     query: &'q str,
-    names: &[impl AsRef<str>],
-) -> impl Iterator<Item = (&'q str, &'q str)> {
-    query.split('&').filter_map(move |pair| {
-        let (raw_name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    names: &'n [N],
+) -> impl Iterator<Item = (&'q str, &'q str)> + use<'q, 'n, N> {
+    Pairs { query, pos: 0 }.filter(move |(raw_name, _)| {
         names
             .iter()
             .map(AsRef::as_ref)
-            .find(|want| !want.is_empty() && name_eq(raw_name, want))
-            .map(|_| (raw_name, value))
+            .any(|want| !want.is_empty() && name_eq(raw_name, want))
     })
+}
+
+/// The `(name, value)` pairs of a raw query string, split on `&` and the first `=`.
+///
+/// A byte loop rather than `str::split`/`split_once`: query strings are short, and on every
+/// request std's generic pattern searchers cost more here than the scan itself. `&` and `=` are
+/// ASCII, so every slice boundary is a char boundary.
+struct Pairs<'q> {
+    query: &'q str,
+    pos: usize,
+}
+
+impl<'q> Iterator for Pairs<'q> {
+    type Item = (&'q str, &'q str);
+
+    fn next(&mut self) -> Option<(&'q str, &'q str)> {
+        let bytes = self.query.as_bytes();
+        if self.pos > bytes.len() {
+            return None;
+        }
+        let start = self.pos;
+        let mut eq = None;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'&' {
+            if bytes[end] == b'=' && eq.is_none() {
+                eq = Some(end);
+            }
+            end += 1;
+        }
+        self.pos = end + 1;
+        Some(match eq {
+            Some(eq) => (&self.query[start..eq], &self.query[eq + 1..end]),
+            None => (&self.query[start..end], ""),
+        })
+    }
 }
 
 /// Compares an encoded query parameter name with a configured (plain) name.

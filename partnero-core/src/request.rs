@@ -42,10 +42,23 @@ impl<const N: usize> Headers for [(&str, &[u8]); N] {
     }
 }
 
+/// `HeaderMap::get_all(&str)` parses and validates the name on every call; the names capture
+/// reads on every request map to `http`'s constants instead (any other name is parsed).
 #[cfg(feature = "http")]
 impl Headers for http::HeaderMap {
     fn each_value<'s>(&'s self, name: &str, f: &mut dyn FnMut(&'s [u8])) {
-        for v in self.get_all(name) {
+        use http::header;
+        static SEC_PURPOSE: header::HeaderName = header::HeaderName::from_static("sec-purpose");
+        static PURPOSE: header::HeaderName = header::HeaderName::from_static("purpose");
+        let values = match name {
+            "cookie" => self.get_all(header::COOKIE),
+            "host" => self.get_all(header::HOST),
+            "user-agent" => self.get_all(header::USER_AGENT),
+            "sec-purpose" => self.get_all(&SEC_PURPOSE),
+            "purpose" => self.get_all(&PURPOSE),
+            _ => self.get_all(name),
+        };
+        for v in values {
             f(v.as_bytes());
         }
     }

@@ -789,3 +789,25 @@ fn an_over_long_landing_url_is_dropped_but_the_key_is_kept() {
     let c = run(&config, Some(&fits), &cookie_header(""));
     assert!(c.context.landing_url().is_some_and(|u| u.len() <= 2048));
 }
+
+#[test]
+fn cookie_names_changed_after_first_use_are_honoured() {
+    let mut config = TrackingConfig::default();
+    let headers = cookie_header("partnero_partner=old-name; aff_cookie=new-name");
+    assert_eq!(
+        partner(&run(&config, None, &headers)),
+        Some(("old-name", KeySource::Cookie))
+    );
+    // Through the public field, after the searchers were built on first use...
+    config.partner.cookie_name = "aff_cookie".into();
+    assert_eq!(
+        partner(&run(&config, None, &headers)),
+        Some(("new-name", KeySource::Cookie))
+    );
+    // ...and through the builder, which starts afresh.
+    let config = config.partner_cookie_name("partnero_partner");
+    assert_eq!(
+        partner(&run(&config, None, &headers)),
+        Some(("old-name", KeySource::Cookie))
+    );
+}

@@ -158,7 +158,6 @@ mod future;
 mod layer;
 #[cfg(feature = "axum")]
 mod rejection;
-mod request_headers;
 mod service;
 
 #[cfg(feature = "axum")]

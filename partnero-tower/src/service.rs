@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use partnero_core::{Partnero, ReferralHandle, TrackingConfig};
+use partnero_core::{Partnero, ReferralHandle, RequestInfo, TrackingConfig};
 use tower_service::Service;
 
 use crate::ResponseFuture;
 use crate::layer::Shared;
-use crate::request_headers::RequestHeaders;
 
 /// Captures the referral context of each request and appends the referral `Set-Cookie` to the
 /// response.
@@ -105,8 +104,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let headers = RequestHeaders::new(req.headers());
-        let capture = self.shared.config.capture(&headers.request_info(&req));
+        let capture = self.shared.config.capture(&RequestInfo::from_http(&req));
         let handle = ReferralHandle::new(capture.context, self.shared.client.clone());
         req.extensions_mut().insert(handle);
         ResponseFuture::new(self.inner.call(req), capture.set_cookies)
