@@ -7,21 +7,17 @@
 //! decision (attribution, cookie attributes, crawlers, prefetch, consent) lives in
 //! `partnero-core`.
 
-use std::borrow::Cow;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
 use actix_web::HttpMessage;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
-use partnero_core::{
-    ApiKey, Attribution, Capture, Partnero, ReferralHandle, RequestInfo, SameSite, TrackingConfig,
-};
+use partnero_core::{ApiKey, Capture, Partnero, ReferralHandle, RequestInfo, TrackingConfig};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
@@ -124,77 +120,7 @@ impl PartneroMiddleware {
         self
     }
 
-    /// Whether the server-set cookie carries `Secure` (default `true`; see
-    /// [`TrackingConfig::secure`]).
-    #[must_use]
-    pub fn with_secure(self, secure: bool) -> Self {
-        self.map_config(|c| c.secure(secure))
-    }
-
-    /// Whether the server-set cookie carries `HttpOnly` (default `false`; see
-    /// [`TrackingConfig::http_only`]).
-    #[must_use]
-    pub fn with_http_only(self, http_only: bool) -> Self {
-        self.map_config(|c| c.http_only(http_only))
-    }
-
-    /// Shares the server-set cookie with sub-domains: `Domain=...` (see
-    /// [`TrackingConfig::domain`]).
-    #[must_use]
-    pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
-        self.map_config(|c| c.domain(domain))
-    }
-
-    /// The server-set cookie's lifetime, `Max-Age` (default 30 days; see
-    /// [`TrackingConfig::max_age`]).
-    #[must_use]
-    pub fn with_max_age(self, max_age: Duration) -> Self {
-        self.map_config(|c| c.max_age(max_age))
-    }
-
-    /// The server-set cookie's `SameSite` (default `Lax`; see [`TrackingConfig::same_site`]).
-    #[must_use]
-    pub fn with_same_site(self, same_site: SameSite) -> Self {
-        self.map_config(|c| c.same_site(same_site))
-    }
-
-    /// First- or last-touch attribution (default last-touch; see [`TrackingConfig::attribution`]).
-    #[must_use]
-    pub fn with_attribution(self, attribution: Attribution) -> Self {
-        self.map_config(|c| c.attribution(attribution))
-    }
-
-    /// Adds an affiliate query parameter name, such as `via`, after the default `aff` (see
-    /// [`TrackingConfig::add_partner_query_param`]).
-    #[must_use]
-    pub fn with_partner_query_param(self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.map_config(|c| c.add_partner_query_param(name))
-    }
-
-    /// Turns on the affiliate path form: `"/aff/"` captures `KEY` from `/aff/KEY` (see
-    /// [`TrackingConfig::partner_path_prefix`]).
-    #[must_use]
-    pub fn with_partner_path_prefix(self, prefix: impl Into<Cow<'static, str>>) -> Self {
-        self.map_config(|c| c.partner_path_prefix(prefix))
-    }
-
-    /// A consent hook, called only when a cookie would be set; returning `false` vetoes the
-    /// cookie (the context is still captured). See [`TrackingConfig::consent`].
-    ///
-    /// ```
-    /// use partnero_actix::PartneroMiddleware;
-    ///
-    /// let middleware = PartneroMiddleware::new("your-api-key")
-    ///     .with_consent(|req| req.cookie("cookie_consent") == Some(&b"granted"[..]));
-    /// assert!(middleware.config().consent.is_some());
-    /// ```
-    #[must_use]
-    pub fn with_consent<F>(self, hook: F) -> Self
-    where
-        F: Fn(&RequestInfo<'_>) -> bool + Send + Sync + 'static,
-    {
-        self.map_config(|c| c.consent(hook))
-    }
+    partnero_core::__tracking_shortcuts!();
 
     /// The tracking configuration in effect.
     pub fn config(&self) -> &TrackingConfig {

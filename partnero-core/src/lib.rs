@@ -123,6 +123,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod adapter_shortcuts;
 mod capture;
 mod client;
 mod context;

@@ -1,11 +1,9 @@
 //! [`PartneroLayer`]: the one `.layer(...)` that turns on referral capture for a tower stack.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use partnero_core::{ApiKey, Attribution, Partnero, RequestInfo, SameSite, TrackingConfig};
+use partnero_core::{ApiKey, Partnero, TrackingConfig};
 use tower_layer::Layer;
 
 use crate::PartneroService;
@@ -92,77 +90,7 @@ impl PartneroLayer {
         self.map_config(|_| config)
     }
 
-    /// Whether the referral cookie carries `Secure` (default `true`; turn off only for plain-HTTP
-    /// development). See [`TrackingConfig::secure`].
-    #[must_use]
-    pub fn with_secure(self, secure: bool) -> Self {
-        self.map_config(|c| c.secure(secure))
-    }
-
-    /// Whether the referral cookie carries `HttpOnly` (default `false`, so PartneroJS can still
-    /// read it). See [`TrackingConfig::http_only`].
-    #[must_use]
-    pub fn with_http_only(self, http_only: bool) -> Self {
-        self.map_config(|c| c.http_only(http_only))
-    }
-
-    /// Shares the referral cookie with sub-domains (`Domain=...`). See [`TrackingConfig::domain`].
-    #[must_use]
-    pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
-        self.map_config(|c| c.domain(domain))
-    }
-
-    /// The referral cookie's lifetime (default 30 days). See [`TrackingConfig::max_age`].
-    #[must_use]
-    pub fn with_max_age(self, max_age: Duration) -> Self {
-        self.map_config(|c| c.max_age(max_age))
-    }
-
-    /// The referral cookie's `SameSite` (default `Lax`). See [`TrackingConfig::same_site`].
-    #[must_use]
-    pub fn with_same_site(self, same_site: SameSite) -> Self {
-        self.map_config(|c| c.same_site(same_site))
-    }
-
-    /// First- or last-touch attribution (default last-touch). See
-    /// [`TrackingConfig::attribution`].
-    #[must_use]
-    pub fn with_attribution(self, attribution: Attribution) -> Self {
-        self.map_config(|c| c.attribution(attribution))
-    }
-
-    /// Adds an affiliate query parameter name next to `aff` (such as `via`). See
-    /// [`TrackingConfig::add_partner_query_param`].
-    #[must_use]
-    pub fn with_partner_query_param(self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.map_config(|c| c.add_partner_query_param(name))
-    }
-
-    /// Turns on the affiliate path form: `"/aff/"` captures `KEY` from `/aff/KEY`. See
-    /// [`TrackingConfig::partner_path_prefix`].
-    #[must_use]
-    pub fn with_partner_path_prefix(self, prefix: impl Into<Cow<'static, str>>) -> Self {
-        self.map_config(|c| c.partner_path_prefix(prefix))
-    }
-
-    /// A consent hook: called only when a referral cookie would be set; returning `false` vetoes
-    /// the cookie (the context is still captured for the request). See
-    /// [`TrackingConfig::consent`].
-    ///
-    /// ```
-    /// use partnero_tower::PartneroLayer;
-    ///
-    /// let layer = PartneroLayer::new("sk_test_key")
-    ///     .with_consent(|req| req.cookie("cookie_consent") == Some(&b"granted"[..]));
-    /// assert!(layer.config().consent.is_some());
-    /// ```
-    #[must_use]
-    pub fn with_consent<F>(self, hook: F) -> Self
-    where
-        F: Fn(&RequestInfo<'_>) -> bool + Send + Sync + 'static,
-    {
-        self.map_config(|c| c.consent(hook))
-    }
+    partnero_core::__tracking_shortcuts!();
 
     /// The tracking policy in use.
     pub fn config(&self) -> &TrackingConfig {

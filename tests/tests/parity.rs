@@ -609,3 +609,38 @@ async fn set_cookie_attributes_are_the_documented_defaults_on_both() {
         Some(7 * 24 * 3600)
     );
 }
+
+#[test]
+fn the_with_shortcuts_configure_both_adapters_alike() {
+    use partnero_core::SameSite;
+
+    let tower = partnero_tower::PartneroLayer::new("sk_parity")
+        .with_secure(false)
+        .with_http_only(true)
+        .with_domain("example.com")
+        .with_max_age(Duration::from_secs(3600))
+        .with_same_site(SameSite::Strict)
+        .with_attribution(Attribution::FirstTouch)
+        .with_partner_query_param("via")
+        .with_referrer_query_param("invite")
+        .with_partner_path_prefix("/aff/")
+        .with_consent(|_| true);
+    let actix = partnero_actix::PartneroMiddleware::new("sk_parity")
+        .with_secure(false)
+        .with_http_only(true)
+        .with_domain("example.com")
+        .with_max_age(Duration::from_secs(3600))
+        .with_same_site(SameSite::Strict)
+        .with_attribution(Attribution::FirstTouch)
+        .with_partner_query_param("via")
+        .with_referrer_query_param("invite")
+        .with_partner_path_prefix("/aff/")
+        .with_consent(|_| true);
+    let shown = format!("{:?}", tower.config());
+    assert_eq!(shown, format!("{:?}", actix.config()));
+    let config = tower.config();
+    assert!(!config.secure && config.http_only);
+    assert_eq!(config.referrer.query_params, ["ref", "invite"]);
+    assert_eq!(config.partner.path_prefix.as_deref(), Some("/aff/"));
+    assert!(config.consent.is_some());
+}
