@@ -15,7 +15,7 @@ Is `PartneroMiddleware` registered with `App::wrap` (or `Scope::wrap`) for this 
 /// wrapped by [`PartneroMiddleware`](crate::PartneroMiddleware).
 ///
 /// A configuration mistake, not a client error: it answers `500 Internal Server Error` with a
-/// plain-text body naming the middleware, and the extractor logs it with `tracing::error!`.
+/// plain-text body naming the middleware, and the extractor logs it once per process with `tracing::error!`.
 /// Extract `Option<Referral>` instead to get `None` rather than the error.
 ///
 /// ```

@@ -2,7 +2,7 @@
 //! Partnero client.
 
 use std::future::{Ready, ready};
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -54,11 +54,23 @@ impl Referral {
     }
 }
 
+impl From<ReferralHandle> for Referral {
+    fn from(handle: ReferralHandle) -> Self {
+        Self(handle)
+    }
+}
+
 impl Deref for Referral {
     type Target = ReferralHandle;
 
     fn deref(&self) -> &ReferralHandle {
         &self.0
+    }
+}
+
+impl DerefMut for Referral {
+    fn deref_mut(&mut self) -> &mut ReferralHandle {
+        &mut self.0
     }
 }
 
@@ -69,7 +81,10 @@ impl FromRequest for Referral {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let handle = req.extensions().get::<ReferralHandle>().cloned();
         ready(handle.map(Referral).ok_or_else(|| {
-            tracing::error!(path = req.path(), "{MissingPartneroMiddleware}");
+            partnero_core::__report_missing_adapter_once(
+                "`Referral` extractor used on a route without `PartneroMiddleware` \
+                 (register it with `App::wrap` or `Scope::wrap`)",
+            );
             MissingPartneroMiddleware
         }))
     }

@@ -86,6 +86,16 @@ macro_rules! __tracking_shortcuts {
             self.map_config(|c| c.partner_path_prefix(prefix))
         }
 
+        /// Turns on the refer-a-friend path form: `"/r/"` captures `KEY` from `/r/KEY`. See
+        /// [`TrackingConfig::referrer_path_prefix`](partnero_core::TrackingConfig::referrer_path_prefix).
+        #[must_use]
+        pub fn with_referrer_path_prefix(
+            self,
+            prefix: impl ::core::convert::Into<::std::borrow::Cow<'static, str>>,
+        ) -> Self {
+            self.map_config(|c| c.referrer_path_prefix(prefix))
+        }
+
         /// A consent hook: called only when a referral cookie would be set; returning `false`
         /// vetoes the cookie (the context is still captured for the request). See
         /// [`TrackingConfig::consent`](partnero_core::TrackingConfig::consent).

@@ -130,6 +130,7 @@ mod context;
 mod cookie_header;
 mod error;
 mod key;
+mod missing_adapter;
 pub mod model;
 mod persist;
 mod policy;
@@ -142,6 +143,8 @@ pub mod webhook_signature;
 pub use capture::{Capture, MAX_LANDING_URL_LEN};
 pub use context::{Captured, KeySource, ReferralContext};
 pub use key::{InvalidKey, MAX_KEY_LEN, ReferralKey};
+#[doc(hidden)]
+pub use missing_adapter::__report_missing_adapter_once;
 pub use policy::{
     Attribution, ConsentHook, DEFAULT_BOT_USER_AGENTS, DEFAULT_MAX_AGE, KeyChannel, SameSite,
     TrackingConfig,

@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
@@ -83,7 +82,10 @@ where
         match parts.extensions.get::<ReferralHandle>() {
             Some(handle) => Ok(Self(handle.clone())),
             None => {
-                log_missing_layer_once();
+                partnero_core::__report_missing_adapter_once(
+                    "`Referral` extractor used on a route without `PartneroLayer`; see \
+                     https://docs.rs/partnero-tower#layer-ordering",
+                );
                 Err(MissingPartneroLayer::new())
             }
         }
@@ -101,17 +103,5 @@ where
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<ReferralHandle>().cloned().map(Self))
-    }
-}
-
-/// Logs the wiring mistake at `error` level the first time only: every request of a
-/// misconfigured route hits it, and one line says all there is to say.
-fn log_missing_layer_once() {
-    static LOGGED: AtomicBool = AtomicBool::new(false);
-    if !LOGGED.swap(true, Ordering::Relaxed) {
-        tracing::error!(
-            "`Referral` extractor used on a route without `PartneroLayer`; see \
-             https://docs.rs/partnero-tower#layer-ordering (logged once)"
-        );
     }
 }

@@ -144,6 +144,11 @@
 //! Swap either pair and `tag_partner` runs before the layer: its `Option<Referral>` is `None`
 //! (a plain `Referral` would reject with a 500).
 //!
+//! Put the layer on the **outermost** router. `Router::nest("/shop", inner)` strips `/shop` from
+//! the URI before `inner`'s own layers run, so a `PartneroLayer` added to `inner` sees `/cart`
+//! instead of `/shop/cart`: the landing URL loses the prefix and a path form such as `/aff/KEY`
+//! under the prefix no longer matches. (actix-web's `Scope::wrap` sees the full path.)
+//!
 //! # Feature flags
 //!
 //! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection.
