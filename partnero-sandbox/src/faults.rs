@@ -26,6 +26,9 @@ pub(crate) enum FaultAction {
     ProcessThenFail { status: u16 },
     /// Process the request (it is stored), then close the connection without answering.
     ProcessThenDrop,
+    /// Wait `millis`, then process the request and answer normally; the processing
+    /// finishes even if the client gave up meanwhile.
+    ProcessSlowly { millis: u64 },
 }
 
 /// Which requests a fault applies to.
@@ -212,9 +215,25 @@ impl Faults {
         self.add(n, FaultAction::ProcessThenDrop);
     }
 
+    /// Delays the next `n` requests by `delay`, then processes them (their effects are
+    /// stored) and answers normally. Unlike [`latency`](Self::latency), whose delayed request
+    /// may be abandoned when the client closes its connection, the processing here runs to the
+    /// end even when the client times out meanwhile: a request still being processed when the
+    /// client gave up, as a real server behind a proxy behaves.
+    pub fn process_slowly_next(&self, n: u32, delay: Duration) {
+        self.add(
+            n,
+            FaultAction::ProcessSlowly {
+                millis: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            },
+        );
+    }
+
     /// Delays every request in this handle's scope by `delay` before anything
     /// else happens to it, until [`reset`](Self::reset). `Duration::ZERO` removes
-    /// the latency of this scope.
+    /// the latency of this scope. A request whose client closes the connection during the
+    /// latency may be abandoned, never processed (see
+    /// [`process_slowly_next`](Self::process_slowly_next) for one that is).
     pub fn latency(&self, delay: Duration) {
         let mut rules = self.rules();
         rules.latencies.retain(|l| l.scope != self.scope);

@@ -23,6 +23,9 @@ use crate::faults::{ConnMode, FaultAction, Faults};
 use crate::state::{SharedStore, StateView, Store, lock};
 use crate::stats::{RequestStats, Stats};
 
+/// The largest request body a slowly processed request may carry.
+const MAX_DETACHED_BODY: usize = 2 * 1024 * 1024;
+
 /// How long shutdown waits for open connections to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -293,7 +296,10 @@ async fn handle_request(
     let Some(action) = ctx.faults.take(&method, &path) else {
         return Ok(route(&ctx, req).await);
     };
-    ctx.stats.record_fault();
+    // A slow answer is not a failure: it is not counted as an injected fault.
+    if !matches!(action, FaultAction::ProcessSlowly { .. }) {
+        ctx.stats.record_fault();
+    }
     tracing::debug!(%method, %path, ?action, "injecting fault");
     match action {
         FaultAction::Fail {
@@ -311,12 +317,43 @@ async fn handle_request(
             let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
             Ok(fault_response(status, None, None))
         }
+        FaultAction::ProcessSlowly { millis } => {
+            Ok(process_detached(ctx, req, Duration::from_millis(millis)).await)
+        }
         FaultAction::ProcessThenDrop => {
             let response = route(&ctx, req).await;
             let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
             abort.notify_one();
             std::future::pending().await
         }
+    }
+}
+
+/// Reads the request body, then waits `delay` and routes the request in a task of its own,
+/// so the processing finishes even if the client closes the connection (and this future is
+/// dropped) meanwhile.
+async fn process_detached(
+    ctx: Arc<ConnCtx>,
+    req: Request<Body>,
+    delay: Duration,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_DETACHED_BODY).await else {
+        return fault_response(400, None, None);
+    };
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let task = tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let response = route(&ctx, req).await;
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        Response::from_parts(parts, Body::from(body))
+    });
+    match task.await {
+        Ok(response) => response,
+        Err(_) => fault_response(500, None, None),
     }
 }
 

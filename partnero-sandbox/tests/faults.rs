@@ -209,6 +209,57 @@ async fn latency_delays_answers_until_reset() {
 }
 
 #[tokio::test]
+async fn process_slowly_stores_the_request_even_after_the_client_timed_out() {
+    let api = Api::start().await;
+    setup_customer(&api).await;
+    api.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(1, Duration::from_millis(400));
+    let impatient = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .expect("client");
+    let err = impatient
+        .post(api.url("/transactions"))
+        .bearer_auth(AFF)
+        .json(&sale("slow"))
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(err.is_timeout(), "{err}");
+    let stored = || api.sandbox.state().transactions_with_key(AFF, "slow").len();
+    for _ in 0..1000 {
+        if stored() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stored(), 1, "processed although the client had gone");
+    assert_eq!(api.sandbox.faults().pending(), 0);
+    // The fault is used up: the next request is processed and answered at once.
+    assert_eq!(api.post(AFF, "/transactions", sale("next")).await.0, 201);
+
+    // Over HTTP; a patient client gets the normal answer.
+    let (status, _) = api
+        .admin_post(
+            "/faults",
+            json!({"kind": "process_slowly", "ms": 50, "method": "POST", "path": "/v1/transactions"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(api.post(AFF, "/transactions", sale("patient")).await.0, 201);
+    assert_eq!(
+        api.sandbox
+            .state()
+            .transactions_with_key(AFF, "patient")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn refuse_connections_gives_connect_errors_then_recovers() {
     let api = Api::start().await;
     assert_eq!(api.get(AFF, "/test").await.0, 200);
@@ -485,6 +536,7 @@ async fn admin_http_faults_validate_their_input() {
         json!({"kind": "fail", "count": 0}),
         json!({"kind": "fail", "count": "2"}),
         json!({"kind": "latency"}),
+        json!({"kind": "process_slowly"}),
         json!({"kind": "refuse_connections"}),
         json!({"kind": "refuse_connections", "ms": 600000}),
         json!({"kind": "close_on_accept"}),

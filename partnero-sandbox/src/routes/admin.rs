@@ -27,7 +27,7 @@ const MAX_REFUSE_MS: u64 = 60_000;
 /// ```
 ///
 /// Kinds: `fail` (`status`, `retry_after`, `body`), `drop`, `process_then_fail`
-/// (`status`), `process_then_drop`, `latency` (`ms`), `refuse_connections`
+/// (`status`), `process_then_drop`, `process_slowly` (`ms`), `latency` (`ms`), `refuse_connections`
 /// (`ms`, required), `close_on_accept` (`enabled`). `count` defaults to 1;
 /// `method` and `path` (a prefix) optionally scope the fault.
 pub(crate) async fn faults(State(app): State<AppState>, JsonBody(body): JsonBody) -> ApiResult {
@@ -110,6 +110,16 @@ pub(crate) async fn faults(State(app): State<AppState>, JsonBody(body): JsonBody
         "drop" => faults.drop_next(count),
         "process_then_fail" => faults.process_then_fail_next(count, status),
         "process_then_drop" => faults.process_then_drop_next(count),
+        "process_slowly" => match ms {
+            Some(ms) => faults.process_slowly_next(count, Duration::from_millis(ms)),
+            None => {
+                return Err(ApiError::field(
+                    "The given data was invalid.",
+                    "ms",
+                    "The ms field is required.",
+                ));
+            }
+        },
         "latency" => match ms {
             Some(ms) => faults.latency(Duration::from_millis(ms)),
             None => {
@@ -152,7 +162,7 @@ pub(crate) async fn faults(State(app): State<AppState>, JsonBody(body): JsonBody
             return Err(ApiError::field(
                 "The given data was invalid.",
                 "kind",
-                "The kind must be one of fail, drop, process_then_fail, process_then_drop, latency, refuse_connections, close_on_accept.",
+                "The kind must be one of fail, drop, process_then_fail, process_then_drop, process_slowly, latency, refuse_connections, close_on_accept.",
             ));
         }
     }
