@@ -86,6 +86,23 @@ pub enum Error {
     )]
     Timeout,
 
+    /// A transaction create timed out (the client gave up while the request may still have
+    /// been in flight) and, after the confirm delay, `GET /transactions/{key}` did not find the
+    /// transaction (or could not be answered). Nothing was resent.
+    ///
+    /// The sale is **unconfirmed**: Partnero may still record it (a slow first request can
+    /// finish after the check). Do not resend it blindly: reconcile later with
+    /// [`Transactions::get`](crate::Transactions::get) on each key, and send the sale again
+    /// only when that answers [`Error::NotFound`].
+    #[error(
+        "the transaction create timed out and {keys:?} was not found afterwards: the sale is UNCONFIRMED (Partnero may still record it); reconcile later with transactions().get(key) and resend only if it is absent"
+    )]
+    Unconfirmed {
+        /// The transaction keys whose fate is unknown (one for a single create; for a batch,
+        /// the keys that were not found, the others were confirmed).
+        keys: Vec<String>,
+    },
+
     /// A success response whose body could not be decoded.
     #[error(
         "could not decode Partnero's {status} response: {reason} (body starts with: {snippet:?})"
@@ -157,10 +174,10 @@ impl Error {
     }
 
     /// True when the server may have processed the request although no success was seen:
-    /// timeouts, connections dropped after sending, and 5xx answers.
+    /// timeouts, connections dropped after sending, 5xx answers, and unconfirmed sales.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            Error::Timeout | Error::Transport(_) => true,
+            Error::Timeout | Error::Transport(_) | Error::Unconfirmed { .. } => true,
             Error::Api { status, .. } | Error::Decode { status, .. } => *status >= 500,
             _ => false,
         }

@@ -22,7 +22,7 @@ async fn setup() -> Setup {
     let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
     let client = Partnero::builder(key.as_str())
         .base_url(sandbox.base_url())
-        .retry(RetryPolicy::default().base_delay(Duration::from_millis(20)))
+        .retry(fast_policy())
         .build()
         .unwrap();
     client
@@ -35,6 +35,12 @@ async fn setup() -> Setup {
         key,
         client,
     }
+}
+
+fn fast_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .base_delay(Duration::from_millis(20))
+        .confirm_delay(Duration::from_millis(20))
 }
 
 fn sale(key: &str) -> Sale {
@@ -53,6 +59,27 @@ impl Setup {
 
     fn live(&self) -> usize {
         self.sandbox.state().live_transactions(&self.key).len()
+    }
+
+    /// A client of the same program with another retry policy and per-attempt timeout.
+    fn client_with(&self, retry: RetryPolicy, timeout: Duration) -> Partnero {
+        Partnero::builder(self.key.as_str())
+            .base_url(self.sandbox.base_url())
+            .retry(retry)
+            .timeout(timeout)
+            .build()
+            .unwrap()
+    }
+
+    /// Waits (up to 10 s) until the sandbox holds `n` transactions with `tx_key`.
+    async fn wait_stored(&self, tx_key: &str, n: usize) -> usize {
+        for _ in 0..1000 {
+            if self.stored(tx_key) >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.stored(tx_key)
     }
 }
 
@@ -79,6 +106,84 @@ async fn processed_then_dropped_yields_exactly_one_transaction() {
         1,
         "exactly one transaction for the key"
     );
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_create_still_processing_when_the_client_times_out_is_never_resent() {
+    // The sandbox sleeps before processing every POST and finishes it even after the client
+    // gave up: when the client times out, the first POST is still on its way to being
+    // recorded, so a 404 from the check proves nothing. (The `latency` fault would not do:
+    // the sandbox abandons a delayed request whose client disconnects.)
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(3, Duration::from_millis(800));
+    let impatient = s.client_with(fast_policy(), Duration::from_millis(150));
+    match impatient.sale("buyer", sale("pay_slow")).await {
+        Err(Error::Unconfirmed { keys }) => {
+            assert_eq!(keys, ["pay_slow"]);
+            let shown = Error::Unconfirmed { keys }.to_string();
+            assert!(
+                shown.contains("UNCONFIRMED") && shown.contains("pay_slow"),
+                "{shown}"
+            );
+        }
+        // Only if the first POST was recorded before the check ran (a very slow machine).
+        Ok(outcome) => assert!(outcome.recovered),
+        Err(other) => panic!("expected Unconfirmed, got {other:?}"),
+    }
+    assert_eq!(
+        s.sandbox.requests_seen_for("POST", "/v1/transactions"),
+        1,
+        "never resent after a timeout"
+    );
+    assert_eq!(
+        s.wait_stored("pay_slow", 1).await,
+        1,
+        "the first POST was recorded once the delay passed"
+    );
+    assert_eq!(
+        s.client
+            .transactions()
+            .get("pay_slow")
+            .await
+            .unwrap()
+            .key
+            .as_deref(),
+        Some("pay_slow"),
+        "reconciling by key finds it"
+    );
+    assert_eq!(
+        s.stored("pay_slow"),
+        1,
+        "exactly one transaction for the key"
+    );
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_check_after_an_answered_failure_waits_the_confirm_delay() {
+    // Lower bound only: the check may not run before the confirm delay has passed (before,
+    // a full-jitter backoff near 0 ms was waited).
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(1, 502);
+    let confirm = Duration::from_millis(300);
+    let client = s.client_with(
+        RetryPolicy::default()
+            .base_delay(Duration::from_millis(1))
+            .confirm_delay(confirm),
+        Duration::from_secs(10),
+    );
+    let start = std::time::Instant::now();
+    let outcome = client.sale("buyer", sale("pay_confirm")).await.unwrap();
+    assert!(start.elapsed() >= confirm, "{:?}", start.elapsed());
+    assert!(outcome.recovered);
+    assert_eq!(s.stored("pay_confirm"), 1);
     s.sandbox.shutdown().await;
 }
 
@@ -192,6 +297,29 @@ async fn batch_resends_only_absent_sales() {
         .unwrap();
     assert_eq!(created.len(), 2);
     assert_eq!((s.stored("b_1"), s.stored("b_2")), (1, 1));
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_batch_still_processing_when_the_client_times_out_is_never_resent() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(3, Duration::from_millis(800));
+    let impatient = s.client_with(fast_policy(), Duration::from_millis(150));
+    match impatient
+        .transactions()
+        .create_batch("buyer", &[sale("slow_1"), sale("slow_2")])
+        .await
+    {
+        Err(Error::Unconfirmed { keys }) => assert_eq!(keys, ["slow_1", "slow_2"]),
+        Ok(created) => assert_eq!(created.len(), 2),
+        Err(other) => panic!("expected Unconfirmed, got {other:?}"),
+    }
+    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 1);
+    assert_eq!(s.wait_stored("slow_2", 1).await, 1);
+    assert_eq!((s.stored("slow_1"), s.stored("slow_2")), (1, 1));
     s.sandbox.shutdown().await;
 }
 

@@ -24,16 +24,18 @@ pub struct RetryPolicy {
     base_delay: Duration,
     max_delay: Duration,
     max_elapsed: Duration,
+    confirm_delay: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// 3 attempts, 200 ms base delay, 5 s max delay, 30 s total.
+    /// 3 attempts, 200 ms base delay, 5 s max delay, 30 s total, 1 s confirm delay.
     fn default() -> Self {
         Self {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
             max_elapsed: Duration::from_secs(30),
+            confirm_delay: Duration::from_secs(1),
         }
     }
 }
@@ -76,9 +78,33 @@ impl RetryPolicy {
         self
     }
 
+    /// How long a transaction create waits, after a failure that may hide a recorded
+    /// transaction (timeout, dropped connection, 5xx), before it reads
+    /// `GET /transactions/{key}` to find out (default 1 s). It is a floor: a longer backoff
+    /// delay or `Retry-After` is waited instead. See [`Transactions`](crate::Transactions).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use partnero_core::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default().confirm_delay(Duration::from_secs(2));
+    /// assert_eq!(policy.confirm_wait(), Duration::from_secs(2));
+    /// assert_eq!(RetryPolicy::default().confirm_wait(), Duration::from_secs(1));
+    /// ```
+    #[must_use]
+    pub fn confirm_delay(mut self, delay: Duration) -> Self {
+        self.confirm_delay = delay;
+        self
+    }
+
     /// Total attempts including the first.
     pub fn attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The confirm delay set with [`confirm_delay`](Self::confirm_delay).
+    pub fn confirm_wait(&self) -> Duration {
+        self.confirm_delay
     }
 
     /// The wait before attempt `failed_attempt + 1`, or `None` when the policy says stop.

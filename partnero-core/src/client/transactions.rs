@@ -23,11 +23,19 @@ use crate::model::{ListParams, Page, Sale, Transaction};
 ///
 /// * the connection could not be established ([`Error::Connect`]): the request never left;
 /// * the server answered 429: it refused the request without processing it;
-/// * after an ambiguous failure (timeout, connection dropped mid-request, 5xx), **and** only
-///   when the sale has a [`key`](Sale::key): the client waits one backoff delay, then reads
-///   `GET /transactions/{key}`. Found: the first attempt worked, and its transaction is
-///   returned. Absent (404): the create is sent again. Any other answer: the original error is
-///   returned and nothing is resent.
+/// * after a failure that was answered (5xx) or a connection dropped mid-request
+///   ([`Error::Transport`]), **and** only when the sale has a [`key`](Sale::key): the client
+///   waits the [confirm delay](crate::RetryPolicy::confirm_delay) (default 1 s, longer when the
+///   backoff or `Retry-After` asks for more), then reads `GET /transactions/{key}`. Found: the
+///   first attempt worked, and its transaction is returned. Absent (404): the create is sent
+///   again. Any other answer: the original error is returned and nothing is resent.
+///
+/// After a **timeout** ([`Error::Timeout`]: the client gave up while the request may still be
+/// in flight, or still being processed) the create is **never** resent, because a 404 then
+/// proves nothing. For a keyed sale the client waits the confirm delay and reads
+/// `GET /transactions/{key}`: found, it is returned (as recovered); otherwise the call fails
+/// with [`Error::Unconfirmed`]: the sale may still be recorded, so reconcile later with
+/// [`get`](Self::get) before sending it again.
 ///
 /// A sale **without a key** is never resent after an ambiguous failure; the error is returned
 /// and the caller cannot know whether it was recorded. Always give sales a key.
@@ -36,9 +44,11 @@ use crate::model::{ListParams, Page, Sale, Transaction};
 /// existing transaction is read back and returned. A 2xx whose body cannot be decoded is
 /// handled the same way for keyed sales.
 ///
-/// Remaining risk: if a timed-out request is still being processed when the check runs
-/// (longer than the backoff delay), the check sees 404 and the create is resent. The
-/// sandbox-backed tests cover the common case (processed, then the connection dropped).
+/// Remaining risk: a 5xx or a dropped connection whose request is still being processed after
+/// the confirm delay (a server that answers or disconnects before it has finished) looks
+/// absent, and the create is resent. Raise the confirm delay if your path to Partnero has such
+/// proxies. The sandbox-backed tests cover processed-then-dropped, processed-then-502 and a
+/// create still being processed when the client times out.
 #[derive(Debug, Clone, Copy)]
 pub struct Transactions<'a> {
     client: &'a Partnero,
@@ -128,7 +138,9 @@ impl<'a> Transactions<'a> {
         }
     }
 
-    /// Decides what follows a failed create of the sale with `key` (see the module docs).
+    /// Decides what follows a failed create of the sale with `key` (see the type docs).
+    /// `delay` is the backoff the retry policy allows before another attempt (`None`: no
+    /// further attempt is allowed).
     async fn after_failure(
         &self,
         error: Error,
@@ -158,14 +170,24 @@ impl<'a> Transactions<'a> {
             return Step::Fail(error);
         }
         if error.is_ambiguous() {
-            tokio::time::sleep(delay.unwrap_or(Duration::ZERO)).await;
+            tokio::time::sleep(self.confirm_wait(delay)).await;
         }
+        let timed_out = matches!(error, Error::Timeout);
         match self.get(key).await {
             Ok(t) => {
                 tracing::info!(
                     "transaction create answer was lost or duplicate; found it by key, not resending"
                 );
                 Step::Done(Box::new(t))
+            }
+            Err(check) if timed_out => {
+                tracing::warn!(
+                    check = %check,
+                    "transaction create timed out and is not found yet: unconfirmed, not resending"
+                );
+                Step::Fail(Error::Unconfirmed {
+                    keys: vec![key.to_owned()],
+                })
             }
             Err(Error::NotFound { .. }) if error.is_ambiguous() && delay.is_some() => {
                 tracing::info!("transaction absent after an ambiguous failure; resending");
@@ -178,10 +200,19 @@ impl<'a> Transactions<'a> {
         }
     }
 
+    /// The wait before a `GET /transactions/{key}` check: the policy's confirm delay, or the
+    /// backoff / `Retry-After` delay when that is longer.
+    fn confirm_wait(&self, delay: Option<Duration>) -> Duration {
+        let floor = self.client.inner.retry.confirm_wait();
+        delay.map_or(floor, |d| d.max(floor))
+    }
+
     /// `POST /transactions` with several sales for one customer (`transactions: [...]`).
     ///
-    /// The guard applies per sale: after an ambiguous failure, each sale is looked up by key;
-    /// found ones are kept, only absent ones are resent. If any sale lacks a key, an ambiguous
+    /// The guard applies per sale: after an ambiguous failure, each sale is looked up by key
+    /// (after the confirm delay); found ones are kept, only absent ones are resent. After a
+    /// timeout nothing is resent: if a sale is not found, the call fails with
+    /// [`Error::Unconfirmed`] naming the keys not found. If any sale lacks a key, an ambiguous
     /// failure is returned as is. The answer is read as a list of transactions (or
     /// `{"transactions": [...]}`).
     pub async fn create_batch(
@@ -225,18 +256,28 @@ impl<'a> Transactions<'a> {
             if !all_keyed || !(error.is_ambiguous() || error.is_duplicate()) {
                 return Err(error);
             }
-            tokio::time::sleep(delay.unwrap_or(Duration::ZERO)).await;
+            if error.is_ambiguous() {
+                tokio::time::sleep(self.confirm_wait(delay)).await;
+            }
+            let timed_out = matches!(error, Error::Timeout);
             let mut absent = Vec::new();
             for sale in remaining {
                 let key = sale.key.as_deref().unwrap_or_default();
                 match self.get(key).await {
                     Ok(t) => done.push(t),
                     Err(Error::NotFound { .. }) => absent.push(sale),
+                    // After a timeout a failed check leaves the sale unconfirmed, like a 404.
+                    Err(_) if timed_out => absent.push(sale),
                     Err(_) => return Err(error),
                 }
             }
             if absent.is_empty() {
                 return Ok(done);
+            }
+            if timed_out {
+                return Err(Error::Unconfirmed {
+                    keys: absent.into_iter().filter_map(|s| s.key).collect(),
+                });
             }
             if delay.is_none() || error.is_duplicate() {
                 return Err(error);
