@@ -113,11 +113,12 @@
 //! * `POST /customers`: retried the same way (the key is unique); "duplicate key" on a retry
 //!   after an ambiguous failure means the first attempt worked, and counts as success.
 //! * `POST /transactions`: resent only when the request surely never reached the server
-//!   (connect error, or a 429 refusal), or after a 5xx / dropped connection when
-//!   `GET /transactions/{key}`, read after [`RetryPolicy::confirm_delay`], shows it absent.
-//!   After a timeout it is never resent: found by key it is returned, otherwise the call fails
-//!   with [`Error::Unconfirmed`] (reconcile later by key). A sale without a key is never
-//!   resent after an ambiguous failure: always set [`Sale::key`].
+//!   (connect error), or after a 5xx, a 429 or a dropped connection when
+//!   `GET /transactions/{key}`, read after [`RetryPolicy::confirm_delay`] (or the longer
+//!   `Retry-After`), shows it absent. After a timeout it is never resent: found by key it is
+//!   returned, otherwise the call fails with [`Error::Unconfirmed`] (reconcile later by key).
+//!   A sale without a key is never resent after an ambiguous failure or a 429: always set
+//!   [`Sale::key`].
 //! * Other POSTs (partners, webhooks, archive, balance credit): only on connect errors.
 //!
 //! Each attempt runs in a `partnero.request` tracing span with the method, the path template

@@ -251,7 +251,7 @@ async fn unprocessed_500_is_checked_then_resent_once() {
 }
 
 #[tokio::test]
-async fn rate_limited_create_is_resent() {
+async fn rate_limited_create_is_checked_by_key_then_resent() {
     let s = setup().await;
     s.sandbox
         .faults()
@@ -260,6 +260,69 @@ async fn rate_limited_create_is_resent() {
     let outcome = s.client.sale("buyer", sale("pay_429")).await.unwrap();
     assert!(!outcome.recovered);
     assert_eq!(s.stored("pay_429"), 1);
+    assert_eq!(
+        s.sandbox
+            .requests_seen_for("GET", "/v1/transactions/pay_429"),
+        1,
+        "checked by key before the resend"
+    );
+    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 2);
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_429_for_a_recorded_sale_is_read_back_not_resent() {
+    // Whatever answered 429, the sale is already recorded: a blind resend would pay twice.
+    let s = setup().await;
+    s.client.sale("buyer", sale("pay_429_seen")).await.unwrap();
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next_with_retry_after(1, 429, 0);
+    let outcome = s.client.sale("buyer", sale("pay_429_seen")).await.unwrap();
+    assert!(outcome.recovered);
+    assert_eq!(s.stored("pay_429_seen"), 1);
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_keyless_rate_limited_sale_is_not_resent() {
+    let s = setup().await;
+    let before = s.live();
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next_with_retry_after(1, 429, 0);
+    let e = s
+        .client
+        .sale("buyer", Sale::new(Decimal::from(10)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 1);
+    assert_eq!(s.live(), before);
+    s.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_batch_is_checked_by_key_then_resent() {
+    let s = setup().await;
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next_with_retry_after(1, 429, 0);
+    let created = s
+        .client
+        .transactions()
+        .create_batch("buyer", &[sale("rl_1"), sale("rl_2")])
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 2);
+    assert_eq!((s.stored("rl_1"), s.stored("rl_2")), (1, 1));
+    assert_eq!(
+        s.sandbox.requests_seen_for("GET", "/v1/transactions/rl_1"),
+        1
+    );
     s.sandbox.shutdown().await;
 }
 

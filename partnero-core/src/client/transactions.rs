@@ -22,13 +22,14 @@ use crate::model::{ListParams, Page, Sale, Transaction};
 /// one. So a create is repeated only when it surely did not take effect:
 ///
 /// * the connection could not be established ([`Error::Connect`]): the request never left;
-/// * the server answered 429: it refused the request without processing it;
-/// * after a failure that was answered (5xx) or a connection dropped mid-request
+/// * after a failure that was answered (5xx or 429) or a connection dropped mid-request
 ///   ([`Error::Transport`]), **and** only when the sale has a [`key`](Sale::key): the client
 ///   waits the [confirm delay](crate::RetryPolicy::confirm_delay) (default 1 s, longer when the
 ///   backoff or `Retry-After` asks for more), then reads `GET /transactions/{key}`. Found: the
 ///   first attempt worked, and its transaction is returned. Absent (404): the create is sent
-///   again. Any other answer: the original error is returned and nothing is resent.
+///   again. Any other answer: the original error is returned and nothing is resent. A 429
+///   whose `Retry-After` exceeds [`max_delay`](crate::RetryPolicy::max_delay), or with no
+///   attempt left, is returned at once as [`Error::RateLimited`].
 ///
 /// After a **timeout** ([`Error::Timeout`]: the client gave up while the request may still be
 /// in flight, or still being processed) the create is **never** resent, because a 404 then
@@ -37,8 +38,9 @@ use crate::model::{ListParams, Page, Sale, Transaction};
 /// with [`Error::Unconfirmed`]: the sale may still be recorded, so reconcile later with
 /// [`get`](Self::get) before sending it again.
 ///
-/// A sale **without a key** is never resent after an ambiguous failure; the error is returned
-/// and the caller cannot know whether it was recorded. Always give sales a key.
+/// A sale **without a key** is never resent after an ambiguous failure or a 429; the error
+/// is returned and, after an ambiguous failure, the caller cannot know whether it was
+/// recorded. Always give sales a key.
 ///
 /// A "duplicate" answer (409 / 422) for a keyed sale means it is already recorded: the
 /// existing transaction is read back and returned. A 2xx whose body cannot be decoded is
@@ -147,29 +149,31 @@ impl<'a> Transactions<'a> {
         key: Option<&str>,
         delay: Option<Duration>,
     ) -> Step {
-        if error.is_connect() || matches!(error, Error::RateLimited { .. }) {
+        if error.is_connect() {
             return match delay {
                 Some(delay) => {
-                    tracing::debug!(error = %error, "transaction create not processed; resending");
+                    tracing::debug!(error = %error, "transaction create never left; resending");
                     tokio::time::sleep(delay).await;
                     Step::Resend
                 }
                 None => Step::Fail(error),
             };
         }
+        let rate_limited = matches!(error, Error::RateLimited { .. });
+        let uncertain = error.is_ambiguous() || rate_limited;
         let Some(key) = key else {
-            if error.is_ambiguous() {
+            if uncertain {
                 tracing::warn!(
                     error = %error,
-                    "transaction create failed ambiguously and the sale has no key: not resending"
+                    "transaction create failed or was refused and the sale has no key: not resending"
                 );
             }
             return Step::Fail(error);
         };
-        if !error.is_ambiguous() && !error.is_duplicate() {
+        if (!uncertain && !error.is_duplicate()) || (rate_limited && delay.is_none()) {
             return Step::Fail(error);
         }
-        if error.is_ambiguous() {
+        if uncertain {
             tokio::time::sleep(self.confirm_wait(delay)).await;
         }
         let timed_out = matches!(error, Error::Timeout);
@@ -189,8 +193,8 @@ impl<'a> Transactions<'a> {
                     keys: vec![key.to_owned()],
                 })
             }
-            Err(Error::NotFound { .. }) if error.is_ambiguous() && delay.is_some() => {
-                tracing::info!("transaction absent after an ambiguous failure; resending");
+            Err(Error::NotFound { .. }) if uncertain && delay.is_some() => {
+                tracing::info!("transaction absent after a failed or refused create; resending");
                 Step::Resend
             }
             Err(check) => {
@@ -213,7 +217,7 @@ impl<'a> Transactions<'a> {
     /// (after the confirm delay); found ones are kept, only absent ones are resent. After a
     /// timeout nothing is resent: if a sale is not found, the call fails with
     /// [`Error::Unconfirmed`] naming the keys not found. If any sale lacks a key, an ambiguous
-    /// failure is returned as is. The answer is read as a list of transactions (or
+    /// failure or a 429 is returned as is. The answer is read as a list of transactions (or
     /// `{"transactions": [...]}`).
     pub async fn create_batch(
         &self,
@@ -245,7 +249,7 @@ impl<'a> Transactions<'a> {
                     .inner
                     .retry
                     .next_delay(attempt, start.elapsed(), failure.retry_after);
-            if error.is_connect() || matches!(error, Error::RateLimited { .. }) {
+            if error.is_connect() {
                 let Some(delay) = delay else {
                     return Err(error);
                 };
@@ -253,10 +257,15 @@ impl<'a> Transactions<'a> {
                 attempt += 1;
                 continue;
             }
-            if !all_keyed || !(error.is_ambiguous() || error.is_duplicate()) {
+            let rate_limited = matches!(error, Error::RateLimited { .. });
+            let uncertain = error.is_ambiguous() || rate_limited;
+            if !all_keyed
+                || !(uncertain || error.is_duplicate())
+                || (rate_limited && delay.is_none())
+            {
                 return Err(error);
             }
-            if error.is_ambiguous() {
+            if uncertain {
                 tokio::time::sleep(self.confirm_wait(delay)).await;
             }
             let timed_out = matches!(error, Error::Timeout);
