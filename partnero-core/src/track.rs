@@ -39,7 +39,7 @@
 use std::ops::Deref;
 
 use crate::model::{Customer, CustomerOptions, CustomerRef, PartnerRef, Transaction};
-use crate::{Error, NewCustomer, Partnero, Program, ReferralContext, Sale};
+use crate::{Error, FieldErrors, NewCustomer, Partnero, Program, ReferralContext, Sale};
 
 /// What [`Partnero::signup`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,12 +116,15 @@ impl Partnero {
     ///   sends `partner.key`; without one, skips the call and returns
     ///   [`SignupOutcome::NotReferred`] (unless
     ///   [`always_create_customers`](crate::PartneroBuilder::always_create_customers)).
-    ///   400 "Invalid partner key" (or a 422 on `partner.*`) becomes
-    ///   [`SignupOutcome::PartnerKeyUnknown`].
+    ///   400 "Invalid partner key" (another 400 naming the partner, or a 422 on `partner.*`)
+    ///   becomes [`SignupOutcome::PartnerKeyUnknown`].
     /// * Refer-a-friend programs: always creates the customer, with `referring_customer.key`
-    ///   when `ctx` has a referrer; if Partnero rejects the referrer (400, 404, or a 422 on
+    ///   when `ctx` has a referrer; if Partnero rejects the referrer (a 400, 404 or 422 whose
+    ///   message names the referrer, e.g. "Invalid referring customer", or with errors on
     ///   `referring_customer.*`), creates it again without one and returns
     ///   [`SignupOutcome::ReferrerKeyUnknown`].
+    /// * Any other failure is an error, even with a referral: a 404 from a wrong base URL or a
+    ///   400 about another field (an invalid e-mail) is not mistaken for a rejected key.
     /// * Both: the landing URL is sent as `options.referral_url` when known; a duplicate key
     ///   is [`SignupOutcome::AlreadyExists`].
     ///
@@ -180,7 +183,7 @@ impl Partnero {
                 customer: Some(created),
             }),
             Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
-            Err(e) if referred && rejects_field(&e, "partner") => {
+            Err(e) if referred && rejects_partner_key(&e) => {
                 tracing::info!("Partnero does not know the partner key; sign-up not attributed");
                 Ok(SignupOutcome::PartnerKeyUnknown)
             }
@@ -205,7 +208,7 @@ impl Partnero {
                 customer: Some(created),
             }),
             Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
-            Err(e) if referred && rejects_field(&e, "referring_customer") => {
+            Err(e) if referred && rejects_referrer(&e) => {
                 tracing::info!(
                     "Partnero rejected the referring customer key; creating the customer without it"
                 );
@@ -268,15 +271,46 @@ impl Partnero {
     }
 }
 
-/// True when `error` says the referral field `field` (`partner`, `referring_customer`) was
-/// rejected: 400 "Invalid partner key", another 400, a 404, or a 422 naming the field.
-fn rejects_field(error: &Error, field: &str) -> bool {
+/// True when `error` says Partnero rejected the partner key: 400 "Invalid partner key",
+/// another 400 whose message mentions the partner, or a 422 on a `partner*` field. Anything
+/// else (a 404 from a wrong base URL, a 400 about another field) is a real failure.
+fn rejects_partner_key(error: &Error) -> bool {
     match error {
-        Error::InvalidPartnerKey | Error::NotFound { .. } => true,
-        Error::Api { status: 400, .. } => true,
-        Error::Validation { errors, .. } => errors.keys().any(|k| k.starts_with(field)),
+        Error::InvalidPartnerKey => true,
+        Error::Api {
+            status: 400,
+            message,
+            ..
+        } => mentions(message, "partner"),
+        Error::Validation { errors, .. } => errors.keys().any(|k| k.starts_with("partner")),
         _ => false,
     }
+}
+
+/// True when `error` says Partnero rejected the referring customer: a 400, 404 or 422 whose
+/// message mentions the referrer ("Invalid referring customer") or whose field errors name
+/// `referring_customer*`. Anything else (a 404 from a wrong base URL, a 400 about the e-mail)
+/// is a real failure.
+fn rejects_referrer(error: &Error) -> bool {
+    let names_referrer = |message: &str, errors: Option<&FieldErrors>| {
+        mentions(message, "referr")
+            || errors.is_some_and(|e| e.keys().any(|k| k.starts_with("referring_customer")))
+    };
+    match error {
+        Error::Api {
+            status: 400 | 404,
+            message,
+            errors,
+        }
+        | Error::Validation { message, errors } => names_referrer(message, Some(errors)),
+        Error::NotFound { message } => names_referrer(message, None),
+        _ => false,
+    }
+}
+
+/// Case-insensitive `contains` for an ASCII `needle`.
+fn mentions(message: &str, needle: &str) -> bool {
+    message.to_ascii_lowercase().contains(needle)
 }
 
 /// The referral context of one request together with the client: what the framework
