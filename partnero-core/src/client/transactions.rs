@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 use reqwest::Method;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Partnero;
 use super::path::Part::{Key, Lit};
@@ -218,7 +218,8 @@ impl<'a> Transactions<'a> {
     /// timeout nothing is resent: if a sale is not found, the call fails with
     /// [`Error::Unconfirmed`] naming the keys not found. If any sale lacks a key, an ambiguous
     /// failure or a 429 is returned as is. The answer is read as a list of transactions (or
-    /// `{"transactions": [...]}`).
+    /// `{"transactions": [...]}`); when it cannot be decoded, the sales (which were recorded)
+    /// are read back by key if they all have one, otherwise [`Error::Decode`] is returned.
     pub async fn create_batch(
         &self,
         customer_key: &str,
@@ -237,8 +238,20 @@ impl<'a> Transactions<'a> {
             let call = self.batch_call(customer_key, &remaining)?;
             let failure = match self.client.send_once(&call, attempt).await {
                 Ok(response) => {
-                    let data: serde_json::Value = response.data_or_default()?;
-                    done.extend(batch_items(data));
+                    match response
+                        .data_or_default::<serde_json::Value>()
+                        .and_then(|data| batch_items(data, response.status))
+                    {
+                        Ok(items) => done.extend(items),
+                        // The sales are recorded; the answer is unreadable: read them back.
+                        Err(e) if all_keyed => {
+                            tracing::warn!(error = %e, "batch answer unreadable; reading the sales back by key");
+                            for sale in &remaining {
+                                done.push(self.get(sale.key.as_deref().unwrap_or_default()).await?);
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    }
                     return Ok(done);
                 }
                 Err(failure) => failure,
@@ -397,19 +410,36 @@ fn require_customer_key(key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads a batch answer: a list, `{"transactions": [...]}`, or one transaction.
-fn batch_items(data: serde_json::Value) -> Vec<Transaction> {
+/// Reads a batch answer: a list, `{"transactions": [...]}`, or one transaction. An item that
+/// does not decode, or an answer without transactions, is an [`Error::Decode`] (never a
+/// shorter list).
+fn batch_items(data: serde_json::Value, status: u16) -> Result<Vec<Transaction>, Error> {
     use serde_json::Value;
+    let decode_error = |reason: String, value: &Value| Error::Decode {
+        status,
+        reason,
+        snippet: value.to_string().chars().take(200).collect(),
+    };
     let items = match data {
         Value::Array(items) => items,
         Value::Object(mut map) => match map.remove("transactions") {
             Some(Value::Array(items)) => items,
             _ => vec![Value::Object(map)],
         },
-        _ => Vec::new(),
+        other => {
+            return Err(decode_error(
+                "the batch answer holds no transactions".into(),
+                &other,
+            ));
+        }
     };
     items
         .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
+        .enumerate()
+        .map(|(i, item)| {
+            Transaction::deserialize(&item).map_err(|e| {
+                decode_error(format!("transaction {i} of the batch answer: {e}"), &item)
+            })
+        })
         .collect()
 }
