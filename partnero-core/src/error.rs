@@ -130,6 +130,16 @@ pub enum Error {
         origin: String,
     },
 
+    /// A list's `links.next` led back to a page the stream had already read (or the stream
+    /// passed its page limit): the stream stopped instead of looping forever.
+    #[error(
+        "pagination stopped after {pages} pages: links.next leads back to a page already read, or past the page limit (the server's pagination is inconsistent)"
+    )]
+    PaginationLoop {
+        /// Pages read before stopping.
+        pages: u64,
+    },
+
     /// The client configuration is invalid (base URL, environment variables, HTTP client).
     #[error("invalid Partnero client configuration: {0}")]
     Config(String),

@@ -134,3 +134,43 @@ async fn stream_stops_when_next_points_back_to_the_same_page() {
         .await;
     assert_eq!(items.len(), 1);
 }
+
+#[tokio::test]
+async fn stream_stops_with_an_error_when_next_leads_back_to_an_earlier_page() {
+    // A -> B -> A: without loop detection the stream would re-send A's URL forever.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers"))
+        .and(query_param_is_missing("page"))
+        .respond_with(page(
+            &["a", "b"],
+            Some(format!("{}/v1/customers?page=2", server.uri())),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers"))
+        .and(query_param("page", "2"))
+        .respond_with(page(&["c"], Some(format!("{}/v1/customers", server.uri()))))
+        .mount(&server)
+        .await;
+    // `take` bounds the test if the stream loops.
+    let items: Vec<_> = client(&server)
+        .customers()
+        .stream(ListParams::new())
+        .take(10)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "{items:?}");
+    let keys: Vec<_> = items[..3]
+        .iter()
+        .map(|r| r.as_ref().unwrap().key.clone().unwrap())
+        .collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+    assert!(
+        matches!(items[3], Err(Error::PaginationLoop { pages: 2 })),
+        "{:?}",
+        items[3]
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}

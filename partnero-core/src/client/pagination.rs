@@ -3,6 +3,12 @@
 //! The stream only follows a `links.next` whose scheme, host and port match the configured
 //! base URL; any other link ends the stream with [`Error::ForeignNextLink`] and is never
 //! requested, so the Bearer token never leaves for another host.
+//!
+//! A `links.next` equal to the current page ends the stream quietly; one leading back to an
+//! earlier page (A -> B -> A), or past 100 000 pages, ends it with
+//! [`Error::PaginationLoop`], so a server with broken links cannot make it loop forever.
+
+use std::collections::HashSet;
 
 use futures_core::Stream;
 use reqwest::Method;
@@ -13,6 +19,9 @@ use super::Partnero;
 use super::transport::{Call, RetryRule};
 use crate::Error;
 use crate::model::Page;
+
+/// The most pages one stream reads.
+pub(crate) const MAX_PAGES: u64 = 100_000;
 
 impl Partnero {
     /// `GET` one page.
@@ -56,6 +65,7 @@ impl Partnero {
             next,
             items: Vec::new().into_iter(),
             pending_error,
+            visited: Visited::new(MAX_PAGES),
         };
         Box::pin(futures_util::stream::unfold(state, |mut walk| async move {
             loop {
@@ -66,12 +76,17 @@ impl Partnero {
                     return Some((Err(error), walk));
                 }
                 let url = walk.next.take()?;
+                walk.visited.record(&url);
                 match walk.client.get_page::<T>(url.clone(), walk.template).await {
                     Ok(page) => {
                         let empty = page.data.is_empty();
                         walk.items = page.data.into_iter();
                         if let Some(next) = page.links.next.filter(|_| !empty) {
-                            match walk.client.follow(&url, &next, walk.limit.as_deref()) {
+                            match walk
+                                .client
+                                .follow(&url, &next, walk.limit.as_deref())
+                                .and_then(|next| next.map(|n| walk.visited.admit(n)).transpose())
+                            {
                                 Ok(Some(next)) => walk.next = Some(next),
                                 Ok(None) => {}
                                 Err(error) => walk.pending_error = Some(error),
@@ -123,6 +138,54 @@ struct Walk<T> {
     next: Option<Url>,
     items: std::vec::IntoIter<T>,
     pending_error: Option<Error>,
+    visited: Visited,
+}
+
+/// The pages a stream has requested, to stop on a loop or past the page limit.
+struct Visited {
+    /// Each page URL with its query pairs sorted (so `?page=2&limit=5` and `?limit=5&page=2`
+    /// are the same page).
+    seen: HashSet<String>,
+    max_pages: u64,
+}
+
+impl Visited {
+    fn new(max_pages: u64) -> Self {
+        Self {
+            seen: HashSet::new(),
+            max_pages,
+        }
+    }
+
+    fn record(&mut self, url: &Url) {
+        self.seen.insert(canonical(url));
+    }
+
+    /// `next`, unless it was requested before or the page limit is reached.
+    fn admit(&self, next: Url) -> Result<Url, Error> {
+        let pages = u64::try_from(self.seen.len()).unwrap_or(u64::MAX);
+        if pages >= self.max_pages || self.seen.contains(&canonical(&next)) {
+            tracing::warn!(
+                pages,
+                "links.next loops back or passes the page limit; stopping"
+            );
+            return Err(Error::PaginationLoop { pages });
+        }
+        Ok(next)
+    }
+}
+
+/// `url` with its query pairs sorted and no fragment.
+fn canonical(url: &Url) -> String {
+    let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    pairs.sort();
+    let mut url = url.clone();
+    url.set_fragment(None);
+    url.set_query(None);
+    if !pairs.is_empty() {
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    url.into()
 }
 
 #[cfg(test)]
@@ -164,6 +227,24 @@ mod tests {
             c.follow(&current, current.as_str(), Some("5")).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn visited_pages_and_the_page_limit_stop_the_walk() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let mut visited = Visited::new(3);
+        visited.record(&url("http://h/v1/c?page=1&limit=5"));
+        visited.record(&url("http://h/v1/c?page=2&limit=5"));
+        assert!(matches!(
+            visited.admit(url("http://h/v1/c?limit=5&page=1#x")),
+            Err(Error::PaginationLoop { pages: 2 })
+        ));
+        let third = visited.admit(url("http://h/v1/c?page=3&limit=5")).unwrap();
+        visited.record(&third);
+        assert!(matches!(
+            visited.admit(url("http://h/v1/c?page=4&limit=5")),
+            Err(Error::PaginationLoop { pages: 3 })
+        ));
     }
 
     #[test]
