@@ -71,7 +71,7 @@ impl<'a> Customers<'a> {
             Method::GET,
             "/customers",
             &[Lit("customers")],
-            &params.query_pairs(),
+            &params.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }
@@ -81,14 +81,12 @@ impl<'a> Customers<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
-        let first = self
-            .client
-            .call(
-                Method::GET,
-                "/customers",
-                &[Lit("customers")],
-                &params.query_pairs(),
-            )
+        let first = params
+            .query_pairs()
+            .and_then(|query| {
+                self.client
+                    .call(Method::GET, "/customers", &[Lit("customers")], &query)
+            })
             .map(|c| c.url);
         self.client.stream_items(first, "/customers")
     }
@@ -99,7 +97,7 @@ impl<'a> Customers<'a> {
             Method::GET,
             "/customers:search",
             &[Lit("customers:search")],
-            &search.query_pairs(),
+            &search.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }
@@ -136,7 +134,7 @@ impl<'a> Customers<'a> {
             Method::GET,
             "/customers/{key}/transactions",
             &[Lit("customers"), Key(key), Lit("transactions")],
-            &params.query_pairs(),
+            &params.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }
@@ -147,14 +145,16 @@ impl<'a> Customers<'a> {
         key: &str,
         params: ListParams,
     ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
-        let first = self
-            .client
-            .call(
-                Method::GET,
-                "/customers/{key}/transactions",
-                &[Lit("customers"), Key(key), Lit("transactions")],
-                &params.query_pairs(),
-            )
+        let first = params
+            .query_pairs()
+            .and_then(|query| {
+                self.client.call(
+                    Method::GET,
+                    "/customers/{key}/transactions",
+                    &[Lit("customers"), Key(key), Lit("transactions")],
+                    &query,
+                )
+            })
             .map(|c| c.url);
         self.client
             .stream_items(first, "/customers/{key}/transactions")
@@ -166,7 +166,7 @@ impl<'a> Customers<'a> {
             Method::GET,
             "/customers/{key}/referrals",
             &[Lit("customers"), Key(key), Lit("referrals")],
-            &params.query_pairs(),
+            &params.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }

@@ -57,7 +57,7 @@ impl<'a> Partners<'a> {
             Method::GET,
             "/partners",
             &[Lit("partners")],
-            &params.query_pairs(),
+            &params.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }
@@ -67,14 +67,12 @@ impl<'a> Partners<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Partner, Error>> + Send + Unpin + 'static {
-        let first = self
-            .client
-            .call(
-                Method::GET,
-                "/partners",
-                &[Lit("partners")],
-                &params.query_pairs(),
-            )
+        let first = params
+            .query_pairs()
+            .and_then(|query| {
+                self.client
+                    .call(Method::GET, "/partners", &[Lit("partners")], &query)
+            })
             .map(|c| c.url);
         self.client.stream_items(first, "/partners")
     }
@@ -85,7 +83,7 @@ impl<'a> Partners<'a> {
             Method::GET,
             "/partners:search",
             &[Lit("partners:search")],
-            &search.query_pairs(),
+            &search.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }

@@ -338,7 +338,7 @@ impl<'a> Transactions<'a> {
             Method::GET,
             "/transactions",
             &[Lit("transactions")],
-            &params.query_pairs(),
+            &params.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }
@@ -348,14 +348,12 @@ impl<'a> Transactions<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
-        let first = self
-            .client
-            .call(
-                Method::GET,
-                "/transactions",
-                &[Lit("transactions")],
-                &params.query_pairs(),
-            )
+        let first = params
+            .query_pairs()
+            .and_then(|query| {
+                self.client
+                    .call(Method::GET, "/transactions", &[Lit("transactions")], &query)
+            })
             .map(|c| c.url);
         self.client.stream_items(first, "/transactions")
     }

@@ -49,7 +49,7 @@ impl<'a> Webhooks<'a> {
             Method::GET,
             "/webhooks",
             &[Lit("webhooks")],
-            &params.query_pairs(),
+            &params.query_pairs()?,
         )?;
         self.client.get_page(call.url, call.template).await
     }
@@ -59,14 +59,12 @@ impl<'a> Webhooks<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Webhook, Error>> + Send + Unpin + 'static {
-        let first = self
-            .client
-            .call(
-                Method::GET,
-                "/webhooks",
-                &[Lit("webhooks")],
-                &params.query_pairs(),
-            )
+        let first = params
+            .query_pairs()
+            .and_then(|query| {
+                self.client
+                    .call(Method::GET, "/webhooks", &[Lit("webhooks")], &query)
+            })
             .map(|c| c.url);
         self.client.stream_items(first, "/webhooks")
     }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::lenient;
 use super::partner::Partner;
 use super::referral_link::ReferralLink;
+use crate::Error;
 
 /// A customer as Partnero returns it (affiliate and refer-a-friend fields).
 ///
@@ -414,14 +415,16 @@ impl CustomerSearch {
         self
     }
 
-    /// Sets the page size.
+    /// Sets the page size (1..=250, checked when the request is built).
     #[must_use]
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
     }
 
-    pub(crate) fn query_pairs(&self) -> Vec<(&'static str, String)> {
+    /// The query, or [`Error::InvalidInput`] when `limit` is outside 1..=250.
+    pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
+        super::page::check_limit(self.limit)?;
         let mut q = Vec::new();
         if let Some(v) = &self.key {
             q.push(("key", v.clone()));
@@ -438,7 +441,7 @@ impl CustomerSearch {
         if let Some(v) = self.limit {
             q.push(("limit", v.to_string()));
         }
-        q
+        Ok(q)
     }
 }
 

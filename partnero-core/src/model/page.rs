@@ -4,8 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::lenient;
+use crate::Error;
 
 /// `page` and `limit` of a list request. Both optional: Partnero defaults to page 1, 15 items.
+/// A `limit` outside 1..=250 makes the list call fail with
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) before anything is sent.
 ///
 /// ```
 /// use partnero_core::ListParams;
@@ -35,14 +38,16 @@ impl ListParams {
         self
     }
 
-    /// Sets the page size (1..=250).
+    /// Sets the page size (1..=250, checked when the request is built).
     #[must_use]
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
     }
 
-    pub(crate) fn query_pairs(&self) -> Vec<(&'static str, String)> {
+    /// The query, or [`Error::InvalidInput`] when `limit` is outside 1..=250.
+    pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
+        check_limit(self.limit)?;
         let mut q = Vec::new();
         if let Some(p) = self.page {
             q.push(("page", p.to_string()));
@@ -50,7 +55,20 @@ impl ListParams {
         if let Some(l) = self.limit {
             q.push(("limit", l.to_string()));
         }
-        q
+        Ok(q)
+    }
+}
+
+/// The largest page size Partnero accepts.
+pub(crate) const MAX_LIMIT: u32 = 250;
+
+/// Rejects a page size outside 1..=[`MAX_LIMIT`] before any request is sent.
+pub(crate) fn check_limit(limit: Option<u32>) -> Result<(), Error> {
+    match limit {
+        Some(l) if !(1..=MAX_LIMIT).contains(&l) => Err(Error::InvalidInput(format!(
+            "limit must be between 1 and {MAX_LIMIT} items per page, got {l}"
+        ))),
+        _ => Ok(()),
     }
 }
 

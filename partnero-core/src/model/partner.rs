@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::lenient;
 use super::referral_link::ReferralLink;
+use crate::Error;
 
 /// A partner (affiliate) as Partnero returns it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -253,14 +254,16 @@ impl PartnerSearch {
         self
     }
 
-    /// Sets the page size.
+    /// Sets the page size (1..=250, checked when the request is built).
     #[must_use]
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
     }
 
-    pub(crate) fn query_pairs(&self) -> Vec<(&'static str, String)> {
+    /// The query, or [`Error::InvalidInput`] when `limit` is outside 1..=250.
+    pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
+        super::page::check_limit(self.limit)?;
         let mut q = Vec::new();
         if let Some(v) = &self.email {
             q.push(("email", v.clone()));
@@ -277,6 +280,6 @@ impl PartnerSearch {
         if let Some(v) = self.limit {
             q.push(("limit", v.to_string()));
         }
-        q
+        Ok(q)
     }
 }
