@@ -205,12 +205,16 @@ async fn a_real_browser_carries_the_referral_from_link_to_sign_up() {
         .click()
         .await
         .unwrap();
-    browser
-        .wait()
-        .for_element(Locator::Css("body"))
-        .await
-        .unwrap();
-    let answer = browser.source().await.unwrap();
+    // The form posts to `/signup`, the URL of the form itself: wait for the answer's content,
+    // not for a URL or an element the form page also has (bounded: 15 s).
+    let mut answer = String::new();
+    for _ in 0..150 {
+        answer = browser.source().await.unwrap();
+        if answer.contains("user_id") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(answer.contains("attributed"), "sign-up answer: {answer}");
 
     // 3. The sandbox holds the customer, attributed to the partner from the link.
