@@ -11,7 +11,7 @@
 //! * [`Referral`] is the extractor: `referral.partner_key()`, `referral.signup(..)`,
 //!   `referral.sale(..)`, `referral.refund(..)`. It is also the way to read the context in your
 //!   own middleware (`service_request.extract::<Referral>().await`): the complete
-//!   [`ReferralHandle`](partnero_core::ReferralHandle) is in the request extensions only after
+//!   [`ReferralHandle`] is in the request extensions only after
 //!   an extraction.
 //!
 //! The policy (attribution, cookie attributes, crawlers, prefetch, consent) is
