@@ -11,7 +11,7 @@ use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::rt::{System, SystemRunner};
 use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use partnero_actix::PartneroMiddleware;
+use partnero_actix::{PartneroMiddleware, Referral};
 
 /// 14 everyday cookies of a shop front; the 15th is appended by [`cookie_header`].
 const FILLER: &[(&str, &str)] = &[
@@ -54,6 +54,13 @@ fn cookie_header(last: &str) -> String {
 }
 
 async fn ok() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// The handler takes the extractor: the full cost (link capture in the middleware, the
+/// referral cookie lookup in the extractor).
+async fn extracts(referral: Referral) -> HttpResponse {
+    black_box(referral.partner_key());
     HttpResponse::Ok().finish()
 }
 
@@ -103,6 +110,11 @@ fn benches(c: &mut Criterion) {
             .wrap(PartneroMiddleware::new("bench-key"))
             .route("/pricing", web::get().to(ok)),
     ));
+    let tracked_extracting = system.block_on(test::init_service(
+        App::new()
+            .wrap(PartneroMiddleware::new("bench-key"))
+            .route("/pricing", web::get().to(extracts)),
+    ));
     let peer = system.block_on(test::init_service(
         App::new().route("/pricing", web::get().to(cookie_lookup)),
     ));
@@ -133,6 +145,13 @@ fn benches(c: &mut Criterion) {
         "middleware_query_referral",
         &tracked,
         request("/pricing?aff=demo-partner", &referral),
+    );
+    row(
+        c,
+        &system,
+        "middleware_cookie_referral_handler_extracts",
+        &tracked_extracting,
+        request("/pricing", &referral),
     );
     row(
         c,

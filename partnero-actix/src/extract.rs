@@ -6,7 +6,10 @@ use std::ops::{Deref, DerefMut};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use partnero_core::ReferralHandle;
+use partnero_core::{PendingReferral, ReferralHandle};
+
+use crate::headers::ActixHeaders;
+use crate::middleware::request_info;
 
 use crate::MissingPartneroMiddleware;
 
@@ -16,6 +19,10 @@ use crate::MissingPartneroMiddleware;
 /// Derefs to [`ReferralHandle`] (which derefs to [`ReferralContext`](partnero_core::ReferralContext)),
 /// so a handler reads `referral.partner_key()` and calls the tracking helpers
 /// `referral.signup(..)`, `referral.sale(..)` and `referral.refund(..)` directly.
+///
+/// The middleware decides the referral `Set-Cookie` from the request's links on every request;
+/// the referral cookies are read here, when a handler extracts `Referral` (once per request: the
+/// resolved handle is cached in the request extensions for later extractions).
 ///
 /// Extraction never waits: the future is ready at once. Without the middleware it fails with
 /// [`MissingPartneroMiddleware`] (a 500 naming `PartneroMiddleware`); extract `Option<Referral>` to get
@@ -79,7 +86,7 @@ impl FromRequest for Referral {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let handle = req.extensions().get::<ReferralHandle>().cloned();
+        let handle = resolve(req);
         ready(handle.map(Referral).ok_or_else(|| {
             partnero_core::__report_missing_adapter_once(
                 "`Referral` extractor used on a route without `PartneroMiddleware` \
@@ -88,4 +95,22 @@ impl FromRequest for Referral {
             MissingPartneroMiddleware
         }))
     }
+}
+
+/// The request's handle: the cached one, or the middleware's pending one resolved (the
+/// referral cookies read) and cached for the next extraction. Every `extensions` borrow ends
+/// inside this function.
+fn resolve(req: &HttpRequest) -> Option<ReferralHandle> {
+    let handle = {
+        let extensions = req.extensions();
+        if let Some(handle) = extensions.get::<ReferralHandle>() {
+            return Some(handle.clone());
+        }
+        let headers = ActixHeaders(req.headers());
+        extensions
+            .get::<PendingReferral>()?
+            .resolve(&request_info(req.head(), &headers))
+    };
+    req.extensions_mut().insert(handle.clone());
+    Some(handle)
 }

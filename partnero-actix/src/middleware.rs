@@ -1,9 +1,11 @@
-//! [`PartneroMiddleware`]: captures the referral context of every request, hands it to handlers
-//! and persists a referral link's key in a server-set cookie.
+//! [`PartneroMiddleware`]: captures the referral links of every request, persists a referral
+//! link's key in a server-set cookie, and lets handlers read the referral context on demand.
 //!
 //! The middleware is a thin translation: it lends the request's method, path, query string and
-//! headers to [`TrackingConfig::capture`], inserts the resulting [`ReferralHandle`] into the
-//! request extensions and appends core's `Set-Cookie` values to the response. Every policy
+//! headers to [`TrackingConfig::capture_links`], inserts the link context (with the client and
+//! the policy) into the request extensions and appends core's `Set-Cookie` values to the
+//! response. The [`Referral`](crate::Referral) extractor reads the referral cookies when a
+//! handler asks for the context. Every policy
 //! decision (attribution, cookie attributes, crawlers, prefetch, consent) lives in
 //! `partnero-core`.
 
@@ -14,24 +16,32 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use actix_web::HttpMessage;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{
+    RequestHead, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
+};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
-use partnero_core::{ApiKey, Capture, Partnero, ReferralHandle, RequestInfo, TrackingConfig};
+#[cfg(doc)]
+use partnero_core::ReferralHandle;
+use partnero_core::{ApiKey, Capture, Partnero, PendingReferral, RequestInfo, TrackingConfig};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
 
 /// actix-web middleware that captures Partnero referral keys (cookies `partnero_partner` /
-/// `partnero_referral`, query parameters `?aff=` / `?ref=`, an optional path form) on every
-/// request.
+/// `partnero_referral`, query parameters `?aff=` / `?ref=`, an optional path form).
 ///
 /// For each request it:
 ///
-/// 1. runs core's capture on the method, path, query string and headers (all `Cookie` headers
-///    are read);
-/// 2. inserts a [`ReferralHandle`] (the captured context plus the API client) into the request
-///    extensions, where the [`Referral`](crate::Referral) extractor finds it;
+/// 1. runs core's link capture on the method, path, query string and headers: the query and
+///    path decide the `Set-Cookie` (under first-touch the referral cookie is read too, only
+///    when a link key is present);
+/// 2. inserts the link context, the API client and the policy into the request extensions,
+///    where the [`Referral`](crate::Referral) extractor finds them; the extractor reads the
+///    referral cookies (all `Cookie` headers) when a handler extracts it, once per request, so
+///    routes that never extract `Referral` pay only for the link check. In your own middleware
+///    (wrapped inside this one), use `req.extract::<Referral>().await` rather than reading
+///    [`ReferralHandle`] from the extensions, where it appears only after that extraction;
 /// 3. appends the `Set-Cookie` values the [`TrackingConfig`] asks for to the response, next to
 ///    the handler's own cookies (never replacing them). An error from the wrapped service is
 ///    passed through untouched.
@@ -195,14 +205,20 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let headers = ActixHeaders(req.headers());
         let Capture {
             context,
             set_cookies,
             ..
-        } = capture(&self.config, &req);
+        } = self
+            .config
+            .capture_links(&request_info(req.head(), &headers));
         // The extensions borrow ends with this statement, before the inner service runs.
-        req.extensions_mut()
-            .insert(ReferralHandle::new(context, self.client.clone()));
+        req.extensions_mut().insert(PendingReferral::new(
+            context,
+            self.client.clone(),
+            Arc::clone(&self.config),
+        ));
         ResponseFuture {
             inner: self.service.call(req),
             set_cookies,
@@ -210,15 +226,17 @@ where
     }
 }
 
-/// Lends the request's parts to core: the only translation the adapter does.
-fn capture(config: &TrackingConfig, req: &ServiceRequest) -> Capture {
-    let headers = ActixHeaders(req.headers());
-    let query = Some(req.query_string()).filter(|q| !q.is_empty());
-    let uri = req.uri();
-    let info = RequestInfo::new(req.method().as_str(), uri.path(), query, &headers)
+/// Lends the request's parts to core: the only translation the adapter does (used by the
+/// middleware and by the extractor alike).
+pub(crate) fn request_info<'a>(
+    head: &'a RequestHead,
+    headers: &'a ActixHeaders<'a>,
+) -> RequestInfo<'a> {
+    let uri = &head.uri;
+    let query = uri.query().filter(|q| !q.is_empty());
+    RequestInfo::new(head.method.as_str(), uri.path(), query, headers)
         .with_scheme(uri.scheme_str())
-        .with_authority(uri.authority().map(Authority::as_str));
-    config.capture(&info)
+        .with_authority(uri.authority().map(Authority::as_str))
 }
 
 pin_project! {

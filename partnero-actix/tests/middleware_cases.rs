@@ -555,3 +555,70 @@ async fn middleware_is_clone_and_send_for_http_server_factories() {
         "API key leaked in Debug: {debug}"
     );
 }
+
+#[actix_web::test]
+async fn route_that_never_extracts_still_gets_the_set_cookie() {
+    // The middleware decides the `Set-Cookie` from the link alone.
+    let app = test::init_service(
+        App::new()
+            .wrap(mw())
+            .route("/plain", web::get().to(|| async { "plain" })),
+    )
+    .await;
+    let req = test::TestRequest::get()
+        .uri("/plain?aff=demo-partner")
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(set_cookies(&res), [DEFAULT_COOKIE]);
+}
+
+#[actix_web::test]
+async fn extracting_twice_gives_the_same_context_from_the_cache() {
+    use actix_web::{FromRequest, HttpMessage, HttpRequest};
+    use partnero_core::ReferralHandle;
+
+    async fn handler(req: HttpRequest, first: Referral, second: Referral) -> String {
+        assert_eq!(first.context(), second.context());
+        // The first extraction cached the resolved handle; a later one returns the cache.
+        let cached = req.extensions().get::<ReferralHandle>().cloned().unwrap();
+        assert_eq!(cached.context(), first.context());
+        let marker = ReferralHandle::new(
+            partner("cached-marker", KeySource::Manual),
+            first.client().clone(),
+        );
+        req.extensions_mut().insert(marker);
+        let third = Referral::extract(&req).await.unwrap();
+        format!(
+            "{}|{}|{}",
+            first.partner_key().map_or("-", |k| k.as_str()),
+            first.referrer_key().map_or("-", |k| k.as_str()),
+            third.partner_key().map_or("-", |k| k.as_str()),
+        )
+    }
+    let app = test::init_service(App::new().wrap(mw()).route("/", web::get().to(handler))).await;
+    let req = test::TestRequest::get()
+        .uri("/?aff=demo-partner")
+        .insert_header((COOKIE, "partnero_referral=friend-1"))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(set_cookies(&res), [DEFAULT_COOKIE]);
+    let body = test::read_body(res).await;
+    assert_eq!(body, "demo-partner|friend-1|cached-marker");
+}
+
+#[actix_web::test]
+async fn first_touch_cookie_and_link_through_the_extractor() {
+    let req = test::TestRequest::get()
+        .uri("/?aff=demo-partner")
+        .insert_header(("host", "shop.example"))
+        .insert_header((COOKIE, "partnero_partner=first-partner"));
+    let out = run(mw().with_attribution(Attribution::FirstTouch), req).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(
+        out.context,
+        Some(partner("first-partner", KeySource::Cookie))
+    );
+    assert!(out.set_cookies.is_empty());
+}

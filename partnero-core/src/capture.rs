@@ -79,23 +79,51 @@ impl TrackingConfig {
     ///
     /// Never fails and never panics, whatever the request holds. When no referral is present
     /// it does not allocate.
+    ///
+    /// This is exactly [`capture_links`](Self::capture_links) followed by
+    /// [`fill_from_cookies`](Self::fill_from_cookies) on the same request; the framework
+    /// adapters run the two phases separately, so that routes which never read the context do
+    /// not pay for the `Cookie` header scan.
     pub fn capture(&self, req: &RequestInfo<'_>) -> Capture {
-        let one_off: [Finder<'_>; 2];
-        let [partner_finder, referrer_finder]: [&Finder<'_>; 2] = match self
-            .cookie_finders
-            .get(&self.partner.cookie_name, &self.referrer.cookie_name)
-        {
-            Some([partner, referrer]) => [partner, referrer],
-            None => {
-                // The cookie names were changed through the public fields after the searchers
-                // were built: search with one-off searchers rather than stale ones.
-                one_off = [&self.partner.cookie_name, &self.referrer.cookie_name]
-                    .map(|name| Finder::new(name.as_bytes()));
-                [&one_off[0], &one_off[1]]
-            }
-        };
-        let partner = self.resolve(&self.partner, partner_finder, req);
-        let referrer = self.resolve(&self.referrer, referrer_finder, req);
+        let mut capture = self.capture_links(req);
+        self.fill_from_cookies(&mut capture.context, req);
+        capture
+    }
+
+    /// The first phase of [`capture`](Self::capture): everything the referral *links* decide.
+    ///
+    /// For each program, a valid key in the query string or path form is looked at. Under
+    /// last-touch it wins and is persisted; under first-touch the program's cookie is read too
+    /// (only when a link key is present), and an existing valid cookie wins with nothing set.
+    /// The `Set-Cookie` values and the landing URL are therefore complete and identical to
+    /// [`capture`](Self::capture)'s: the response can be decided from this phase alone.
+    ///
+    /// A program whose key is `None` in the returned context was not decided by a link: its
+    /// cookie has not been read yet. Call [`fill_from_cookies`](Self::fill_from_cookies) on the
+    /// same request (before reading the context) to get the complete context.
+    ///
+    /// Never fails, never panics, and does not allocate when no link key is present.
+    ///
+    /// ```
+    /// use partnero_core::{KeySource, RequestInfo, TrackingConfig};
+    ///
+    /// let config = TrackingConfig::default();
+    /// let headers = [("host", &b"shop.example"[..]), ("cookie", &b"partnero_referral=friend-1"[..])];
+    /// let req = RequestInfo::new("GET", "/", Some("aff=demo-partner"), &headers);
+    ///
+    /// let mut links = config.capture_links(&req);
+    /// assert_eq!(links.context.partner_key().unwrap().as_str(), "demo-partner");
+    /// assert!(links.context.referrer.is_none()); // the cookie is not read yet
+    /// assert_eq!(links.set_cookies.len(), 1); // the response is already decided
+    ///
+    /// config.fill_from_cookies(&mut links.context, &req);
+    /// let referrer = links.context.referrer.as_ref().unwrap();
+    /// assert_eq!((referrer.key.as_str(), referrer.source), ("friend-1", KeySource::Cookie));
+    /// assert_eq!(links, config.capture(&req));
+    /// ```
+    pub fn capture_links(&self, req: &RequestInfo<'_>) -> Capture {
+        let partner = self.resolve_link(&self.partner, 0, req);
+        let referrer = self.resolve_link(&self.referrer, 1, req);
         let mut capture = Capture::default();
         if partner.captured.is_none() && referrer.captured.is_none() {
             return capture;
@@ -136,24 +164,67 @@ impl TrackingConfig {
         capture
     }
 
-    /// Applies the attribution policy to one program.
-    fn resolve(
+    /// The second phase of [`capture`](Self::capture): for each program whose key is still
+    /// `None` in `context`, the first valid occurrence of its cookie across every `Cookie`
+    /// header. Programs that already have a key are left alone, so calling it again is
+    /// harmless (it is idempotent).
+    ///
+    /// Meant for the context returned by [`capture_links`](Self::capture_links) for the same
+    /// request; it never changes the `Set-Cookie` decision or the landing URL. Allocates only
+    /// when a valid cookie is found.
+    ///
+    /// ```
+    /// use partnero_core::{KeySource, ReferralContext, RequestInfo, TrackingConfig};
+    ///
+    /// let config = TrackingConfig::default();
+    /// let headers = [("cookie", &b"_ga=GA1.1.42; partnero_partner=demo-partner"[..])];
+    /// let req = RequestInfo::new("POST", "/signup", None, &headers);
+    ///
+    /// let mut context = ReferralContext::new();
+    /// config.fill_from_cookies(&mut context, &req);
+    /// assert_eq!(context.partner.as_ref().unwrap().source, KeySource::Cookie);
+    /// assert_eq!(context.partner_key().unwrap().as_str(), "demo-partner");
+    /// ```
+    pub fn fill_from_cookies(&self, context: &mut ReferralContext, req: &RequestInfo<'_>) {
+        if context.partner.is_none() {
+            context.partner = self.cookie_key_of(&self.partner, 0, req);
+        }
+        if context.referrer.is_none() {
+            context.referrer = self.cookie_key_of(&self.referrer, 1, req);
+        }
+    }
+
+    /// The valid cookie of one program (`index` 0: partner, 1: referrer).
+    fn cookie_key_of(
         &self,
         channel: &KeyChannel,
-        finder: &Finder<'_>,
+        index: usize,
         req: &RequestInfo<'_>,
-    ) -> Resolved {
+    ) -> Option<Captured> {
+        match self
+            .cookie_finders
+            .get(&self.partner.cookie_name, &self.referrer.cookie_name)
+        {
+            Some(finders) => cookie_key(channel, &finders[index], req),
+            None => {
+                // The cookie names were changed through the public fields after the searchers
+                // were built: search with a one-off searcher rather than a stale one.
+                let finder = Finder::new(channel.cookie_name.as_bytes());
+                cookie_key(channel, &finder, req)
+            }
+        }
+    }
+
+    /// Applies the attribution policy to one program's link; `None` when no link decides it.
+    fn resolve_link(&self, channel: &KeyChannel, index: usize, req: &RequestInfo<'_>) -> Resolved {
+        let Some(link) = link_key(channel, req) else {
+            return Resolved::kept(None);
+        };
         match self.attribution {
-            Attribution::LastTouch => match link_key(channel, req) {
-                Some(link) => Resolved::persisted(link),
-                None => Resolved::kept(cookie_key(channel, finder, req)),
-            },
-            Attribution::FirstTouch => match cookie_key(channel, finder, req) {
+            Attribution::LastTouch => Resolved::persisted(link),
+            Attribution::FirstTouch => match self.cookie_key_of(channel, index, req) {
                 Some(cookie) => Resolved::kept(Some(cookie)),
-                None => match link_key(channel, req) {
-                    Some(link) => Resolved::persisted(link),
-                    None => Resolved::kept(None),
-                },
+                None => Resolved::persisted(link),
             },
         }
     }

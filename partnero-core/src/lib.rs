@@ -13,7 +13,11 @@
 //! The core takes plain inputs ([`RequestInfo`]: method, path, raw query, a [`Headers`] view) and
 //! returns plain `String`s, so the same code serves every framework (actix-web is on `http` 0.2,
 //! axum/tower on `http` 1; the `http` feature adds [`RequestInfo::from_http`] for the latter).
-//! The framework crates `partnero-tower` and `partnero-actix` do exactly this per request.
+//! The framework crates `partnero-tower` and `partnero-actix` do this in two phases:
+//! [`TrackingConfig::capture_links`] on every request (the query and path decide the
+//! `Set-Cookie`), and [`TrackingConfig::fill_from_cookies`] only when a handler extracts the
+//! referral, so routes that never read it do not pay for the `Cookie` header scan. The two
+//! phases together give exactly [`TrackingConfig::capture`]'s result.
 //!
 //! ## Hybrid: PartneroJS plus a server-set cookie (the default)
 //!
@@ -170,4 +174,6 @@ pub use model::{
     PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
     WebhookUpdate,
 };
+#[doc(hidden)]
+pub use track::PendingReferral;
 pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};

@@ -37,9 +37,13 @@
 //! ```
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::model::{Customer, CustomerOptions, CustomerRef, PartnerRef, Transaction};
-use crate::{Error, FieldErrors, NewCustomer, Partnero, Program, ReferralContext, Sale};
+use crate::{
+    Error, FieldErrors, NewCustomer, Partnero, Program, ReferralContext, RequestInfo, Sale,
+    TrackingConfig,
+};
 
 /// What [`Partnero::signup`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -368,5 +372,54 @@ impl Deref for ReferralHandle {
 
     fn deref(&self) -> &ReferralContext {
         &self.context
+    }
+}
+
+/// A request's referral as the framework adapters leave it in the request extensions: the
+/// part of the context the referral *links* decided (see [`TrackingConfig::capture_links`]),
+/// the client and the policy. The `Cookie` header is read only when a handler asks for the
+/// context, through [`resolve`](Self::resolve).
+///
+/// Used by `partnero-tower` and `partnero-actix`; application code takes their `Referral`
+/// extractor (or `partnero_tower::referral_handle` outside axum) instead.
+///
+/// ```
+/// use std::sync::Arc;
+/// use partnero_core::{PendingReferral, Partnero, RequestInfo, TrackingConfig};
+///
+/// let config = Arc::new(TrackingConfig::default());
+/// let headers = [("cookie", &b"partnero_partner=demo-partner"[..])];
+/// let req = RequestInfo::new("GET", "/", None, &headers);
+///
+/// let links = config.capture_links(&req);
+/// let pending = PendingReferral::new(links.context, Partnero::new("sk_test"), Arc::clone(&config));
+/// let handle = pending.resolve(&req);
+/// assert_eq!(handle.partner_key().unwrap().as_str(), "demo-partner");
+/// assert_eq!(handle.context, config.capture(&req).context);
+/// ```
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct PendingReferral {
+    context: ReferralContext,
+    client: Partnero,
+    config: Arc<TrackingConfig>,
+}
+
+impl PendingReferral {
+    /// Bundles the link phase's context with the client and the policy that produced it.
+    pub fn new(context: ReferralContext, client: Partnero, config: Arc<TrackingConfig>) -> Self {
+        Self {
+            context,
+            client,
+            config,
+        }
+    }
+
+    /// The complete handle for the same request: the link phase's context with the cookie
+    /// keys filled in ([`TrackingConfig::fill_from_cookies`]).
+    pub fn resolve(&self, req: &RequestInfo<'_>) -> ReferralHandle {
+        let mut context = self.context.clone();
+        self.config.fill_from_cookies(&mut context, req);
+        ReferralHandle::new(context, self.client.clone())
     }
 }

@@ -115,6 +115,14 @@ fn no_referral_allocates_nothing_and_a_referral_does() {
             assert!(capture.context.is_empty(), "{path} {query:?}");
             no_referral.push(count);
             drop(capture);
+            // The adapters' two phases, separately: neither allocates either.
+            let (count, mut links) = allocations(|| config.capture_links(&req));
+            assert!(links.context.is_empty(), "{path} {query:?}");
+            no_referral.push(count);
+            let (count, ()) = allocations(|| config.fill_from_cookies(&mut links.context, &req));
+            assert!(links.context.is_empty(), "{path} {query:?}");
+            no_referral.push(count);
+            drop(links);
         }
     }
     assert!(

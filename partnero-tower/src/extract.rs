@@ -17,6 +17,10 @@ use crate::MissingPartneroLayer;
 /// `referral.landing_url()`, and the tracking calls `referral.signup(..)`,
 /// `referral.sale(..)`, `referral.refund(..)` all work on it directly.
 ///
+/// The layer decides the referral `Set-Cookie` from the request's links on every request; the
+/// referral cookies are read here, when a handler extracts `Referral` (once per request: the
+/// result is cached in the request extensions, so a second extractor does not read them again).
+///
 /// Needs [`PartneroLayer`](crate::PartneroLayer) around the route; without it the extractor
 /// rejects with [`MissingPartneroLayer`] (a 500). `Option<Referral>` never rejects: it is `None`
 /// when the layer is missing.
@@ -79,8 +83,8 @@ where
     type Rejection = MissingPartneroLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<ReferralHandle>() {
-            Some(handle) => Ok(Self(handle.clone())),
+        match resolve(parts) {
+            Some(handle) => Ok(Self(handle)),
             None => {
                 partnero_core::__report_missing_adapter_once(
                     "`Referral` extractor used on a route without `PartneroLayer`; see \
@@ -102,6 +106,14 @@ where
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<ReferralHandle>().cloned().map(Self))
+        Ok(resolve(parts).map(Self))
     }
+}
+
+/// The handle of the request, resolved (the cookies read) on the first extraction and cached
+/// in the extensions for the next ones.
+fn resolve(parts: &mut Parts) -> Option<ReferralHandle> {
+    let found =
+        crate::resolve::lookup(&parts.method, &parts.uri, &parts.headers, &parts.extensions)?;
+    Some(crate::resolve::cache(found, &mut parts.extensions))
 }

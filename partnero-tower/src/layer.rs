@@ -15,7 +15,8 @@ use crate::PartneroService;
 #[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) client: Partnero,
-    pub(crate) config: TrackingConfig,
+    /// In its own `Arc` too: each request's pending referral holds it, with a refcount bump.
+    pub(crate) config: Arc<TrackingConfig>,
 }
 
 /// Applies [`PartneroService`]: captures the referral context of each request, hands it to the
@@ -70,7 +71,7 @@ impl PartneroLayer {
         Self {
             shared: Arc::new(Shared {
                 client,
-                config: TrackingConfig::default(),
+                config: Arc::new(TrackingConfig::default()),
             }),
         }
     }
@@ -106,8 +107,8 @@ impl PartneroLayer {
     /// only when another clone of this layer already holds it.
     fn map_config(mut self, f: impl FnOnce(TrackingConfig) -> TrackingConfig) -> Self {
         let shared = Arc::make_mut(&mut self.shared);
-        let config = std::mem::take(&mut shared.config);
-        shared.config = f(config);
+        let config = Arc::unwrap_or_clone(std::mem::take(&mut shared.config));
+        shared.config = Arc::new(f(config));
         self
     }
 }

@@ -1,11 +1,15 @@
 //! Partnero referral tracking for [tower] and [axum]: one [`PartneroLayer`] and the
 //! [`Referral`] extractor.
 //!
-//! The layer reads every request's referral key (the `partnero_partner` / `partnero_referral`
-//! cookies PartneroJS or this layer set, the `?aff=` / `?ref=` link parameters, and optionally a
-//! path form such as `/aff/KEY`), hands the result to your handlers, and writes the referral
-//! cookie itself when a visitor arrives through a referral link, so attribution survives without
-//! any JavaScript. What is captured and when a cookie is written is
+//! The layer hands your handlers the request's referral key (the `partnero_partner` /
+//! `partnero_referral` cookies PartneroJS or this layer set, the `?aff=` / `?ref=` link
+//! parameters, and optionally a path form such as `/aff/KEY`), and writes the referral cookie
+//! itself when a visitor arrives through a referral link, so attribution survives without any
+//! JavaScript.
+//!
+//! On every request the layer checks only the links (query and path) and decides the
+//! `Set-Cookie` from them; the referral cookies are read when a handler extracts [`Referral`]
+//! (once per request), so routes that never extract it pay only for the link check. What is captured and when a cookie is written is
 //! [`partnero_core::TrackingConfig`]'s policy; this crate only adapts it to tower.
 //!
 //! [tower]: https://docs.rs/tower
@@ -56,8 +60,10 @@
 //! `Option<Referral>` never rejects; `Referral` rejects with a 500 ([`MissingPartneroLayer`])
 //! when the layer does not wrap the route, which is always a wiring mistake.
 //!
-//! Outside axum the same data is a request extension: any inner service reads
-//! `req.extensions().get::<partnero_core::ReferralHandle>()` (see [`PartneroService`]).
+//! Outside axum, any inner service (or your own middleware inside the layer) reads the same
+//! data with [`referral_handle`]`(&mut req)` (see [`PartneroService`]). Do not read
+//! `ReferralHandle` from the request extensions directly: the layer leaves only the link part
+//! there, and the complete handle appears only after `Referral` or `referral_handle` resolved it.
 //!
 //! # Layer ordering
 //!
@@ -163,6 +169,7 @@ mod future;
 mod layer;
 #[cfg(feature = "axum")]
 mod rejection;
+mod resolve;
 mod service;
 
 #[cfg(feature = "axum")]
@@ -172,6 +179,7 @@ pub use layer::PartneroLayer;
 pub use partnero_core::{ReferralContext, ReferralHandle, TrackingConfig};
 #[cfg(feature = "axum")]
 pub use rejection::MissingPartneroLayer;
+pub use resolve::referral_handle;
 pub use service::PartneroService;
 
 /// Compile-time checks: the layer and the service are `Send + Sync` (and the future `Send`)

@@ -5,39 +5,45 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use partnero_core::{Partnero, ReferralHandle, RequestInfo, TrackingConfig};
+#[cfg(doc)]
+use partnero_core::ReferralHandle;
+use partnero_core::{Partnero, PendingReferral, RequestInfo, TrackingConfig};
 use tower_service::Service;
 
 use crate::ResponseFuture;
 use crate::layer::Shared;
 
-/// Captures the referral context of each request and appends the referral `Set-Cookie` to the
-/// response.
+/// Captures the referral links of each request, appends the referral `Set-Cookie` to the
+/// response, and lets handlers read the full referral context on demand.
 ///
 /// On every request, synchronously in [`call`](Service::call):
 ///
-/// 1. the core's [`TrackingConfig::capture`] reads the `Cookie` headers, the query string and
-///    the path;
-/// 2. a [`ReferralHandle`] (the context plus the client) is inserted into the request's
-///    extensions, where the `Referral` extractor (feature `axum`) or any inner service
-///    (through `req.extensions().get::<ReferralHandle>()`) finds it;
+/// 1. the core's [`TrackingConfig::capture_links`] reads the query string and the path (and,
+///    under first-touch, the referral cookie only when a link key is present) and decides the
+///    `Set-Cookie` values;
+/// 2. the link context, the client and the policy are inserted into the request's extensions;
 /// 3. the inner service is called, and its future is wrapped in a [`ResponseFuture`] that
 ///    appends the `Set-Cookie` values the policy asked for once the response is ready.
+///
+/// The referral cookies are read only when something asks for the context: the `Referral`
+/// extractor (feature `axum`) or, in any inner service, [`referral_handle`](crate::referral_handle).
+/// Routes that never ask pay only for the link check. The resolved [`ReferralHandle`] is then
+/// cached in the request extensions; do not read `ReferralHandle` from the extensions
+/// directly, since it is there only after one of those two ran.
 ///
 /// Generic over the request and response bodies; `poll_ready` is the inner service's.
 ///
 /// ```
 /// use std::convert::Infallible;
 /// use http::{Request, Response, header};
-/// use partnero_core::ReferralHandle;
-/// use partnero_tower::PartneroLayer;
+/// use partnero_tower::{PartneroLayer, referral_handle};
 /// use tower::{ServiceBuilder, ServiceExt, service_fn};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let svc = ServiceBuilder::new()
 ///     .layer(PartneroLayer::new("sk_test_key"))
-///     .service(service_fn(|req: Request<()>| async move {
-///         let referral = req.extensions().get::<ReferralHandle>().unwrap();
+///     .service(service_fn(|mut req: Request<()>| async move {
+///         let referral = referral_handle(&mut req).unwrap();
 ///         let partner = referral.partner_key().map(|k| k.as_str().to_owned());
 ///         Ok::<_, Infallible>(Response::new(partner.unwrap_or_default()))
 ///     }));
@@ -58,7 +64,13 @@ impl<S> PartneroService<S> {
     /// Wraps `inner` with a client and a tracking policy (usually built through
     /// [`PartneroLayer`](crate::PartneroLayer) instead).
     pub fn new(inner: S, client: Partnero, config: TrackingConfig) -> Self {
-        Self::from_shared(inner, Arc::new(Shared { client, config }))
+        Self::from_shared(
+            inner,
+            Arc::new(Shared {
+                client,
+                config: Arc::new(config),
+            }),
+        )
     }
 
     pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
@@ -104,10 +116,16 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let capture = self.shared.config.capture(&RequestInfo::from_http(&req));
-        let handle = ReferralHandle::new(capture.context, self.shared.client.clone());
-        req.extensions_mut().insert(handle);
-        ResponseFuture::new(self.inner.call(req), capture.set_cookies)
+        let links = self
+            .shared
+            .config
+            .capture_links(&RequestInfo::from_http(&req));
+        req.extensions_mut().insert(PendingReferral::new(
+            links.context,
+            self.shared.client.clone(),
+            Arc::clone(&self.shared.config),
+        ));
+        ResponseFuture::new(self.inner.call(req), links.set_cookies)
     }
 }
 

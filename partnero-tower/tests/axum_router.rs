@@ -218,3 +218,108 @@ async fn not_found_responses_still_carry_the_referral_cookie() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(res.headers()[header::SET_COOKIE], DEFAULT_SET_COOKIE);
 }
+
+#[tokio::test]
+async fn route_that_never_extracts_still_gets_the_set_cookie() {
+    // The layer decides the `Set-Cookie` from the link alone; the handler need not extract
+    // `Referral` for the referral link to be persisted.
+    let app = Router::new()
+        .route("/plain", get(|| async { "plain" }))
+        .layer(PartneroLayer::new("sk_test_key"));
+    let res = app
+        .oneshot(get_req("/plain?aff=demo-partner"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let values: Vec<_> = res.headers().get_all(header::SET_COOKIE).iter().collect();
+    assert_eq!(values, [DEFAULT_SET_COOKIE]);
+    assert_eq!(body_text(res).await, "plain");
+}
+
+#[tokio::test]
+async fn extracting_twice_gives_the_same_context() {
+    async fn handler(first: Referral, second: Option<Referral>, third: Referral) -> String {
+        let second = second.expect("the layer wraps the route");
+        assert_eq!(first.context(), second.context());
+        assert_eq!(first.context(), third.context());
+        format!(
+            "{}|{}",
+            first.partner_key().map_or("-", |k| k.as_str()),
+            first.referrer_key().map_or("-", |k| k.as_str()),
+        )
+    }
+    let app = Router::new()
+        .route("/", get(handler))
+        .layer(PartneroLayer::new("sk_test_key"));
+    let req = Request::get("/?aff=demo-partner")
+        .header(header::COOKIE, "partnero_referral=friend-1")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::SET_COOKIE], DEFAULT_SET_COOKIE);
+    assert_eq!(body_text(res).await, "demo-partner|friend-1");
+}
+
+#[tokio::test]
+async fn second_extraction_uses_the_cached_handle() {
+    use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+
+    // Inside the layer, extract by hand from the request parts; change the `Cookie` header
+    // between extractions: the later ones must return the first result (cached, not rescanned).
+    let svc = tower::ServiceBuilder::new()
+        .layer(PartneroLayer::new("sk_test_key"))
+        .service(tower::service_fn(|req: Request<Body>| async move {
+            let (mut parts, _body) = req.into_parts();
+            assert!(parts.extensions.get::<ReferralHandle>().is_none());
+            let first = <Referral as FromRequestParts<()>>::from_request_parts(&mut parts, &())
+                .await
+                .unwrap();
+            let cached = parts.extensions.get::<ReferralHandle>().cloned().unwrap();
+            assert_eq!(cached.context(), first.context());
+
+            parts
+                .headers
+                .insert(header::COOKIE, "partnero_partner=changed".parse().unwrap());
+            let second = <Referral as FromRequestParts<()>>::from_request_parts(&mut parts, &())
+                .await
+                .unwrap();
+            let third =
+                <Referral as OptionalFromRequestParts<()>>::from_request_parts(&mut parts, &())
+                    .await
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(second.context(), first.context());
+            assert_eq!(third.context(), first.context());
+            let key = first.partner_key().unwrap().as_str().to_owned();
+            Ok::<_, std::convert::Infallible>(Response::new(Body::from(key)))
+        }));
+    let req = Request::get("/")
+        .header(header::COOKIE, "partnero_partner=original")
+        .body(Body::empty())
+        .unwrap();
+    let res = svc.oneshot(req).await.unwrap();
+    assert_eq!(body_text(res).await, "original");
+}
+
+#[tokio::test]
+async fn first_touch_existing_cookie_wins_over_the_link_through_the_extractor() {
+    let app = routes().layer(
+        PartneroLayer::new("sk_test_key").with_attribution(partnero_core::Attribution::FirstTouch),
+    );
+    let req = Request::get("/?aff=demo-partner")
+        .header(header::HOST, "shop.example")
+        .header(header::COOKIE, "partnero_partner=first-partner")
+        .body(Body::empty())
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    let handle = res.extensions().get::<ReferralHandle>().unwrap();
+    let partner = handle.partner.as_ref().unwrap();
+    assert_eq!(
+        (partner.key.as_str(), partner.source),
+        ("first-partner", KeySource::Cookie)
+    );
+    assert!(handle.landing_url().is_none());
+}

@@ -10,15 +10,16 @@ use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use partnero_core::{ReferralHandle, TrackingConfig};
-use partnero_tower::{PartneroLayer, PartneroService};
+use partnero_tower::{PartneroLayer, PartneroService, referral_handle};
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 
 use common::{CASES, DEFAULT_SET_COOKIE};
 
-/// An inner service that hands the request's `ReferralHandle` back in the response extensions,
-/// so the test sees exactly what the layer inserted.
-async fn echo_handle(req: Request<()>) -> Result<Response<()>, Infallible> {
-    let handle = req.extensions().get::<ReferralHandle>().cloned();
+/// An inner service that hands the request's `ReferralHandle` (read the public way, through
+/// `referral_handle`) back in the response extensions, so the test sees exactly what the
+/// layer captured.
+async fn echo_handle(mut req: Request<()>) -> Result<Response<()>, Infallible> {
+    let handle = referral_handle(&mut req);
     let mut res = Response::new(());
     if let Some(handle) = handle {
         res.extensions_mut().insert(handle);
