@@ -22,7 +22,7 @@ use crate::MissingPartneroMiddleware;
 ///
 /// The middleware decides the referral `Set-Cookie` from the request's links on every request;
 /// the referral cookies are read here, when a handler extracts `Referral` (once per request: the
-/// resolved handle is cached in the request extensions for later extractions).
+/// resolved handle is kept with the request for later extractions).
 ///
 /// Extraction never waits: the future is ready at once. Without the middleware it fails with
 /// [`MissingPartneroMiddleware`] (a 500 naming `PartneroMiddleware`); extract `Option<Referral>` to get
@@ -97,20 +97,12 @@ impl FromRequest for Referral {
     }
 }
 
-/// The request's handle: the cached one, or the middleware's pending one resolved (the
-/// referral cookies read) and cached for the next extraction. Every `extensions` borrow ends
+/// The request's handle: the middleware's pending value, resolved (the referral cookies read)
+/// on the first extraction and kept inside it for the next ones. The `extensions` borrow ends
 /// inside this function.
 fn resolve(req: &HttpRequest) -> Option<ReferralHandle> {
-    let handle = {
-        let extensions = req.extensions();
-        if let Some(handle) = extensions.get::<ReferralHandle>() {
-            return Some(handle.clone());
-        }
-        let headers = ActixHeaders(req.headers());
-        extensions
-            .get::<PendingReferral>()?
-            .resolve(&request_info(req.head(), &headers))
-    };
-    req.extensions_mut().insert(handle.clone());
-    Some(handle)
+    let extensions = req.extensions();
+    let headers = ActixHeaders(req.headers());
+    let pending = extensions.get::<PendingReferral>()?;
+    Some(pending.resolve(&request_info(req.head(), &headers)).clone())
 }

@@ -40,8 +40,8 @@ use crate::headers::ActixHeaders;
 ///    where the [`Referral`](crate::Referral) extractor finds them; the extractor reads the
 ///    referral cookies (all `Cookie` headers) when a handler extracts it, once per request, so
 ///    routes that never extract `Referral` pay only for the link check. In your own middleware
-///    (wrapped inside this one), use `req.extract::<Referral>().await` rather than reading
-///    [`ReferralHandle`] from the extensions, where it appears only after that extraction;
+///    (wrapped inside this one), use `req.extract::<Referral>().await`: the extensions hold
+///    only the pending link part, never a [`ReferralHandle`];
 /// 3. appends the `Set-Cookie` values the [`TrackingConfig`] asks for to the response, next to
 ///    the handler's own cookies (never replacing them). An error from the wrapped service is
 ///    passed through untouched.

@@ -37,7 +37,7 @@
 //! ```
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::model::{Customer, CustomerOptions, CustomerRef, PartnerRef, Transaction};
 use crate::{
@@ -396,6 +396,11 @@ impl Deref for ReferralHandle {
 /// let handle = pending.resolve(&req);
 /// assert_eq!(handle.partner_key().unwrap().as_str(), "demo-partner");
 /// assert_eq!(handle.context, config.capture(&req).context);
+///
+/// // Resolved once: a second call does not read the cookies again.
+/// let other_headers = [("cookie", &b"partnero_partner=someone-else"[..])];
+/// let again = pending.resolve(&RequestInfo::new("GET", "/", None, &other_headers));
+/// assert!(std::ptr::eq(handle, again));
 /// ```
 #[doc(hidden)]
 #[derive(Debug, Clone)]
@@ -403,6 +408,8 @@ pub struct PendingReferral {
     context: ReferralContext,
     client: Partnero,
     config: Arc<TrackingConfig>,
+    /// The complete handle, once a handler asked for it: the cookies are read once per request.
+    resolved: OnceLock<ReferralHandle>,
 }
 
 impl PendingReferral {
@@ -412,14 +419,19 @@ impl PendingReferral {
             context,
             client,
             config,
+            resolved: OnceLock::new(),
         }
     }
 
     /// The complete handle for the same request: the link phase's context with the cookie
-    /// keys filled in ([`TrackingConfig::fill_from_cookies`]).
-    pub fn resolve(&self, req: &RequestInfo<'_>) -> ReferralHandle {
-        let mut context = self.context.clone();
-        self.config.fill_from_cookies(&mut context, req);
-        ReferralHandle::new(context, self.client.clone())
+    /// keys filled in ([`TrackingConfig::fill_from_cookies`]). Resolved on the first call and
+    /// kept: later calls (a second extractor in the same request) return it without reading
+    /// the cookies again. `req` must be the request this value was captured from.
+    pub fn resolve(&self, req: &RequestInfo<'_>) -> &ReferralHandle {
+        self.resolved.get_or_init(|| {
+            let mut context = self.context.clone();
+            self.config.fill_from_cookies(&mut context, req);
+            ReferralHandle::new(context, self.client.clone())
+        })
     }
 }

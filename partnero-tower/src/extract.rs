@@ -19,7 +19,7 @@ use crate::MissingPartneroLayer;
 ///
 /// The layer decides the referral `Set-Cookie` from the request's links on every request; the
 /// referral cookies are read here, when a handler extracts `Referral` (once per request: the
-/// result is cached in the request extensions, so a second extractor does not read them again).
+/// result is kept with the request, so a second extractor does not read them again).
 ///
 /// Needs [`PartneroLayer`](crate::PartneroLayer) around the route; without it the extractor
 /// rejects with [`MissingPartneroLayer`] (a 500). `Option<Referral>` never rejects: it is `None`
@@ -110,10 +110,8 @@ where
     }
 }
 
-/// The handle of the request, resolved (the cookies read) on the first extraction and cached
-/// in the extensions for the next ones.
-fn resolve(parts: &mut Parts) -> Option<ReferralHandle> {
-    let found =
-        crate::resolve::lookup(&parts.method, &parts.uri, &parts.headers, &parts.extensions)?;
-    Some(crate::resolve::cache(found, &mut parts.extensions))
+/// The handle of the request, resolved (the cookies read) on the first extraction and kept
+/// for the next ones.
+fn resolve(parts: &Parts) -> Option<ReferralHandle> {
+    crate::resolve::lookup(&parts.method, &parts.uri, &parts.headers, &parts.extensions)
 }

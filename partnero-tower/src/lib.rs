@@ -61,9 +61,8 @@
 //! when the layer does not wrap the route, which is always a wiring mistake.
 //!
 //! Outside axum, any inner service (or your own middleware inside the layer) reads the same
-//! data with [`referral_handle`]`(&mut req)` (see [`PartneroService`]). Do not read
-//! `ReferralHandle` from the request extensions directly: the layer leaves only the link part
-//! there, and the complete handle appears only after `Referral` or `referral_handle` resolved it.
+//! data with [`referral_handle`]`(&req)` (see [`PartneroService`]). The request extensions hold
+//! only the layer's pending link part, never a `ReferralHandle`: read it through one of those two.
 //!
 //! # Layer ordering
 //!

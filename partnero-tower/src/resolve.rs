@@ -10,8 +10,8 @@ use partnero_core::{PendingReferral, ReferralHandle, RequestInfo};
 /// This is the way to read the context outside axum (in a `service_fn` or your own tower
 /// middleware placed inside the layer); axum handlers take the `Referral` extractor, which does
 /// the same. The layer itself reads only the referral links; the `Cookie` header is scanned
-/// here, on the first call for a request, and the result is cached in the request extensions
-/// so later calls (and extractors) do not scan it again.
+/// here, on the first call for a request, and the result is kept with the request so later
+/// calls (and extractors) do not scan it again.
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -22,8 +22,8 @@ use partnero_core::{PendingReferral, ReferralHandle, RequestInfo};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let svc = ServiceBuilder::new()
 ///     .layer(PartneroLayer::new("sk_test_key"))
-///     .service(service_fn(|mut req: Request<()>| async move {
-///         let referral = referral_handle(&mut req).expect("the layer wraps this service");
+///     .service(service_fn(|req: Request<()>| async move {
+///         let referral = referral_handle(&req).expect("the layer wraps this service");
 ///         let partner = referral.partner_key().map(|k| k.as_str().to_owned());
 ///         Ok::<_, Infallible>(Response::new(partner.unwrap_or_default()))
 ///     }));
@@ -33,36 +33,22 @@ use partnero_core::{PendingReferral, ReferralHandle, RequestInfo};
 /// assert_eq!(res.body(), "demo-partner");
 /// # });
 /// ```
-pub fn referral_handle<B>(req: &mut Request<B>) -> Option<ReferralHandle> {
-    let handle = lookup(req.method(), req.uri(), req.headers(), req.extensions())?;
-    Some(cache(handle, req.extensions_mut()))
+pub fn referral_handle<B>(req: &Request<B>) -> Option<ReferralHandle> {
+    lookup(req.method(), req.uri(), req.headers(), req.extensions())
 }
 
-/// The resolved handle of a request: the cached one, or the pending one resolved against the
-/// request's headers. The `bool` says whether it still has to be cached.
+/// The request's handle: the layer's pending value, resolved against the request's headers on
+/// the first call (and kept inside it for the next ones).
 pub(crate) fn lookup(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     extensions: &Extensions,
-) -> Option<(ReferralHandle, bool)> {
-    if let Some(handle) = extensions.get::<ReferralHandle>() {
-        return Some((handle.clone(), false));
-    }
+) -> Option<ReferralHandle> {
     let pending = extensions.get::<PendingReferral>()?;
-    Some((
-        pending.resolve(&RequestInfo::from_parts(method, uri, headers)),
-        true,
-    ))
-}
-
-/// Caches a freshly resolved handle in the extensions.
-pub(crate) fn cache(
-    (handle, fresh): (ReferralHandle, bool),
-    extensions: &mut Extensions,
-) -> ReferralHandle {
-    if fresh {
-        extensions.insert(handle.clone());
-    }
-    handle
+    Some(
+        pending
+            .resolve(&RequestInfo::from_parts(method, uri, headers))
+            .clone(),
+    )
 }

@@ -27,9 +27,9 @@ use crate::layer::Shared;
 ///
 /// The referral cookies are read only when something asks for the context: the `Referral`
 /// extractor (feature `axum`) or, in any inner service, [`referral_handle`](crate::referral_handle).
-/// Routes that never ask pay only for the link check. The resolved [`ReferralHandle`] is then
-/// cached in the request extensions; do not read `ReferralHandle` from the extensions
-/// directly, since it is there only after one of those two ran.
+/// Routes that never ask pay only for the link check. The resolved [`ReferralHandle`] is kept
+/// with the request, so asking twice reads the cookies once; the extensions never hold a
+/// `ReferralHandle` itself, so read it through one of those two.
 ///
 /// Generic over the request and response bodies; `poll_ready` is the inner service's.
 ///
@@ -42,8 +42,8 @@ use crate::layer::Shared;
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let svc = ServiceBuilder::new()
 ///     .layer(PartneroLayer::new("sk_test_key"))
-///     .service(service_fn(|mut req: Request<()>| async move {
-///         let referral = referral_handle(&mut req).unwrap();
+///     .service(service_fn(|req: Request<()>| async move {
+///         let referral = referral_handle(&req).unwrap();
 ///         let partner = referral.partner_key().map(|k| k.as_str().to_owned());
 ///         Ok::<_, Infallible>(Response::new(partner.unwrap_or_default()))
 ///     }));

@@ -18,8 +18,8 @@ use common::{CASES, DEFAULT_SET_COOKIE};
 /// An inner service that hands the request's `ReferralHandle` (read the public way, through
 /// `referral_handle`) back in the response extensions, so the test sees exactly what the
 /// layer captured.
-async fn echo_handle(mut req: Request<()>) -> Result<Response<()>, Infallible> {
-    let handle = referral_handle(&mut req);
+async fn echo_handle(req: Request<()>) -> Result<Response<()>, Infallible> {
+    let handle = referral_handle(&req);
     let mut res = Response::new(());
     if let Some(handle) = handle {
         res.extensions_mut().insert(handle);
