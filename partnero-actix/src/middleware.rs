@@ -23,7 +23,9 @@ use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
 #[cfg(doc)]
 use partnero_core::ReferralHandle;
-use partnero_core::{ApiKey, Capture, Partnero, PendingReferral, RequestInfo, TrackingConfig};
+use partnero_core::{
+    ApiKey, Capture, Partnero, PendingReferral, RequestInfo, TrackingConfig, TrackingState,
+};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
@@ -84,8 +86,9 @@ use crate::headers::ActixHeaders;
 /// `http` otherwise.
 #[derive(Clone)]
 pub struct PartneroMiddleware {
-    client: Partnero,
-    config: Arc<TrackingConfig>,
+    /// The client and the policy, behind one `Arc`: cloning the middleware per worker and
+    /// handing the state to each request's pending referral is one reference-count increment.
+    state: Arc<TrackingState>,
 }
 
 impl PartneroMiddleware {
@@ -106,8 +109,10 @@ impl PartneroMiddleware {
     /// policy or `reqwest::Client`), with the default [`TrackingConfig`].
     pub fn from_client(client: Partnero) -> Self {
         Self {
-            client,
-            config: Arc::new(TrackingConfig::default()),
+            state: Arc::new(TrackingState {
+                client,
+                config: TrackingConfig::default(),
+            }),
         }
     }
 
@@ -125,26 +130,25 @@ impl PartneroMiddleware {
     /// assert_eq!(middleware.config().partner.query_params, ["aff", "via"]);
     /// ```
     #[must_use]
-    pub fn with_config(mut self, config: TrackingConfig) -> Self {
-        self.config = Arc::new(config);
-        self
+    pub fn with_config(self, config: TrackingConfig) -> Self {
+        self.map_config(|_| config)
     }
 
     partnero_core::__tracking_shortcuts!();
 
     /// The tracking configuration in effect.
     pub fn config(&self) -> &TrackingConfig {
-        &self.config
+        &self.state.config
     }
 
     /// The client handed to handlers.
     pub fn client(&self) -> &Partnero {
-        &self.client
+        &self.state.client
     }
 
     fn map_config(mut self, f: impl FnOnce(TrackingConfig) -> TrackingConfig) -> Self {
-        let config = Arc::unwrap_or_clone(self.config);
-        self.config = Arc::new(f(config));
+        let state = Arc::make_mut(&mut self.state);
+        state.config = f(std::mem::take(&mut state.config));
         self
     }
 }
@@ -152,8 +156,8 @@ impl PartneroMiddleware {
 impl std::fmt::Debug for PartneroMiddleware {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PartneroMiddleware")
-            .field("client", &self.client)
-            .field("config", &self.config)
+            .field("client", &self.state.client)
+            .field("config", &self.state.config)
             .finish()
     }
 }
@@ -171,8 +175,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(PartneroMiddlewareService {
             service: Rc::new(service),
-            client: self.client.clone(),
-            config: Arc::clone(&self.config),
+            state: Arc::clone(&self.state),
         }))
     }
 }
@@ -181,15 +184,14 @@ where
 /// you do not name it yourself.
 pub struct PartneroMiddlewareService<S> {
     service: Rc<S>,
-    client: Partnero,
-    config: Arc<TrackingConfig>,
+    state: Arc<TrackingState>,
 }
 
 impl<S> std::fmt::Debug for PartneroMiddlewareService<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PartneroMiddlewareService")
-            .field("client", &self.client)
-            .field("config", &self.config)
+            .field("client", &self.state.client)
+            .field("config", &self.state.config)
             .finish_non_exhaustive()
     }
 }
@@ -211,14 +213,12 @@ where
             set_cookies,
             ..
         } = self
+            .state
             .config
             .capture_links(&request_info(req.head(), &headers));
         // The extensions borrow ends with this statement, before the inner service runs.
-        req.extensions_mut().insert(PendingReferral::new(
-            context,
-            self.client.clone(),
-            Arc::clone(&self.config),
-        ));
+        req.extensions_mut()
+            .insert(PendingReferral::new(context, Arc::clone(&self.state)));
         ResponseFuture {
             inner: self.service.call(req),
             set_cookies,

@@ -175,5 +175,5 @@ pub use model::{
     WebhookUpdate,
 };
 #[doc(hidden)]
-pub use track::PendingReferral;
+pub use track::{PendingReferral, TrackingState};
 pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};

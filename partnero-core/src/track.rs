@@ -385,14 +385,15 @@ impl Deref for ReferralHandle {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use partnero_core::{PendingReferral, Partnero, RequestInfo, TrackingConfig};
+/// use partnero_core::{Partnero, PendingReferral, RequestInfo, TrackingConfig, TrackingState};
 ///
-/// let config = Arc::new(TrackingConfig::default());
+/// let state = Arc::new(TrackingState { client: Partnero::new("sk_test"), config: TrackingConfig::default() });
+/// let config = &state.config;
 /// let headers = [("cookie", &b"partnero_partner=demo-partner"[..])];
 /// let req = RequestInfo::new("GET", "/", None, &headers);
 ///
 /// let links = config.capture_links(&req);
-/// let pending = PendingReferral::new(links.context, Partnero::new("sk_test"), Arc::clone(&config));
+/// let pending = PendingReferral::new(links.context, Arc::clone(&state));
 /// let handle = pending.resolve(&req);
 /// assert_eq!(handle.partner_key().unwrap().as_str(), "demo-partner");
 /// assert_eq!(handle.context, config.capture(&req).context);
@@ -406,19 +407,18 @@ impl Deref for ReferralHandle {
 #[derive(Debug, Clone)]
 pub struct PendingReferral {
     context: ReferralContext,
-    client: Partnero,
-    config: Arc<TrackingConfig>,
+    state: Arc<TrackingState>,
     /// The complete handle, once a handler asked for it: the cookies are read once per request.
     resolved: OnceLock<ReferralHandle>,
 }
 
 impl PendingReferral {
-    /// Bundles the link phase's context with the client and the policy that produced it.
-    pub fn new(context: ReferralContext, client: Partnero, config: Arc<TrackingConfig>) -> Self {
+    /// Bundles the link phase's context with the client and the policy that produced it (one
+    /// shared `Arc`: a single reference-count bump per request).
+    pub fn new(context: ReferralContext, state: Arc<TrackingState>) -> Self {
         Self {
             context,
-            client,
-            config,
+            state,
             resolved: OnceLock::new(),
         }
     }
@@ -430,8 +430,20 @@ impl PendingReferral {
     pub fn resolve(&self, req: &RequestInfo<'_>) -> &ReferralHandle {
         self.resolved.get_or_init(|| {
             let mut context = self.context.clone();
-            self.config.fill_from_cookies(&mut context, req);
-            ReferralHandle::new(context, self.client.clone())
+            self.state.config.fill_from_cookies(&mut context, req);
+            ReferralHandle::new(context, self.state.client.clone())
         })
     }
+}
+
+/// What a framework adapter shares between all its requests: the client and the policy.
+///
+/// For the framework crates of this workspace; not a stable API.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct TrackingState {
+    /// The API client handed to handlers.
+    pub client: Partnero,
+    /// The capture and cookie policy.
+    pub config: TrackingConfig,
 }

@@ -8,16 +8,11 @@ use tower_layer::Layer;
 
 use crate::PartneroService;
 
-/// What every clone of the layer and of its services shares: the client and the policy.
-///
-/// Kept behind one `Arc` so that cloning the layer or a service (tower and axum do it per
-/// connection and per route) is a single reference-count increment.
-#[derive(Clone)]
-pub(crate) struct Shared {
-    pub(crate) client: Partnero,
-    /// In its own `Arc` too: each request's pending referral holds it, with a refcount bump.
-    pub(crate) config: Arc<TrackingConfig>,
-}
+/// What every clone of the layer and of its services shares: the client and the policy,
+/// behind one `Arc`, so that cloning the layer or a service (tower and axum do it per connection
+/// and per route) and handing them to each request's pending referral is a single
+/// reference-count increment.
+pub(crate) type Shared = partnero_core::TrackingState;
 
 /// Applies [`PartneroService`]: captures the referral context of each request, hands it to the
 /// handler (with the client) and appends the referral `Set-Cookie` to the response.
@@ -71,7 +66,7 @@ impl PartneroLayer {
         Self {
             shared: Arc::new(Shared {
                 client,
-                config: Arc::new(TrackingConfig::default()),
+                config: TrackingConfig::default(),
             }),
         }
     }
@@ -107,8 +102,7 @@ impl PartneroLayer {
     /// only when another clone of this layer already holds it.
     fn map_config(mut self, f: impl FnOnce(TrackingConfig) -> TrackingConfig) -> Self {
         let shared = Arc::make_mut(&mut self.shared);
-        let config = Arc::unwrap_or_clone(std::mem::take(&mut shared.config));
-        shared.config = Arc::new(f(config));
+        shared.config = f(std::mem::take(&mut shared.config));
         self
     }
 }

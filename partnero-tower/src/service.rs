@@ -64,13 +64,7 @@ impl<S> PartneroService<S> {
     /// Wraps `inner` with a client and a tracking policy (usually built through
     /// [`PartneroLayer`](crate::PartneroLayer) instead).
     pub fn new(inner: S, client: Partnero, config: TrackingConfig) -> Self {
-        Self::from_shared(
-            inner,
-            Arc::new(Shared {
-                client,
-                config: Arc::new(config),
-            }),
-        )
+        Self::from_shared(inner, Arc::new(Shared { client, config }))
     }
 
     pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
@@ -122,8 +116,7 @@ where
             .capture_links(&RequestInfo::from_http(&req));
         req.extensions_mut().insert(PendingReferral::new(
             links.context,
-            self.shared.client.clone(),
-            Arc::clone(&self.shared.config),
+            Arc::clone(&self.shared),
         ));
         ResponseFuture::new(self.inner.call(req), links.set_cookies)
     }
