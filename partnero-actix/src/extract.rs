@@ -2,7 +2,6 @@
 //! Partnero client.
 
 use std::future::{Ready, ready};
-use std::ops::{Deref, DerefMut};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -54,32 +53,7 @@ use crate::MissingPartneroMiddleware;
 #[derive(Debug, Clone)]
 pub struct Referral(pub ReferralHandle);
 
-impl Referral {
-    /// The handle: the context and the client.
-    pub fn into_inner(self) -> ReferralHandle {
-        self.0
-    }
-}
-
-impl From<ReferralHandle> for Referral {
-    fn from(handle: ReferralHandle) -> Self {
-        Self(handle)
-    }
-}
-
-impl Deref for Referral {
-    type Target = ReferralHandle;
-
-    fn deref(&self) -> &ReferralHandle {
-        &self.0
-    }
-}
-
-impl DerefMut for Referral {
-    fn deref_mut(&mut self) -> &mut ReferralHandle {
-        &mut self.0
-    }
-}
+partnero_core::__referral_newtype!(Referral);
 
 impl FromRequest for Referral {
     type Error = MissingPartneroMiddleware;

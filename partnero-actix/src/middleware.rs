@@ -21,11 +21,9 @@ use actix_web::dev::{
 };
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
+use partnero_core::{Capture, PendingReferral, RequestInfo, TrackingState};
 #[cfg(doc)]
-use partnero_core::ReferralHandle;
-use partnero_core::{
-    ApiKey, Capture, Partnero, PendingReferral, RequestInfo, TrackingConfig, TrackingState,
-};
+use partnero_core::{ReferralHandle, TrackingConfig};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
@@ -92,65 +90,7 @@ pub struct PartneroMiddleware {
 }
 
 impl PartneroMiddleware {
-    /// A middleware with the default [`TrackingConfig`] and a [`Partnero`] client for `api_key`
-    /// (default base URL).
-    ///
-    /// ```
-    /// use partnero_actix::PartneroMiddleware;
-    ///
-    /// let middleware = PartneroMiddleware::new("your-api-key");
-    /// assert_eq!(middleware.config().partner.cookie_name, "partnero_partner");
-    /// ```
-    pub fn new(api_key: impl Into<ApiKey>) -> Self {
-        Self::from_client(Partnero::new(api_key))
-    }
-
-    /// A middleware whose handlers use an existing client (a custom base URL, timeout, retry
-    /// policy or `reqwest::Client`), with the default [`TrackingConfig`].
-    pub fn from_client(client: Partnero) -> Self {
-        Self {
-            state: Arc::new(TrackingState {
-                client,
-                config: TrackingConfig::default(),
-            }),
-        }
-    }
-
-    /// Replaces the whole tracking configuration.
-    ///
-    /// ```
-    /// use partnero_actix::PartneroMiddleware;
-    /// use partnero_core::{Attribution, TrackingConfig};
-    ///
-    /// let middleware = PartneroMiddleware::new("your-api-key").with_config(
-    ///     TrackingConfig::default()
-    ///         .add_partner_query_param("via")
-    ///         .attribution(Attribution::FirstTouch),
-    /// );
-    /// assert_eq!(middleware.config().partner.query_params, ["aff", "via"]);
-    /// ```
-    #[must_use]
-    pub fn with_config(self, config: TrackingConfig) -> Self {
-        self.map_config(|_| config)
-    }
-
-    partnero_core::__tracking_shortcuts!();
-
-    /// The tracking configuration in effect.
-    pub fn config(&self) -> &TrackingConfig {
-        &self.state.config
-    }
-
-    /// The client handed to handlers.
-    pub fn client(&self) -> &Partnero {
-        &self.state.client
-    }
-
-    fn map_config(mut self, f: impl FnOnce(TrackingConfig) -> TrackingConfig) -> Self {
-        let state = Arc::make_mut(&mut self.state);
-        state.config = f(std::mem::take(&mut state.config));
-        self
-    }
+    partnero_core::__adapter_builder!(partnero_actix, PartneroMiddleware);
 }
 
 impl std::fmt::Debug for PartneroMiddleware {

@@ -1,15 +1,89 @@
-//! The `with_*` shortcuts that `PartneroLayer` (tower) and `PartneroMiddleware` (actix) both
-//! offer, written once here so the two adapters cannot drift apart.
+//! What `PartneroLayer` (tower) and `PartneroMiddleware` (actix) both offer, written once here
+//! so the two adapters cannot drift apart: the constructors, the accessors, the `with_*`
+//! shortcuts, and the `Referral` newtype's conversions.
 
-/// Expands, inside a framework adapter's `impl` block, to the `with_*` shortcut methods that
-/// delegate to [`TrackingConfig`](crate::TrackingConfig)'s builder. The type must have a method
-/// `fn map_config(self, f: impl FnOnce(TrackingConfig) -> TrackingConfig) -> Self`.
+/// Expands, inside a framework adapter's `impl` block, to its constructors (`new`,
+/// `from_client`, `with_config`), accessors (`config`, `client`) and the `with_*` shortcuts that
+/// delegate to [`TrackingConfig`](crate::TrackingConfig)'s builder. The type must have exactly
+/// one field, `state: Arc<TrackingState>`. `$krate` and `$ty` name the adapter crate and type,
+/// for the doc examples.
 ///
 /// For the framework crates of this workspace; not a stable API.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __tracking_shortcuts {
-    () => {
+macro_rules! __adapter_builder {
+    ($krate:ident, $ty:ident) => {
+        /// With a default [`Partnero`](partnero_core::Partnero) client for `api_key` (default
+        /// base URL, affiliate program) and the default
+        /// [`TrackingConfig`](partnero_core::TrackingConfig). Use `from_client` to configure the
+        /// client (base URL, timeout, retries, program kind).
+        ///
+        #[doc = concat!(
+            "```\nuse ", stringify!($krate), "::", stringify!($ty), ";\n\n",
+            "let adapter = ", stringify!($ty), "::new(\"sk_test_key\");\n",
+            "assert_eq!(adapter.config().partner.cookie_name, \"partnero_partner\");\n```"
+        )]
+        pub fn new(api_key: impl ::core::convert::Into<$crate::ApiKey>) -> Self {
+            Self::from_client($crate::Partnero::new(api_key))
+        }
+
+        /// Around an existing client (a custom base URL, timeout, retry policy, program kind or
+        /// `reqwest::Client`), with the default [`TrackingConfig`](partnero_core::TrackingConfig).
+        ///
+        #[doc = concat!(
+            "```\nuse partnero_core::{Partnero, Program};\nuse ", stringify!($krate), "::",
+            stringify!($ty), ";\n\n# fn main() -> Result<(), partnero_core::Error> {\n",
+            "let client = Partnero::builder(\"sk_test_key\")\n",
+            "    .base_url(\"http://127.0.0.1:4010/v1\")\n",
+            "    .program(Program::ReferAFriend)\n    .build()?;\n",
+            "let adapter = ", stringify!($ty), "::from_client(client);\n",
+            "assert_eq!(adapter.client().program(), Program::ReferAFriend);\n# Ok(())\n# }\n```"
+        )]
+        pub fn from_client(client: $crate::Partnero) -> Self {
+            Self {
+                state: ::std::sync::Arc::new($crate::TrackingState {
+                    client,
+                    config: $crate::TrackingConfig::default(),
+                }),
+            }
+        }
+
+        /// Replaces the whole tracking policy.
+        ///
+        #[doc = concat!(
+            "```\nuse partnero_core::{Attribution, TrackingConfig};\nuse ", stringify!($krate),
+            "::", stringify!($ty), ";\n\n",
+            "let adapter = ", stringify!($ty), "::new(\"sk_test_key\").with_config(\n",
+            "    TrackingConfig::default()\n        .add_partner_query_param(\"via\")\n",
+            "        .attribution(Attribution::FirstTouch),\n);\n",
+            "assert_eq!(adapter.config().partner.query_params, [\"aff\", \"via\"]);\n```"
+        )]
+        #[must_use]
+        pub fn with_config(self, config: $crate::TrackingConfig) -> Self {
+            self.map_config(|_| config)
+        }
+
+        /// The tracking policy in use.
+        pub fn config(&self) -> &$crate::TrackingConfig {
+            &self.state.config
+        }
+
+        /// The client handed to handlers.
+        pub fn client(&self) -> &$crate::Partnero {
+            &self.state.client
+        }
+
+        /// Builder step: replaces the config through its by-value builder. Copies the shared
+        /// state only when another clone already holds it.
+        fn map_config(
+            mut self,
+            f: impl FnOnce($crate::TrackingConfig) -> $crate::TrackingConfig,
+        ) -> Self {
+            let state = ::std::sync::Arc::make_mut(&mut self.state);
+            state.config = f(::std::mem::take(&mut state.config));
+            self
+        }
+
         /// Whether the referral cookie carries `Secure` (default `true`; turn off only for
         /// plain-HTTP development on a non-loopback host). See
         /// [`TrackingConfig::secure`](partnero_core::TrackingConfig::secure).
@@ -105,6 +179,44 @@ macro_rules! __tracking_shortcuts {
             F: Fn(&$crate::RequestInfo<'_>) -> bool + Send + Sync + 'static,
         {
             self.map_config(|c| c.consent(hook))
+        }
+    };
+}
+
+/// Expands to the conversions of an adapter's `Referral` newtype over
+/// [`ReferralHandle`](crate::ReferralHandle): `into_inner`, `From<ReferralHandle>`, `Deref` and
+/// `DerefMut` (so `referral.signup(..)` and `referral.partner_key()` work directly).
+///
+/// For the framework crates of this workspace; not a stable API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __referral_newtype {
+    ($ty:ident) => {
+        impl $ty {
+            /// The handle: the context and the client.
+            pub fn into_inner(self) -> $crate::ReferralHandle {
+                self.0
+            }
+        }
+
+        impl ::core::convert::From<$crate::ReferralHandle> for $ty {
+            fn from(handle: $crate::ReferralHandle) -> Self {
+                Self(handle)
+            }
+        }
+
+        impl ::core::ops::Deref for $ty {
+            type Target = $crate::ReferralHandle;
+
+            fn deref(&self) -> &$crate::ReferralHandle {
+                &self.0
+            }
+        }
+
+        impl ::core::ops::DerefMut for $ty {
+            fn deref_mut(&mut self) -> &mut $crate::ReferralHandle {
+                &mut self.0
+            }
         }
     };
 }

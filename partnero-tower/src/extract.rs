@@ -2,7 +2,6 @@
 //! [`PartneroLayer`](crate::PartneroLayer) attached to the request.
 
 use std::convert::Infallible;
-use std::ops::{Deref, DerefMut};
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
@@ -49,32 +48,7 @@ use crate::MissingPartneroLayer;
 #[derive(Debug, Clone)]
 pub struct Referral(pub ReferralHandle);
 
-impl Referral {
-    /// The handle: context plus client.
-    pub fn into_inner(self) -> ReferralHandle {
-        self.0
-    }
-}
-
-impl From<ReferralHandle> for Referral {
-    fn from(handle: ReferralHandle) -> Self {
-        Self(handle)
-    }
-}
-
-impl Deref for Referral {
-    type Target = ReferralHandle;
-
-    fn deref(&self) -> &ReferralHandle {
-        &self.0
-    }
-}
-
-impl DerefMut for Referral {
-    fn deref_mut(&mut self) -> &mut ReferralHandle {
-        &mut self.0
-    }
-}
+partnero_core::__referral_newtype!(Referral);
 
 impl<S> FromRequestParts<S> for Referral
 where

@@ -7,11 +7,10 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 #[cfg(doc)]
 use partnero_core::ReferralHandle;
-use partnero_core::{Partnero, PendingReferral, RequestInfo, TrackingConfig};
+use partnero_core::{Partnero, PendingReferral, RequestInfo, TrackingConfig, TrackingState};
 use tower_service::Service;
 
 use crate::ResponseFuture;
-use crate::layer::Shared;
 
 /// Captures the referral links of each request, appends the referral `Set-Cookie` to the
 /// response, and lets handlers read the full referral context on demand.
@@ -57,18 +56,18 @@ use crate::layer::Shared;
 #[derive(Clone)]
 pub struct PartneroService<S> {
     inner: S,
-    shared: Arc<Shared>,
+    state: Arc<TrackingState>,
 }
 
 impl<S> PartneroService<S> {
     /// Wraps `inner` with a client and a tracking policy (usually built through
     /// [`PartneroLayer`](crate::PartneroLayer) instead).
     pub fn new(inner: S, client: Partnero, config: TrackingConfig) -> Self {
-        Self::from_shared(inner, Arc::new(Shared { client, config }))
+        Self::from_state(inner, Arc::new(TrackingState { client, config }))
     }
 
-    pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
-        Self { inner, shared }
+    pub(crate) fn from_state(inner: S, state: Arc<TrackingState>) -> Self {
+        Self { inner, state }
     }
 
     /// The wrapped service.
@@ -88,12 +87,12 @@ impl<S> PartneroService<S> {
 
     /// The tracking policy in use.
     pub fn config(&self) -> &TrackingConfig {
-        &self.shared.config
+        &self.state.config
     }
 
     /// The client handed to handlers.
     pub fn client(&self) -> &Partnero {
-        &self.shared.client
+        &self.state.client
     }
 }
 
@@ -111,13 +110,11 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let links = self
-            .shared
+            .state
             .config
             .capture_links(&RequestInfo::from_http(&req));
-        req.extensions_mut().insert(PendingReferral::new(
-            links.context,
-            Arc::clone(&self.shared),
-        ));
+        req.extensions_mut()
+            .insert(PendingReferral::new(links.context, Arc::clone(&self.state)));
         ResponseFuture::new(self.inner.call(req), links.set_cookies)
     }
 }
@@ -126,8 +123,8 @@ impl<S: fmt::Debug> fmt::Debug for PartneroService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PartneroService")
             .field("inner", &self.inner)
-            .field("client", &self.shared.client) // redacts the API key
-            .field("config", &self.shared.config)
+            .field("client", &self.state.client) // redacts the API key
+            .field("config", &self.state.config)
             .finish()
     }
 }
