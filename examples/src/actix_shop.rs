@@ -134,8 +134,7 @@ impl ActixShop {
         port: u16,
         workers: usize,
     ) -> std::io::Result<ActixShop> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        let url = format!("http://{}", listener.local_addr()?);
+        let (listener, url) = crate::setup::bind_local(port)?;
         let data = web::Data::from(shop);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()

@@ -144,8 +144,8 @@ pub struct AxumShop {
 impl AxumShop {
     /// Serves the shop on `127.0.0.1:port` (0 = a free port) in a background task.
     pub async fn start(shop: Arc<Shop>, client: Partnero, port: u16) -> std::io::Result<AxumShop> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let url = format!("http://{}", listener.local_addr()?);
+        let (listener, url) = crate::setup::bind_local(port)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let app = router(shop, client);
         let task = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {

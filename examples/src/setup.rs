@@ -187,3 +187,13 @@ pub fn banner(
     ));
     out
 }
+
+/// Binds `127.0.0.1:port` (0 = a free port) for a shop and returns the listener with its
+/// `http://127.0.0.1:PORT` URL. The listener is non-blocking, ready for actix-web or for
+/// `tokio::net::TcpListener::from_std`.
+pub fn bind_local(port: u16) -> std::io::Result<(std::net::TcpListener, String)> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    Ok((listener, url))
+}

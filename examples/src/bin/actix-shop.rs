@@ -6,7 +6,7 @@ use actix_web::{App, HttpServer, web};
 use clap::Parser;
 use partnero_actix::PartneroMiddleware;
 use partnero_examples::actix_shop;
-use partnero_examples::setup::{Backend, ShopArgs, banner};
+use partnero_examples::setup::{Backend, ShopArgs, banner, bind_local};
 use partnero_examples::shop::Shop;
 
 #[actix_web::main]
@@ -20,20 +20,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match std::net::TcpListener::bind(("127.0.0.1", args.port)) {
-        Ok(listener) => listener,
+    let (listener, url) = match bind_local(args.port) {
+        Ok(bound) => bound,
         Err(err) => {
             eprintln!(
                 "actix-shop: cannot listen on 127.0.0.1:{}: {err}",
                 args.port
             );
-            return ExitCode::FAILURE;
-        }
-    };
-    let url = match listener.local_addr() {
-        Ok(addr) => format!("http://{addr}"),
-        Err(err) => {
-            eprintln!("actix-shop: {err}");
             return ExitCode::FAILURE;
         }
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use partnero_examples::axum_shop;
-use partnero_examples::setup::{Backend, ShopArgs, banner};
+use partnero_examples::setup::{Backend, ShopArgs, banner, bind_local};
 use partnero_examples::shop::Shop;
 
 #[tokio::main]
@@ -19,15 +19,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
-        Ok(listener) => listener,
+    let (listener, url) = match bind_local(args.port) {
+        Ok(bound) => bound,
         Err(err) => {
             eprintln!("axum-shop: cannot listen on 127.0.0.1:{}: {err}", args.port);
             return ExitCode::FAILURE;
         }
     };
-    let url = match listener.local_addr() {
-        Ok(addr) => format!("http://{addr}"),
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
         Err(err) => {
             eprintln!("axum-shop: {err}");
             return ExitCode::FAILURE;
