@@ -122,8 +122,8 @@ impl TrackingConfig {
     /// assert_eq!(links, config.capture(&req));
     /// ```
     pub fn capture_links(&self, req: &RequestInfo<'_>) -> Capture {
-        let partner = self.resolve_link(&self.partner, 0, req);
-        let referrer = self.resolve_link(&self.referrer, 1, req);
+        let partner = self.resolve_link(Side::Partner, req);
+        let referrer = self.resolve_link(Side::Referrer, req);
         let mut capture = Capture::default();
         if partner.captured.is_none() && referrer.captured.is_none() {
             return capture;
@@ -187,25 +187,35 @@ impl TrackingConfig {
     /// ```
     pub fn fill_from_cookies(&self, context: &mut ReferralContext, req: &RequestInfo<'_>) {
         if context.partner.is_none() {
-            context.partner = self.cookie_key_of(&self.partner, 0, req);
+            context.partner = self.cookie_key_of(Side::Partner, req);
         }
         if context.referrer.is_none() {
-            context.referrer = self.cookie_key_of(&self.referrer, 1, req);
+            context.referrer = self.cookie_key_of(Side::Referrer, req);
         }
     }
 
-    /// The valid cookie of one program (`index` 0: partner, 1: referrer).
-    fn cookie_key_of(
-        &self,
-        channel: &KeyChannel,
-        index: usize,
-        req: &RequestInfo<'_>,
-    ) -> Option<Captured> {
+    /// The channel of one program.
+    fn channel(&self, side: Side) -> &KeyChannel {
+        match side {
+            Side::Partner => &self.partner,
+            Side::Referrer => &self.referrer,
+        }
+    }
+
+    /// The valid cookie of one program.
+    fn cookie_key_of(&self, side: Side, req: &RequestInfo<'_>) -> Option<Captured> {
+        let channel = self.channel(side);
         match self
             .cookie_finders
             .get(&self.partner.cookie_name, &self.referrer.cookie_name)
         {
-            Some(finders) => cookie_key(channel, &finders[index], req),
+            Some([partner, referrer]) => {
+                let finder = match side {
+                    Side::Partner => partner,
+                    Side::Referrer => referrer,
+                };
+                cookie_key(channel, finder, req)
+            }
             None => {
                 // The cookie names were changed through the public fields after the searchers
                 // were built: search with a one-off searcher rather than a stale one.
@@ -216,18 +226,25 @@ impl TrackingConfig {
     }
 
     /// Applies the attribution policy to one program's link; `None` when no link decides it.
-    fn resolve_link(&self, channel: &KeyChannel, index: usize, req: &RequestInfo<'_>) -> Resolved {
-        let Some(link) = link_key(channel, req) else {
+    fn resolve_link(&self, side: Side, req: &RequestInfo<'_>) -> Resolved {
+        let Some(link) = link_key(self.channel(side), req) else {
             return Resolved::kept(None);
         };
         match self.attribution {
             Attribution::LastTouch => Resolved::persisted(link),
-            Attribution::FirstTouch => match self.cookie_key_of(channel, index, req) {
+            Attribution::FirstTouch => match self.cookie_key_of(side, req) {
                 Some(cookie) => Resolved::kept(Some(cookie)),
                 None => Resolved::persisted(link),
             },
         }
     }
+}
+
+/// Which of the two programs: the affiliate partner or the refer-a-friend referrer.
+#[derive(Clone, Copy)]
+enum Side {
+    Partner,
+    Referrer,
 }
 
 /// One program's outcome: the key for the context, and whether to write it to the cookie.
