@@ -408,7 +408,7 @@ impl CustomerSearch {
         self
     }
 
-    /// Sets the page.
+    /// Sets the page (1-based; 0 is rejected when the request is built).
     #[must_use]
     pub fn page(mut self, page: u32) -> Self {
         self.page = Some(page);
@@ -422,9 +422,9 @@ impl CustomerSearch {
         self
     }
 
-    /// The query, or [`Error::InvalidInput`] when `limit` is outside 1..=250.
+    /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
-        super::page::check_limit(self.limit)?;
+        super::page::check_paging(self.page, self.limit)?;
         let mut q = Vec::new();
         if let Some(v) = &self.key {
             q.push(("key", v.clone()));

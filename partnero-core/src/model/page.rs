@@ -7,7 +7,7 @@ use super::lenient;
 use crate::Error;
 
 /// `page` and `limit` of a list request. Both optional: Partnero defaults to page 1, 15 items.
-/// A `limit` outside 1..=250 makes the list call fail with
+/// A `page` of 0 (pages count from 1) or a `limit` outside 1..=250 makes the list call fail with
 /// [`Error::InvalidInput`](crate::Error::InvalidInput) before anything is sent.
 ///
 /// ```
@@ -31,7 +31,7 @@ impl ListParams {
         Self::default()
     }
 
-    /// Sets the page (1-based).
+    /// Sets the page (1-based; 0 is rejected when the request is built).
     #[must_use]
     pub fn page(mut self, page: u32) -> Self {
         self.page = Some(page);
@@ -45,9 +45,9 @@ impl ListParams {
         self
     }
 
-    /// The query, or [`Error::InvalidInput`] when `limit` is outside 1..=250.
+    /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
-        check_limit(self.limit)?;
+        check_paging(self.page, self.limit)?;
         let mut q = Vec::new();
         if let Some(p) = self.page {
             q.push(("page", p.to_string()));
@@ -62,8 +62,14 @@ impl ListParams {
 /// The largest page size Partnero accepts.
 pub(crate) const MAX_LIMIT: u32 = 250;
 
-/// Rejects a page size outside 1..=[`MAX_LIMIT`] before any request is sent.
-pub(crate) fn check_limit(limit: Option<u32>) -> Result<(), Error> {
+/// Rejects page 0 (pages count from 1) and a page size outside 1..=[`MAX_LIMIT`] before any
+/// request is sent.
+pub(crate) fn check_paging(page: Option<u32>, limit: Option<u32>) -> Result<(), Error> {
+    if page == Some(0) {
+        return Err(Error::InvalidInput(
+            "page must be 1 or more (pages count from 1), got 0".to_owned(),
+        ));
+    }
     match limit {
         Some(l) if !(1..=MAX_LIMIT).contains(&l) => Err(Error::InvalidInput(format!(
             "limit must be between 1 and {MAX_LIMIT} items per page, got {l}"
