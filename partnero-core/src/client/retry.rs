@@ -72,6 +72,11 @@ impl RetryPolicy {
     }
 
     /// The time budget for all attempts of one call; no retry starts after it would be exceeded.
+    ///
+    /// The time spent so far includes any confirm wait of a transaction create. The confirm
+    /// check itself (the wait and one `GET /transactions/{key}`) is not a retry: it still runs
+    /// when the budget is spent, because only it can tell a recorded sale from a lost one, so a
+    /// create that fails ambiguously can take up to the budget plus the confirm delay and one read.
     #[must_use]
     pub fn max_elapsed(mut self, budget: Duration) -> Self {
         self.max_elapsed = budget;
