@@ -5,7 +5,8 @@
 //! headers to [`TrackingConfig::capture_links`], inserts the link context (with the client and
 //! the policy) into the request extensions and appends core's `Set-Cookie` values to the
 //! response. The [`Referral`](crate::Referral) extractor reads the referral cookies when a
-//! handler asks for the context. Every policy
+//! handler asks for the context (or on every request, when the policy
+//! [renews cookies](partnero_core::TrackingConfig::renew_cookies)). Every policy
 //! decision (attribution, cookie attributes, crawlers, prefetch, consent) lives in
 //! `partnero-core`.
 

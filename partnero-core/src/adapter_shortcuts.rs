@@ -123,6 +123,15 @@ macro_rules! __adapter_builder {
             self.map_config(|c| c.same_site(same_site))
         }
 
+        /// Writes a referral cookie the request carries again as a server-set cookie, so one
+        /// written by PartneroJS escapes Safari's 7-day cap on script cookies (default off;
+        /// the lifetime then slides). See
+        /// [`TrackingConfig::renew_cookies`](partnero_core::TrackingConfig::renew_cookies).
+        #[must_use]
+        pub fn with_renew_cookies(self, renew: bool) -> Self {
+            self.map_config(|c| c.renew_cookies(renew))
+        }
+
         /// First- or last-touch attribution (default last-touch). See
         /// [`TrackingConfig::attribution`](partnero_core::TrackingConfig::attribution).
         #[must_use]

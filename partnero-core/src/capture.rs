@@ -66,6 +66,9 @@ impl TrackingConfig {
     /// Under last-touch a link carrying the same key as the existing cookie still re-sets the
     /// cookie: the visitor clicked a referral link again, so its lifetime restarts.
     ///
+    /// With [`renew_cookies`](TrackingConfig::renew_cookies) on, a valid referral cookie that no
+    /// link in this request overrides is written again too (same conditions).
+    ///
     /// When persisting is refused the context is captured all the same: a crawler or a visitor
     /// without consent still sees `?aff=KEY` attributed for this request; only the cookie is not
     /// written.
@@ -99,7 +102,8 @@ impl TrackingConfig {
     /// [`capture`](Self::capture)'s: the response can be decided from this phase alone.
     ///
     /// A program whose key is `None` in the returned context was not decided by a link: its
-    /// cookie has not been read yet. Call [`fill_from_cookies`](Self::fill_from_cookies) on the
+    /// cookie has not been read yet (unless [`renew_cookies`](TrackingConfig::renew_cookies)
+    /// is on: then the cookie was read, and a valid one is in the context and re-set). Call [`fill_from_cookies`](Self::fill_from_cookies) on the
     /// same request (before reading the context) to get the complete context.
     ///
     /// Never fails, never panics, and does not allocate when no link key is present.
@@ -225,17 +229,31 @@ impl TrackingConfig {
         }
     }
 
-    /// Applies the attribution policy to one program's link; `None` when no link decides it.
+    /// Applies the attribution policy to one program's link; `None` when no link decides it
+    /// (and, with [`renew_cookies`](TrackingConfig::renew_cookies), no valid cookie either).
     fn resolve_link(&self, side: Side, req: &RequestInfo<'_>) -> Resolved {
         let Some(link) = link_key(self.channel(side), req) else {
-            return Resolved::kept(None);
+            return self.renewed_cookie(side, req);
         };
         match self.attribution {
             Attribution::LastTouch => Resolved::persisted(link),
             Attribution::FirstTouch => match self.cookie_key_of(side, req) {
+                Some(cookie) if self.renew_cookies => Resolved::persisted(cookie),
                 Some(cookie) => Resolved::kept(Some(cookie)),
                 None => Resolved::persisted(link),
             },
+        }
+    }
+
+    /// With [`renew_cookies`](TrackingConfig::renew_cookies) on, the program's valid cookie,
+    /// to be written again; otherwise nothing (the cookie is read later, on demand).
+    fn renewed_cookie(&self, side: Side, req: &RequestInfo<'_>) -> Resolved {
+        if !self.renew_cookies {
+            return Resolved::kept(None);
+        }
+        match self.cookie_key_of(side, req) {
+            Some(cookie) => Resolved::persisted(cookie),
+            None => Resolved::kept(None),
         }
     }
 }

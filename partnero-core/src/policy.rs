@@ -95,6 +95,9 @@ pub struct TrackingConfig {
     pub bot_user_agents: Vec<Cow<'static, str>>,
     /// The consent hook, if any.
     pub consent: Option<ConsentHook>,
+    /// Whether a referral cookie the request carries is written again as a server-set cookie
+    /// (off by default). See [`renew_cookies`](TrackingConfig::renew_cookies).
+    pub renew_cookies: bool,
     /// Prebuilt searchers for the two cookie names (see [`CookieFinders`]).
     pub(crate) cookie_finders: CookieFinders,
 }
@@ -174,6 +177,7 @@ impl Default for TrackingConfig {
                 .map(|s| Cow::Borrowed(*s))
                 .collect(),
             consent: None,
+            renew_cookies: false,
             cookie_finders: CookieFinders::default(),
         }
     }
@@ -334,6 +338,49 @@ impl TrackingConfig {
         self.consent = Some(Arc::new(hook));
         self
     }
+
+    /// Writes a referral cookie the request carries again, as a server-set cookie with this
+    /// policy's attributes (off by default).
+    ///
+    /// For sites whose landing pages do not pass through this middleware (a static or CDN
+    /// front, a single-page app that only calls the API): there the `partnero_partner` /
+    /// `partnero_referral` cookie is written by PartneroJS, and Safari caps script-written
+    /// cookies at 7 days. With this on, the first request that reaches the server with the
+    /// cookie answers with a server-set cookie of the same name and value, which is not capped.
+    ///
+    /// The server cannot tell who wrote a cookie (browsers send only its name and value), so
+    /// every request carrying a valid referral cookie gets the `Set-Cookie` back. Two
+    /// consequences to accept before turning it on:
+    ///
+    /// * the lifetime slides: the cookie's `Max-Age` restarts at each request, so a visitor who
+    ///   returns within every window stays attributed (Partnero still applies the program's own
+    ///   rules when the sign-up is reported);
+    /// * the cookie is read on every request, not only when a handler asks for the context, and
+    ///   responses carry a `Set-Cookie`: keep the middleware off routes whose responses a shared
+    ///   cache should store (static assets).
+    ///
+    /// Everything else holds as for a link: no cookie for `HEAD`, prefetches, crawlers or
+    /// without consent; an invalid cookie value is never written back; under last-touch a
+    /// referral link in the same request wins and only its key is written.
+    ///
+    /// ```
+    /// use partnero_core::{RequestInfo, TrackingConfig};
+    ///
+    /// let headers = [("cookie", &b"partnero_partner=demo-partner"[..])];
+    /// let req = RequestInfo::new("GET", "/api/me", None, &headers);
+    ///
+    /// assert!(TrackingConfig::default().capture(&req).set_cookies.is_empty());
+    /// let renewed = TrackingConfig::default().renew_cookies(true).capture(&req);
+    /// assert_eq!(
+    ///     renewed.set_cookies,
+    ///     ["partnero_partner=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure"]
+    /// );
+    /// ```
+    #[must_use]
+    pub fn renew_cookies(mut self, renew: bool) -> Self {
+        self.renew_cookies = renew;
+        self
+    }
 }
 
 impl fmt::Debug for TrackingConfig {
@@ -350,6 +397,7 @@ impl fmt::Debug for TrackingConfig {
             .field("domain", &self.domain)
             .field("bot_user_agents", &self.bot_user_agents.len())
             .field("consent", &self.consent.as_ref().map(|_| "<hook>"))
+            .field("renew_cookies", &self.renew_cookies)
             .finish()
     }
 }

@@ -317,6 +317,155 @@ fn first_touch_without_a_valid_cookie_takes_the_link() {
     assert_eq!(c.set_cookies, [set_cookie("partnero_partner", "new")]);
 }
 
+// ---- renewing cookies (opt-in) ----
+
+fn renewing() -> TrackingConfig {
+    TrackingConfig::default().renew_cookies(true)
+}
+
+fn browser_request<'a>(
+    method: &'a str,
+    query: Option<&'a str>,
+    headers: &'a dyn Headers,
+) -> RequestInfo<'a> {
+    RequestInfo::new(method, "/api/me", query, headers)
+}
+
+#[test]
+fn renewing_is_off_by_default() {
+    let headers = [
+        ("user-agent", CHROME),
+        ("cookie", &b"partnero_partner=p1"[..]),
+    ];
+    let c = TrackingConfig::default().capture(&browser_request("GET", None, &headers));
+    assert_eq!(partner(&c), Some(("p1", KeySource::Cookie)));
+    assert!(c.set_cookies.is_empty());
+}
+
+#[test]
+fn renewing_writes_each_valid_cookie_back_unchanged() {
+    let headers = [
+        ("user-agent", CHROME),
+        (
+            "cookie",
+            &b"_ga=1; partnero_partner=caf%C3%A9-1; partnero_referral=\"friend-2\""[..],
+        ),
+    ];
+    let c = renewing().capture(&browser_request("POST", None, &headers));
+    assert_eq!(partner(&c), Some(("café-1", KeySource::Cookie)));
+    assert_eq!(referrer(&c), Some(("friend-2", KeySource::Cookie)));
+    assert_eq!(
+        c.set_cookies,
+        [
+            set_cookie("partnero_partner", "caf%C3%A9-1"),
+            set_cookie("partnero_referral", "friend-2")
+        ]
+    );
+    assert_eq!(c.context.landing_url(), None, "a cookie is not a landing");
+    // The first phase alone decides it, as the adapters need.
+    let links = renewing().capture_links(&browser_request("POST", None, &headers));
+    assert_eq!(links, c);
+}
+
+#[test]
+fn renewing_uses_the_policy_attributes() {
+    let config = renewing()
+        .secure(false)
+        .http_only(true)
+        .domain("example.com")
+        .max_age(Duration::from_secs(3600));
+    let headers = [
+        ("user-agent", CHROME),
+        ("cookie", &b"partnero_partner=p1"[..]),
+    ];
+    let c = config.capture(&browser_request("GET", None, &headers));
+    assert_eq!(
+        c.set_cookies,
+        ["partnero_partner=p1; Max-Age=3600; Path=/; SameSite=Lax; HttpOnly; Domain=example.com"]
+    );
+}
+
+#[test]
+fn renewing_never_writes_an_invalid_cookie() {
+    for bad in [
+        &b"partnero_partner="[..],
+        b"partnero_partner=a%20b",
+        b"partnero_partner=a%zz",
+        b"partnero_partner=\xff\xfe",
+    ] {
+        let headers = [("user-agent", CHROME), ("cookie", bad)];
+        let c = renewing().capture(&browser_request("GET", None, &headers));
+        assert!(c.context.is_empty(), "{bad:?}");
+        assert!(c.set_cookies.is_empty(), "{bad:?}");
+    }
+    let headers = [("user-agent", CHROME), ("cookie", &b"a=1; b=2"[..])];
+    assert_eq!(
+        renewing().capture(&browser_request("GET", None, &headers)),
+        Capture::default()
+    );
+}
+
+#[test]
+fn renewing_follows_the_persistence_policy() {
+    let cookie = &b"partnero_partner=p1"[..];
+    type HeaderList<'a> = Vec<(&'static str, &'a [u8])>;
+    let refused: [(&str, HeaderList<'_>); 3] = [
+        ("HEAD", vec![("user-agent", CHROME), ("cookie", cookie)]),
+        (
+            "GET",
+            vec![
+                ("user-agent", CHROME),
+                ("sec-purpose", b"prefetch"),
+                ("cookie", cookie),
+            ],
+        ),
+        (
+            "GET",
+            vec![("user-agent", b"Googlebot/2.1"), ("cookie", cookie)],
+        ),
+    ];
+    for (method, headers) in &refused {
+        let c = renewing().capture(&browser_request(method, None, headers));
+        assert_eq!(
+            partner(&c),
+            Some(("p1", KeySource::Cookie)),
+            "{method} {headers:?}"
+        );
+        assert!(c.set_cookies.is_empty(), "{method} {headers:?}");
+    }
+    let vetoed = renewing().consent(|req| req.cookie("consent") != Some(&b"no"[..]));
+    let headers = [
+        ("user-agent", CHROME),
+        ("cookie", &b"consent=no; partnero_partner=p1"[..]),
+    ];
+    let c = vetoed.capture(&browser_request("GET", None, &headers));
+    assert_eq!(partner(&c), Some(("p1", KeySource::Cookie)));
+    assert!(c.set_cookies.is_empty());
+}
+
+#[test]
+fn renewing_under_last_touch_writes_only_the_link() {
+    let headers = [
+        ("user-agent", CHROME),
+        ("cookie", &b"partnero_partner=p-old"[..]),
+    ];
+    let c = renewing().capture(&browser_request("GET", Some("aff=p-new"), &headers));
+    assert_eq!(partner(&c), Some(("p-new", KeySource::Query)));
+    assert_eq!(c.set_cookies, [set_cookie("partnero_partner", "p-new")]);
+}
+
+#[test]
+fn renewing_under_first_touch_writes_the_kept_cookie() {
+    let config = renewing().attribution(Attribution::FirstTouch);
+    let headers = [
+        ("user-agent", CHROME),
+        ("cookie", &b"partnero_partner=p-old"[..]),
+    ];
+    let c = config.capture(&browser_request("GET", Some("aff=p-new"), &headers));
+    assert_eq!(partner(&c), Some(("p-old", KeySource::Cookie)));
+    assert_eq!(c.set_cookies, [set_cookie("partnero_partner", "p-old")]);
+}
+
 // ---- cookie header shapes ----
 
 #[test]

@@ -83,7 +83,9 @@ async fn page_zero_is_rejected_before_sending() {
     assert!(is_page_error(&c.partners().list(params).await));
     assert!(is_page_error(&c.transactions().list(params).await));
     assert!(is_page_error(&c.webhooks().list(params).await));
-    assert!(is_page_error(&c.customers().transactions("k", params).await));
+    assert!(is_page_error(
+        &c.customers().transactions("k", params).await
+    ));
     assert!(is_page_error(&c.customers().referrals("k", params).await));
     assert!(is_page_error(
         &c.customers()

@@ -26,7 +26,8 @@ use crate::ResponseFuture;
 ///
 /// The referral cookies are read only when something asks for the context: the `Referral`
 /// extractor (feature `axum`) or, in any inner service, [`referral_handle`](crate::referral_handle).
-/// Routes that never ask pay only for the link check. The resolved [`ReferralHandle`] is kept
+/// Routes that never ask pay only for the link check (unless the policy
+/// [renews cookies](TrackingConfig::renew_cookies), which reads them on every request). The resolved [`ReferralHandle`] is kept
 /// with the request, so asking twice reads the cookies once; the extensions never hold a
 /// `ReferralHandle` itself, so read it through one of those two.
 ///

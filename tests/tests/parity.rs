@@ -57,6 +57,10 @@ fn custom_cookie() -> TrackingConfig {
         .max_age(Duration::from_secs(7 * 24 * 3600))
 }
 
+fn renewing() -> TrackingConfig {
+    TrackingConfig::default().renew_cookies(true)
+}
+
 fn consent() -> TrackingConfig {
     TrackingConfig::default().consent(|req| req.cookie("consent") != Some(&b"no"[..]))
 }
@@ -405,6 +409,54 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            config: renewing,
+            ..base(
+                "renewing a script-set cookie",
+                "GET",
+                "/account",
+                vec![h("cookie", "partnero_partner=p-js; partnero_referral=f-js")],
+                Some("p-js"),
+                Some("f-js"),
+                2,
+            )
+        },
+        Case {
+            config: renewing,
+            ..base(
+                "renewing: link beats cookie",
+                "GET",
+                "/?aff=p-link",
+                vec![h("cookie", "partnero_partner=p-js")],
+                Some("p-link"),
+                None,
+                1,
+            )
+        },
+        Case {
+            config: renewing,
+            ..base(
+                "renewing: invalid cookie",
+                "GET",
+                "/",
+                vec![h("cookie", "partnero_partner=a%20b")],
+                None,
+                None,
+                0,
+            )
+        },
+        Case {
+            config: renewing,
+            ..base(
+                "renewing: HEAD",
+                "HEAD",
+                "/",
+                vec![h("cookie", "partnero_partner=p-js")],
+                Some("p-js"),
+                None,
+                0,
+            )
+        },
+        Case {
             config: consent,
             ..base(
                 "consent veto",
@@ -637,6 +689,7 @@ fn the_with_shortcuts_configure_both_adapters_alike() {
         .with_partner_query_param("via")
         .with_referrer_query_param("invite")
         .with_partner_path_prefix("/aff/")
+        .with_renew_cookies(true)
         .with_consent(|_| true);
     let actix = partnero_actix::PartneroMiddleware::new("sk_parity")
         .with_secure(false)
@@ -648,6 +701,7 @@ fn the_with_shortcuts_configure_both_adapters_alike() {
         .with_partner_query_param("via")
         .with_referrer_query_param("invite")
         .with_partner_path_prefix("/aff/")
+        .with_renew_cookies(true)
         .with_consent(|_| true);
     let shown = format!("{:?}", tower.config());
     assert_eq!(shown, format!("{:?}", actix.config()));
@@ -656,4 +710,5 @@ fn the_with_shortcuts_configure_both_adapters_alike() {
     assert_eq!(config.referrer.query_params, ["ref", "invite"]);
     assert_eq!(config.partner.path_prefix.as_deref(), Some("/aff/"));
     assert!(config.consent.is_some());
+    assert!(config.renew_cookies);
 }
