@@ -122,6 +122,18 @@ fn capture(c: &mut Criterion) {
             black_box(config.capture(black_box(&req)))
         })
     });
+    let renewing = TrackingConfig::default().renew_cookies(true);
+    g.bench_function("capture_partner_cookie_renewed", |b| {
+        b.iter(|| {
+            let req = RequestInfo::new(
+                "GET",
+                "/pricing",
+                Some("utm_source=newsletter&utm_medium=email"),
+                black_box(&partner_headers),
+            );
+            black_box(renewing.capture(black_box(&req)))
+        })
+    });
     g.bench_function("capture_query_aff", |b| {
         b.iter(|| {
             let req = RequestInfo::new(
