@@ -76,6 +76,7 @@ fn no_referral_allocates_nothing_and_a_referral_does() {
         .partner_path_prefix("/aff/")
         .consent(|_| panic!("consent must not be asked when nothing is set"));
     let first_touch = last_touch.clone().attribution(Attribution::FirstTouch);
+    let renewing = last_touch.clone().renew_cookies(true);
     let many: String = (0..200).map(|i| format!("c{i}=v{i}; ")).collect();
     let ua = &b"Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 Safari/537.36"[..];
     let requests: Vec<Request<'_>> = vec![
@@ -103,13 +104,13 @@ fn no_referral_allocates_nothing_and_a_referral_does() {
 
     // The first capture of a config builds its cookie-name searchers, once; requests after that
     // must not allocate.
-    for config in [&last_touch, &first_touch] {
+    for config in [&last_touch, &first_touch, &renewing] {
         let warm_up = [("cookie", &b"a=1"[..])];
         drop(config.capture(&RequestInfo::new("GET", "/", None, &warm_up)));
     }
     let mut no_referral = Vec::new();
     for (path, query, headers) in &requests {
-        for config in [&last_touch, &first_touch] {
+        for config in [&last_touch, &first_touch, &renewing] {
             let req = RequestInfo::new("GET", path, *query, headers);
             let (count, capture) = allocations(|| config.capture(&req));
             assert!(capture.context.is_empty(), "{path} {query:?}");
