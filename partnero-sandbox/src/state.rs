@@ -267,8 +267,7 @@ impl StateView {
                 c.balances
                     .iter()
                     .filter(|b| b.is_currency && b.amount_units == COMMISSION_UNITS)
-                    .map(|b| b.amount)
-                    .sum()
+                    .fold(Decimal::ZERO, |sum, b| sum.saturating_add(b.amount))
             }),
         }
     }
@@ -295,7 +294,7 @@ pub(crate) fn add_to_balance(
         .iter_mut()
         .find(|b| b.amount_units == units && b.is_currency == is_currency)
     {
-        entry.amount += amount;
+        entry.amount = entry.amount.saturating_add(amount);
     } else {
         balances.push(BalanceEntry {
             amount,

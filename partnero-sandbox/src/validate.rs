@@ -1,6 +1,9 @@
 //! Hand-written validation of JSON bodies, producing Laravel-style field errors.
 
 use rust_decimal::Decimal;
+
+/// The largest money amount, either sign, one request may carry: a trillion units.
+pub(crate) const MAX_AMOUNT: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
 use serde_json::{Map, Value};
 
 use crate::envelope::{ApiError, FieldErrors};
@@ -118,6 +121,22 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A money amount: a [`number`](Self::number) whose size is at most [`MAX_AMOUNT`], so
+    /// that balances and commissions summed over any number of requests stay far inside what a
+    /// decimal holds (a larger amount is a 422, never an overflow).
+    pub(crate) fn money(&mut self, path: &str, required: bool) -> Option<Decimal> {
+        let amount = self.number(path, required)?;
+        if amount.abs() > MAX_AMOUNT {
+            let name = self.name(path);
+            self.error(
+                path,
+                format!("The {name} may not be greater than {MAX_AMOUNT} in size."),
+            );
+            return None;
+        }
+        Some(amount)
+    }
+
     /// A number field (JSON number only; numeric strings are rejected).
     pub(crate) fn number(&mut self, path: &str, required: bool) -> Option<Decimal> {
         let name = self.name(path);
@@ -230,5 +249,15 @@ impl<'a> Validator<'a> {
         } else {
             Err(ApiError::validation(self.errors))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_amount_is_a_trillion() {
+        assert_eq!(MAX_AMOUNT, Decimal::from(1_000_000_000_000_i64));
     }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{AFF, Api, assert_error, assert_field_error};
+use common::{AFF, Api, RAF, assert_error, assert_field_error};
 use reqwest::Method;
 use serde_json::json;
 
@@ -241,4 +241,70 @@ async fn path_keys_are_decoded_and_never_reach_other_endpoints() {
     }
     // Invalid UTF-8 after decoding: a 404, not a plain-text rejection.
     assert_error(&api.get(AFF, "/customers/%FF%FE").await, 404);
+}
+
+#[tokio::test]
+async fn money_amounts_are_bounded_so_sums_never_overflow() {
+    let api = Api::start().await;
+    api.partner("ref-big", "big@example.com").await;
+    api.post(
+        AFF,
+        "/customers",
+        json!({"key": "c1", "partner": {"key": "ref-big"}}),
+    )
+    .await;
+    api.post(RAF, "/customers", json!({"key": "friend"})).await;
+
+    // Amounts a decimal holds but whose sums would overflow it: a 422 each time, nothing stored.
+    for amount in [json!(4e28), json!(-4e28), json!(1_000_000_000_001_i64)] {
+        for _ in 0..3 {
+            let sale = api
+                .post(
+                    AFF,
+                    "/transactions",
+                    json!({"customer": {"key": "c1"}, "amount": amount}),
+                )
+                .await;
+            assert_field_error(&sale, "amount");
+            let credit = api
+                .post(
+                    RAF,
+                    "/customers/friend/balance/credit",
+                    json!({"amount": amount, "is_currency": true, "amount_units": "usd"}),
+                )
+                .await;
+            assert_field_error(&credit, "amount");
+        }
+    }
+    let batch = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "c1"},
+                   "transactions": [{"key": "ok", "amount": 10}, {"key": "huge", "amount": 4e28}]}),
+        )
+        .await;
+    assert_field_error(&batch, "transactions.1.amount");
+    let (_, list) = api.get(AFF, "/transactions").await;
+    assert_eq!(list["data"], json!([]), "a rejected batch stores nothing");
+    assert_eq!(
+        api.sandbox.state().balance(RAF, "friend"),
+        Some(rust_decimal::Decimal::ZERO)
+    );
+
+    // The largest amount, either sign, is accepted and sums stay exact.
+    for amount in [1_000_000_000_000_i64, 1_000_000_000_000, -1_000_000_000_000] {
+        let credit = api
+            .post(
+                RAF,
+                "/customers/friend/balance/credit",
+                json!({"amount": amount, "is_currency": true, "amount_units": "usd"}),
+            )
+            .await;
+        assert_eq!(credit.0, 200, "{}", credit.1);
+    }
+    assert_eq!(
+        api.sandbox.state().balance(RAF, "friend"),
+        Some(rust_decimal::Decimal::from(1_000_000_000_000_i64))
+    );
 }

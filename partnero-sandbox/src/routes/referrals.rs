@@ -105,7 +105,7 @@ pub(crate) async fn credit(
 ) -> ApiResult {
     program.require_refer_a_friend()?;
     let mut v = Validator::new(&body)?;
-    let amount = v.number("amount", true);
+    let amount = v.money("amount", true);
     let units = v.string("amount_units", true);
     let is_currency = v.boolean("is_currency", true);
     v.finish()?;

@@ -38,7 +38,7 @@ struct Item {
 
 fn read_item(v: &mut Validator<'_>) -> Option<Item> {
     let key = v.string("key", false);
-    let amount = v.number("amount", true);
+    let amount = v.money("amount", true);
     let amount_units = v.string("amount_units", false);
     let action = v.string("action", false);
     let product_id = v.string("product_id", false);
@@ -71,7 +71,7 @@ fn pay_commission(
                 return Vec::new();
             };
             let partner = &mut data.partners[index];
-            partner.balance += commission;
+            partner.balance = partner.balance.saturating_add(commission);
             vec![Reward {
                 amount: commission,
                 amount_units: COMMISSION_UNITS.to_owned(),
@@ -107,7 +107,8 @@ fn reverse_commission(data: &mut ProgramData, rewards: &[Reward]) {
         match &reward.recipient {
             RewardRecipient::Partner { id, .. } => {
                 if let Some(i) = data.partner_index_by_id(id) {
-                    data.partners[i].balance -= reward.amount;
+                    let balance = &mut data.partners[i].balance;
+                    *balance = balance.saturating_sub(reward.amount);
                 }
             }
             RewardRecipient::Customer { uid, .. } => {
