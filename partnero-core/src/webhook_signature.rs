@@ -13,35 +13,32 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// The hex HMAC-SHA256 of `raw_body` keyed by `secret` (lower case).
 pub fn sign(secret: &str, raw_body: &[u8]) -> String {
-    hex::encode(mac(secret, raw_body))
+    keyed(secret, raw_body)
+        .map(|mac| hex::encode(mac.finalize().into_bytes()))
+        .unwrap_or_default()
 }
 
 /// True when `signature_header` is the HMAC-SHA256 of the **raw** body bytes under `secret`.
-/// Compares in constant time; hex case and surrounding whitespace are ignored. A malformed
-/// header is `false`, never a panic.
+/// Compares in constant time (`hmac`'s own `verify_slice`); hex case and surrounding
+/// whitespace are ignored. A malformed, empty or short header is `false`, never a panic.
 pub fn verify(secret: &str, raw_body: &[u8], signature_header: &str) -> bool {
     let Ok(given) = hex::decode(signature_header.trim()) else {
         return false;
     };
-    let expected = mac(secret, raw_body);
-    given.len() == expected.len() && bool::from(given.as_slice().ct_eq(expected.as_slice()))
+    keyed(secret, raw_body).is_some_and(|mac| mac.verify_slice(&given).is_ok())
 }
 
-fn mac(secret: &str, body: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail; an empty MAC would never verify.
-    match HmacSha256::new_from_slice(secret.as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(body);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
+/// The MAC state after `body`. HMAC takes keys of any length, so this is always `Some`; the
+/// `Option` only keeps the impossible case from becoming a panic or an empty signature.
+fn keyed(secret: &str, body: &[u8]) -> Option<HmacSha256> {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(body);
+    Some(mac)
 }
 
 #[cfg(test)]
@@ -64,5 +61,11 @@ mod tests {
         assert!(!verify("Jefe", b"what do ya want for nothing?", "zz"));
         assert!(!verify("Jefe", b"what do ya want for nothing?", ""));
         assert!(!verify("Jefe", b"what do ya want for nothing?", &sig[..10]));
+        assert!(!verify("Jefe", b"what do ya want for nothing?", "  "));
+        assert!(!verify("", b"", ""), "an empty signature never verifies");
+        assert!(
+            verify("", b"", &sign("", b"")),
+            "an empty secret still signs"
+        );
     }
 }
