@@ -167,7 +167,9 @@ pub async fn play(
     sandbox: &Sandbox,
     program: ProgramChoice,
 ) -> Result<JourneyReport, JourneyError> {
+    // The shops run on 127.0.0.1: never through the environment's proxy.
     let http = reqwest::Client::builder()
+        .no_proxy()
         .cookie_store(true)
         .build()
         .map_err(|source| JourneyError::Http {

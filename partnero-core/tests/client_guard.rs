@@ -195,7 +195,7 @@ async fn without_the_guard_a_resend_pays_twice() {
         .faults()
         .on("POST", "/v1/transactions")
         .process_then_drop_next(1);
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let body = json!({"customer": {"key": "buyer"}, "key": "pay_raw", "amount": 49.99});
     let url = format!("{}/transactions", s.sandbox.base_url());
     let first = http.post(&url).bearer_auth(&s.key).json(&body).send().await;

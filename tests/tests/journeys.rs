@@ -79,6 +79,7 @@ fn quick_client(sandbox: &Sandbox, program: ProgramChoice) -> Partnero {
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
+        .no_proxy()
         .cookie_store(true)
         .build()
         .unwrap()

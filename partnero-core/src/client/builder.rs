@@ -61,7 +61,9 @@ impl PartneroBuilder {
     }
 
     /// The API's base URL (default [`DEFAULT_BASE_URL`]); a trailing `/` is added if missing.
-    /// Point it at `partnero-sandbox` for local runs.
+    /// Point it at `partnero-sandbox` for local runs: a loopback base URL (`localhost`,
+    /// `127.x.x.x`, `[::1]`) is reached directly, never through an `HTTP_PROXY`/`HTTPS_PROXY`
+    /// of the environment (unless you pass your own [`http_client`](Self::http_client)).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -137,9 +139,17 @@ impl PartneroBuilder {
         };
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .build()
-                .map_err(|e| Error::Config(format!("cannot create the HTTP client: {e}")))?,
+            None => {
+                let mut builder = reqwest::Client::builder();
+                if is_loopback(&base_url) {
+                    // A local sandbox is never reached through the environment's proxy
+                    // (`HTTP_PROXY` applies to loopback addresses unless `NO_PROXY` lists them).
+                    builder = builder.no_proxy();
+                }
+                builder
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot create the HTTP client: {e}")))?
+            }
         };
         Ok(Partnero {
             inner: Arc::new(Inner {
@@ -154,6 +164,16 @@ impl PartneroBuilder {
                 always_create_customers: self.always_create_customers,
             }),
         })
+    }
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `[::1]`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -210,6 +230,27 @@ mod tests {
                 matches!(parse_base_url(bad), Err(Error::Config(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for local in [
+            "http://127.0.0.1:4010/v1/",
+            "http://127.1.2.3/v1/",
+            "http://localhost:3000/",
+            "http://LOCALHOST/",
+            "http://[::1]:8080/v1/",
+        ] {
+            assert!(is_loopback(&parse_base_url(local).unwrap()), "{local}");
+        }
+        for remote in [
+            "https://api.partnero.com/v1/",
+            "http://10.0.0.1/",
+            "http://localhost.example/",
+            "http://[::2]/",
+        ] {
+            assert!(!is_loopback(&parse_base_url(remote).unwrap()), "{remote}");
         }
     }
 
