@@ -70,6 +70,8 @@ pub enum Error {
         message: String,
         /// Field errors, when the body carried any.
         errors: FieldErrors,
+        /// The server's `Retry-After`, when it sent one (usually with a 503).
+        retry_after: Option<Duration>,
     },
 
     /// The connection could not be established: the request surely never reached the server.
@@ -175,10 +177,10 @@ impl Error {
         matches!(self, Error::Duplicate { .. })
     }
 
-    /// The server's `Retry-After`, for a 429 or 503 that carried one.
+    /// The server's `Retry-After`, for a 429 or another answer (usually a 503) that carried one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited { retry_after } => *retry_after,
+            Error::RateLimited { retry_after } | Error::Api { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -259,6 +261,7 @@ mod tests {
             status: 502,
             message: "Bad Gateway".into(),
             errors: FieldErrors::new(),
+            retry_after: None,
         };
         assert!(e.is_transient() && e.is_ambiguous());
         assert_eq!(

@@ -305,6 +305,7 @@ fn rejects_referrer(error: &Error) -> bool {
             status: 400 | 404,
             message,
             errors,
+            ..
         }
         | Error::Validation { message, errors } => names_referrer(message, Some(errors)),
         Error::NotFound { message } => names_referrer(message, None),

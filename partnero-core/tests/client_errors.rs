@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use partnero_core::{Error, NewCustomer, Partnero, RetryPolicy};
+use partnero_core::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
+use rust_decimal::Decimal;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -292,6 +293,128 @@ async fn retry_after_beyond_max_delay_is_reported_not_waited() {
     assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
     assert!(e.to_string().contains("retry after 120"));
     assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn unavailable_with_a_long_retry_after_carries_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("retry-after", "120")
+                .set_body_json(json!({"message": "Down for maintenance", "status": 0})),
+        )
+        .mount(&server)
+        .await;
+    let e = client(&server, fast_retries())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Api { status: 503, message, .. } if message == "Down for maintenance"),
+        "{e:?}"
+    );
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
+    assert_eq!(
+        requests(&server).await,
+        1,
+        "longer than max_delay: not waited"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_not_buffered_whole() {
+    let server = MockServer::start().await;
+    let huge = "x".repeat(9 * 1024 * 1024);
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/customers/broken"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(huge))
+        .mount(&server)
+        .await;
+    let c = client(&server, RetryPolicy::none());
+    match c.customers().get("big").await.unwrap_err() {
+        Error::Decode {
+            status,
+            reason,
+            snippet,
+        } => {
+            assert_eq!(status, 200);
+            assert!(reason.contains("larger than 8 MiB"), "{reason}");
+            assert!(snippet.chars().count() <= 201, "{}", snippet.len());
+        }
+        other => panic!("{other:?}"),
+    }
+    match c.customers().get("broken").await.unwrap_err() {
+        Error::Api {
+            status, message, ..
+        } => {
+            assert_eq!(status, 500);
+            assert!(message.starts_with("xxx") && message.chars().count() <= 201);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_keyed_sale_answered_with_an_oversized_body_is_read_back_not_resent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/transactions"))
+        .respond_with(ResponseTemplate::new(201).set_body_string("x".repeat(9 * 1024 * 1024)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/transactions/order-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"key": "order-1", "amount": 10, "action": "sale"}, "status": 1}),
+        ))
+        .mount(&server)
+        .await;
+    let sale = Sale::new(Decimal::from(10)).key("order-1");
+    let t = client(&server, fast_retries())
+        .transactions()
+        .create("buyer", &sale)
+        .await
+        .unwrap();
+    assert_eq!(t.key.as_deref(), Some("order-1"));
+    let sent = server.received_requests().await.unwrap();
+    let posts = sent.iter().filter(|r| r.method.as_str() == "POST").count();
+    assert_eq!(posts, 1, "the recorded sale is never resent");
+}
+
+#[tokio::test]
+async fn long_server_messages_are_truncated() {
+    let server = MockServer::start().await;
+    let long = "m".repeat(100_000);
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"message": long, "status": 0})),
+        )
+        .mount(&server)
+        .await;
+    let e = client(&server, RetryPolicy::none())
+        .customers()
+        .get("a")
+        .await
+        .unwrap_err();
+    match &e {
+        Error::Api { message, .. } => {
+            assert_eq!(
+                message.chars().count(),
+                1001,
+                "1000 characters and an ellipsis"
+            );
+            assert!(message.ends_with('…'));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().len() < 1200);
 }
 
 #[tokio::test]

@@ -20,6 +20,15 @@ use crate::model::envelope::{Envelope, ErrorBody, snippet};
 /// Longest body excerpt quoted in an error.
 const SNIPPET_CHARS: usize = 200;
 
+/// The most of a response body the client reads (8 MiB). A full page of 250 items is far
+/// smaller; a larger body comes from a wrong base URL or a misbehaving proxy, and is not
+/// buffered whole: an error answer is classified from its first bytes, and a success answer
+/// fails to decode with [`Error::Decode`] saying so.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The longest server message kept in an [`Error`] (characters).
+const MESSAGE_CHARS: usize = 1000;
+
 /// One request, ready to be sent (and re-sent).
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -43,7 +52,10 @@ pub(crate) enum RetryRule {
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
+    /// The body, or its first [`MAX_RESPONSE_BYTES`] when `oversized`.
+    body: Vec<u8>,
+    /// The body was longer than [`MAX_RESPONSE_BYTES`]: it cannot be decoded.
+    oversized: bool,
 }
 
 /// A failed attempt, with the server's `Retry-After` when it sent one (429, 503).
@@ -73,14 +85,14 @@ pub(crate) struct Sent {
 impl Response {
     /// Decodes `{"data": T}`.
     pub(crate) fn data<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice::<Envelope<T>>(&self.body)
+        serde_json::from_slice::<Envelope<T>>(self.complete_body()?)
             .map(|e| e.data)
             .map_err(|e| self.decode_error(&e))
     }
 
     /// Decodes the whole body as `T` (list pages: `{data, links, meta}`).
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice::<T>(&self.body).map_err(|e| self.decode_error(&e))
+        serde_json::from_slice::<T>(self.complete_body()?).map_err(|e| self.decode_error(&e))
     }
 
     /// Decodes `{"data": T}`, with `T::default()` when `data` is missing or `null`.
@@ -93,19 +105,36 @@ impl Response {
         fn none<T>() -> Option<T> {
             None
         }
-        serde_json::from_slice::<Optional<T>>(&self.body)
+        serde_json::from_slice::<Optional<T>>(self.complete_body()?)
             .map(|e| e.data.unwrap_or_default())
             .map_err(|e| self.decode_error(&e))
     }
 
     /// Accepts an empty body or any JSON (action endpoints answer `{"status": 1}`).
     pub(crate) fn ok(&self) -> Result<(), Error> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
+        let body = self.complete_body()?;
+        if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        serde_json::from_slice::<serde::de::IgnoredAny>(&self.body)
+        serde_json::from_slice::<serde::de::IgnoredAny>(body)
             .map(|_| ())
             .map_err(|e| self.decode_error(&e))
+    }
+
+    /// The body, or [`Error::Decode`] when it was too large to read whole.
+    fn complete_body(&self) -> Result<&[u8], Error> {
+        if self.oversized {
+            return Err(Error::Decode {
+                status: self.status,
+                reason: format!(
+                    "the response body is larger than {} MiB and was not read (is the base URL \
+                     Partnero's API?)",
+                    MAX_RESPONSE_BYTES / (1024 * 1024)
+                ),
+                snippet: snippet(&self.body, SNIPPET_CHARS),
+            });
+        }
+        Ok(&self.body)
     }
 
     fn decode_error(&self, e: &serde_json::Error) -> Error {
@@ -264,15 +293,37 @@ impl Partnero {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
-        let body = response.bytes().await.map_err(transport_error)?.to_vec();
+        let (body, oversized) = read_body(response).await?;
         if (200..300).contains(&status) {
-            return Ok(Response { status, body });
+            return Ok(Response {
+                status,
+                body,
+                oversized,
+            });
         }
         Err(Failure {
             error: classify(status, &body, retry_after),
             retry_after: retry_after.filter(|_| matches!(status, 429 | 503)),
         })
     }
+}
+
+/// Reads at most [`MAX_RESPONSE_BYTES`] of the body; `true` when there was more (the rest is
+/// not read, and the connection is closed rather than reused).
+async fn read_body(mut response: reqwest::Response) -> Result<(Vec<u8>, bool), Failure> {
+    let announced = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok());
+    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(MAX_RESPONSE_BYTES));
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        let room = MAX_RESPONSE_BYTES - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -299,7 +350,10 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Failure {
 pub(crate) fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Error {
     let parsed = ErrorBody::parse(body);
     let (message, errors) = match parsed {
-        Some(ErrorBody { message, errors }) => (message, errors),
+        Some(ErrorBody { message, errors }) => (
+            message.map(|m| snippet(m.as_bytes(), MESSAGE_CHARS)),
+            errors,
+        ),
         None => (None, FieldErrors::new()),
     };
     let text = message.clone().unwrap_or_else(|| {
@@ -337,6 +391,7 @@ pub(crate) fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) 
             status,
             message: text,
             errors,
+            retry_after,
         },
     }
 }
