@@ -1,12 +1,14 @@
 //! The shop's behaviour, framework-free: both the axum and the actix shop parse the request,
 //! call one of these functions, and render its answer. Nothing here knows either framework.
 
-use partnero_core::{NewCustomer, ReferralHandle, RefundOutcome, Sale, SaleOutcome, SignupOutcome};
+use partnero_core::{
+    NewCustomer, Partnero, ReferralHandle, RefundOutcome, Sale, SignupOutcome, Transaction,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::setup::ProgramChoice;
-use crate::store::{Store, StoreError, User};
+use crate::store::{Delivery, Order, Store, StoreError, User};
 
 /// The name of the shop's own login cookie.
 pub const SESSION_COOKIE: &str = "shop_session";
@@ -166,7 +168,8 @@ impl ShopError {
             ShopError::NotLoggedIn => 401,
             ShopError::Store(StoreError::EmailTaken | StoreError::DuplicateOrder(_)) => 409,
             ShopError::Store(StoreError::UnknownOrder(_)) => 404,
-            ShopError::Store(StoreError::AlreadyRefunded(_)) => 409,
+            ShopError::Store(StoreError::AlreadyRefunded(_) | StoreError::Busy(_)) => 409,
+            ShopError::Store(StoreError::Random(_)) => 500,
         }
     }
 
@@ -189,8 +192,36 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// `POST /signup`: registers the user in the shop, then tells Partnero. The sign-up succeeds
-/// whatever Partnero answers; its answer is reported. Returns the reply and the session token.
+/// The longest e-mail address and name the shop accepts (Partnero's own limit on both).
+pub const MAX_FIELD_CHARS: usize = 255;
+/// The longest order id the shop accepts.
+pub const MAX_ORDER_ID_CHARS: usize = 100;
+/// The largest order amount the shop accepts (a business rule of the example shop).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// The most decimal places an amount may have (cents, or the mills of 3-decimal currencies).
+pub const MAX_AMOUNT_SCALE: u32 = 3;
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), ShopError> {
+    if value.is_empty() {
+        return Err(ShopError::BadRequest(format!("{field} is required")));
+    }
+    if value.chars().count() > max {
+        return Err(ShopError::BadRequest(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ShopError::BadRequest(format!(
+            "{field} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /signup`: registers the user in the shop (with the referral, so the attribution is
+/// kept even if Partnero is down), then tells Partnero. The sign-up succeeds whatever Partnero
+/// answers; its answer is reported, and a failed Partnero sign-up is sent again before the
+/// user's next purchase. Returns the reply and the session token.
 pub async fn signup(
     shop: &Shop,
     referral: &ReferralHandle,
@@ -198,18 +229,18 @@ pub async fn signup(
 ) -> Result<(SignupReply, String), ShopError> {
     let email = input.email.trim();
     let name = input.name.trim();
-    if email.is_empty() || !email.contains('@') {
+    check_text("email", email, MAX_FIELD_CHARS)?;
+    if !email.contains('@') || email.chars().any(char::is_whitespace) {
         return Err(ShopError::BadRequest(
             "a valid e-mail address is required".into(),
         ));
     }
-    if name.is_empty() {
-        return Err(ShopError::BadRequest("a name is required".into()));
-    }
-    let (user, token) = shop.store.register(email, name)?;
-    let customer = NewCustomer::new(user.id.clone()).email(email).name(name);
-    let partnero = match referral.signup(customer).await {
-        Ok(outcome) => signup_report(referral, &outcome),
+    check_text("name", name, MAX_FIELD_CHARS)?;
+    let (user, token) = shop
+        .store
+        .register(email, name, referral.context().clone())?;
+    let partnero = match report_signup(shop, referral.client(), &user).await {
+        Ok((_, report)) => report,
         Err(err) => PartneroReport::error(&err),
     };
     Ok((
@@ -221,11 +252,30 @@ pub async fn signup(
     ))
 }
 
-fn signup_report(referral: &ReferralHandle, outcome: &SignupOutcome) -> PartneroReport {
-    let referred_by = referral
-        .partner_key()
-        .or(referral.referrer_key())
-        .map(|k| k.as_str().to_owned());
+/// Sends a user's sign-up to Partnero with the referral stored at sign-up, and records where
+/// it stands. Sending it again is harmless: an existing customer is `already_exists`.
+async fn report_signup(
+    shop: &Shop,
+    client: &Partnero,
+    user: &User,
+) -> Result<(Delivery, PartneroReport), partnero_core::Error> {
+    let customer = NewCustomer::new(user.id.clone())
+        .email(user.email.clone())
+        .name(user.name.clone());
+    let outcome = client.signup(&user.referral, customer).await?;
+    let delivery = match &outcome {
+        // Not a Partnero customer: an affiliate sign-up nobody (known) referred.
+        SignupOutcome::NotReferred { customer: None } | SignupOutcome::PartnerKeyUnknown => {
+            Delivery::NotNeeded
+        }
+        _ => Delivery::Done,
+    };
+    shop.store.set_signup(&user.id, delivery);
+    Ok((delivery, signup_report(shop, user, &outcome)))
+}
+
+fn signup_report(shop: &Shop, user: &User, outcome: &SignupOutcome) -> PartneroReport {
+    let referred_by = shop.referred_by(&user.referral).map(str::to_owned);
     match outcome {
         SignupOutcome::Attributed { .. } => PartneroReport {
             referred_by,
@@ -246,7 +296,27 @@ fn signup_report(referral: &ReferralHandle, outcome: &SignupOutcome) -> Partnero
     }
 }
 
+/// Makes sure the user's sign-up reached Partnero (sending it again if it had failed) and
+/// says where it stands; `Pending` when it still did not get through.
+async fn settle_signup(shop: &Shop, client: &Partnero, user: &User) -> Delivery {
+    match user.signup {
+        Delivery::Pending => match report_signup(shop, client, user).await {
+            Ok((delivery, _)) => delivery,
+            Err(err) => {
+                tracing::warn!(error = %err, "sign-up still not reported to Partnero");
+                Delivery::Pending
+            }
+        },
+        other => other,
+    }
+}
+
 /// `POST /purchase`: records the order, then reports the sale to Partnero.
+///
+/// The purchase succeeds whatever Partnero answers. A sale that did not get through is sent
+/// again when the same purchase (same order id and amount) is repeated: it is first looked up
+/// by its transaction key, so a sale Partnero recorded after all is never paid twice. A sale
+/// of an affiliate customer nobody referred is not sent (`not_referred`).
 pub async fn purchase(
     shop: &Shop,
     referral: &ReferralHandle,
@@ -254,22 +324,37 @@ pub async fn purchase(
     input: PurchaseInput,
 ) -> Result<PurchaseReply, ShopError> {
     let user = user.ok_or(ShopError::NotLoggedIn)?;
-    if input.amount <= Decimal::ZERO {
-        return Err(ShopError::BadRequest("amount must be positive".into()));
+    if input.amount <= Decimal::ZERO || input.amount > MAX_AMOUNT {
+        return Err(ShopError::BadRequest(format!(
+            "amount must be positive and at most {MAX_AMOUNT}"
+        )));
     }
-    if input.order_id.trim().is_empty() {
-        return Err(ShopError::BadRequest("order_id is required".into()));
+    if input.amount.normalize().scale() > MAX_AMOUNT_SCALE {
+        return Err(ShopError::BadRequest(format!(
+            "amount has more than {MAX_AMOUNT_SCALE} decimal places"
+        )));
     }
-    let order = shop
-        .store
-        .add_order(&user, input.order_id.trim(), input.amount)?;
-    let sale = Sale::new(order.amount)
-        .key(order.transaction_key.clone())
-        .product_id(order.order_id.clone());
-    let partnero = match referral.sale(&user.id, sale).await {
-        Ok(outcome) => sale_report(&outcome),
-        Err(err) => PartneroReport::error(&err),
+    let order_id = input.order_id.trim();
+    check_text("order_id", order_id, MAX_ORDER_ID_CHARS)?;
+    let claimed = shop.store.claim_order(&user, order_id, input.amount)?;
+    let order = claimed.order;
+    let client = referral.client();
+    let (delivery, partnero) = match settle_signup(shop, client, &user).await {
+        Delivery::Done => send_sale(client, &user, &order, claimed.retry).await,
+        Delivery::NotNeeded => (Delivery::NotNeeded, PartneroReport::outcome("not_referred")),
+        Delivery::Pending | Delivery::InFlight => (
+            Delivery::Pending,
+            PartneroReport {
+                detail: Some(
+                    "the sign-up has not reached Partnero yet; repeat the purchase to send \
+                     the sale"
+                        .into(),
+                ),
+                ..PartneroReport::outcome("error")
+            },
+        ),
     };
+    shop.store.set_sale(&user.id, &order.order_id, delivery);
     Ok(PurchaseReply {
         order_id: order.order_id,
         amount: order.amount,
@@ -278,10 +363,33 @@ pub async fn purchase(
     })
 }
 
-fn sale_report(outcome: &SaleOutcome) -> PartneroReport {
+/// Sends one sale; on a retry, first looks it up by its key (an earlier attempt may have been
+/// recorded after its answer was lost).
+async fn send_sale(
+    client: &Partnero,
+    user: &User,
+    order: &Order,
+    retry: bool,
+) -> (Delivery, PartneroReport) {
+    if retry {
+        match client.transactions().get(&order.transaction_key).await {
+            Ok(transaction) => return (Delivery::Done, sale_report(&transaction)),
+            Err(partnero_core::Error::NotFound { .. }) => {}
+            Err(err) => return (Delivery::Pending, PartneroReport::error(&err)),
+        }
+    }
+    let sale = Sale::new(order.amount)
+        .key(order.transaction_key.clone())
+        .product_id(order.order_id.clone());
+    match client.sale(&user.id, sale).await {
+        Ok(outcome) => (Delivery::Done, sale_report(&outcome.transaction)),
+        Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
+    }
+}
+
+fn sale_report(transaction: &Transaction) -> PartneroReport {
     PartneroReport {
-        rewards: outcome
-            .transaction
+        rewards: transaction
             .rewards
             .iter()
             .filter_map(|r| r.amount)
@@ -290,7 +398,8 @@ fn sale_report(outcome: &SaleOutcome) -> PartneroReport {
     }
 }
 
-/// `POST /refund`: refunds the order in the shop, then reverses the sale in Partnero.
+/// `POST /refund`: refunds the order in the shop, then reverses the sale in Partnero. A
+/// reversal that did not get through is sent again when the refund is repeated.
 pub async fn refund(
     shop: &Shop,
     referral: &ReferralHandle,
@@ -298,13 +407,21 @@ pub async fn refund(
     input: RefundInput,
 ) -> Result<RefundReply, ShopError> {
     let user = user.ok_or(ShopError::NotLoggedIn)?;
-    let order = shop.store.refund_order(&user, input.order_id.trim())?;
-    let partnero = match referral.refund(&order.transaction_key).await {
-        Ok(RefundOutcome::Refunded) => PartneroReport::outcome("reversed"),
-        Ok(RefundOutcome::UnknownTransaction) => PartneroReport::outcome("unknown_transaction"),
-        Ok(_) => PartneroReport::outcome("other"),
-        Err(err) => PartneroReport::error(&err),
+    let order = shop.store.claim_refund(&user, input.order_id.trim())?;
+    let (delivery, partnero) = if order.sale == Delivery::NotNeeded {
+        (Delivery::NotNeeded, PartneroReport::outcome("not_referred"))
+    } else {
+        match referral.refund(&order.transaction_key).await {
+            Ok(RefundOutcome::Refunded) => (Delivery::Done, PartneroReport::outcome("reversed")),
+            Ok(RefundOutcome::UnknownTransaction) => (
+                Delivery::Done,
+                PartneroReport::outcome("unknown_transaction"),
+            ),
+            Ok(_) => (Delivery::Done, PartneroReport::outcome("other")),
+            Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
+        }
     };
+    shop.store.set_refund(&user.id, &order.order_id, delivery);
     Ok(RefundReply {
         order_id: order.order_id,
         refunded: true,
@@ -413,5 +530,112 @@ impl Shop {
             ProgramChoice::ReferAFriend => context.referrer_key(),
         }
         .map(|k| k.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use partnero_core::ReferralContext;
+
+    /// A handle whose client would fail if called: every request here is refused before.
+    fn handle() -> ReferralHandle {
+        let client = Partnero::builder("sk_test")
+            .base_url("http://127.0.0.1:9/v1/")
+            .build()
+            .unwrap();
+        ReferralHandle::new(ReferralContext::new(), client)
+    }
+
+    fn bad_request<T: std::fmt::Debug>(result: Result<T, ShopError>, needle: &str) {
+        match result {
+            Err(ShopError::BadRequest(message)) => {
+                assert!(message.contains(needle), "{message:?} lacks {needle:?}")
+            }
+            other => panic!("expected a 400 about {needle}, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn sign_ups_partnero_would_reject_are_refused_before_anything_is_stored() {
+        let shop = Shop::new("test", ProgramChoice::ReferAFriend);
+        let input = |email: &str, name: &str| SignupInput {
+            email: email.into(),
+            name: name.into(),
+        };
+        let long = "n".repeat(MAX_FIELD_CHARS + 1);
+        let long_email = format!("{}@example.com", "e".repeat(MAX_FIELD_CHARS));
+        bad_request(
+            signup(&shop, &handle(), input("a@example.com", &long)).await,
+            "name",
+        );
+        bad_request(
+            signup(&shop, &handle(), input(&long_email, "Ann")).await,
+            "email",
+        );
+        bad_request(
+            signup(&shop, &handle(), input("nope", "Ann")).await,
+            "e-mail",
+        );
+        bad_request(
+            signup(&shop, &handle(), input("a b@x.y", "Ann")).await,
+            "e-mail",
+        );
+        bad_request(
+            signup(&shop, &handle(), input("a@x.y", "A\u{7}n")).await,
+            "name",
+        );
+        bad_request(signup(&shop, &handle(), input("a@x.y", "  ")).await, "name");
+        // None of them took the address.
+        assert!(
+            shop.store
+                .register("a@example.com", "Ann", ReferralContext::new())
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn purchases_partnero_would_reject_are_refused_before_anything_is_stored() {
+        let shop = Shop::new("test", ProgramChoice::Affiliate);
+        let (user, _) = shop
+            .store
+            .register("a@example.com", "Ann", ReferralContext::new())
+            .unwrap();
+        let buy = |order_id: &str, amount: Decimal| PurchaseInput {
+            order_id: order_id.into(),
+            amount,
+        };
+        let one = Decimal::ONE;
+        for amount in [
+            Decimal::ZERO,
+            -one,
+            MAX_AMOUNT + one,
+            Decimal::new(10_001, 4),
+            Decimal::new(1, 28),
+        ] {
+            bad_request(
+                purchase(&shop, &handle(), Some(user.clone()), buy("o1", amount)).await,
+                "amount",
+            );
+        }
+        let long = "o".repeat(MAX_ORDER_ID_CHARS + 1);
+        for order_id in ["", "  ", long.as_str(), "o\n1"] {
+            bad_request(
+                purchase(&shop, &handle(), Some(user.clone()), buy(order_id, one)).await,
+                "order_id",
+            );
+        }
+        // An amount with the most decimals allowed is fine, and nothing above was stored:
+        // `o1` is still free (the order is claimed, so a second claim is busy).
+        let fine = Decimal::new(1_234_567, MAX_AMOUNT_SCALE);
+        assert!(shop.store.claim_order(&user, "o1", fine).is_ok());
+        assert!(matches!(
+            shop.store.claim_order(&user, "o1", fine),
+            Err(StoreError::Busy(_))
+        ));
+        assert!(matches!(
+            purchase(&shop, &handle(), None, buy("o2", one)).await,
+            Err(ShopError::NotLoggedIn)
+        ));
     }
 }

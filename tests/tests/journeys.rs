@@ -105,23 +105,54 @@ async fn land_and_sign_up(
     (status, reply)
 }
 
+/// `POST /purchase`: the status and the JSON answer, whatever it is.
+async fn buy_raw(
+    http: &reqwest::Client,
+    shop: &str,
+    order_id: &str,
+    amount: Decimal,
+) -> (u16, serde_json::Value) {
+    post_json(
+        http,
+        &format!("{shop}/purchase"),
+        json!({ "order_id": order_id, "amount": amount }),
+    )
+    .await
+}
+
+/// `POST /purchase`, read as a successful purchase.
 async fn buy(
     http: &reqwest::Client,
     shop: &str,
     order_id: &str,
     amount: Decimal,
 ) -> (u16, PurchaseReply) {
-    let res = http
-        .post(format!("{shop}/purchase"))
-        .json(&json!({ "order_id": order_id, "amount": amount }))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let body = res.text().await.unwrap();
-    let reply =
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("purchase body {body:?}: {e}"));
+    let (status, body) = buy_raw(http, shop, order_id, amount).await;
+    let reply = serde_json::from_value(body.clone())
+        .unwrap_or_else(|e| panic!("purchase body {body}: {e}"));
     (status, reply)
+}
+
+/// `POST /refund`: the status and the JSON answer.
+async fn refund(http: &reqwest::Client, shop: &str, order_id: &str) -> (u16, serde_json::Value) {
+    post_json(
+        http,
+        &format!("{shop}/refund"),
+        json!({ "order_id": order_id }),
+    )
+    .await
+}
+
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let res = http.post(url).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("body {text:?}: {e}"));
+    (status, value)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,8 +191,9 @@ async fn the_whole_journey_on_both_frameworks_and_both_programs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_and_purchase_succeed_while_partnero_fails() {
     let sandbox = sandbox().await;
+    let program = ProgramChoice::Affiliate;
+    let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
     for framework in FRAMEWORKS {
-        let program = ProgramChoice::Affiliate;
         let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
         let http = browser();
 
@@ -191,25 +223,69 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
         assert!(
             sandbox
                 .state()
-                .customer(
-                    &sandbox.key_for(program.sandbox_kind()).unwrap(),
-                    &signed_up.user_id
-                )
+                .customer(&api_key, &signed_up.user_id)
                 .is_none(),
             "nothing reached the sandbox while it failed"
         );
 
-        // Partnero is back: the next purchase of the same (logged-in) user is reported.
+        // Partnero is back. Repeating the purchase sends what was missing: first the sign-up,
+        // with the referral the shop kept at sign-up, then the sale. Nothing was lost.
         sandbox.faults().reset();
-        let (status, bought) = buy(&http, shop.url(), "o-2", Decimal::new(5000, 2)).await;
+        let (status, bought) = buy(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
         assert_eq!(status, 200);
-        // The customer was never created (its sign-up call failed), so Partnero rejects the sale;
-        // the shop still answers, and says so.
         assert_eq!(
-            bought.partnero.outcome, "error",
+            bought.partnero.outcome, "recorded",
             "{framework}: {:?}",
             bought.partnero
         );
+        assert_eq!(bought.partnero.rewards, [Decimal::new(10, 0)], "20 % of 50");
+        let state = sandbox.state();
+        let customer = state
+            .customer(&api_key, &signed_up.user_id)
+            .expect("the sign-up reached Partnero after the outage");
+        assert_eq!(
+            customer.partner.as_ref().map(|p| p.key.as_str()),
+            Some("demo-partner"),
+            "{framework}: still attributed to the partner"
+        );
+        assert_eq!(
+            sandbox
+                .state()
+                .transactions_with_key(&api_key, &bought.transaction_key)
+                .len(),
+            1
+        );
+        // Once reported, the same purchase again is a conflict, never a second sale.
+        let (status, _) = buy_raw(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
+        assert_eq!(status, 409);
+
+        // A refund during an outage: the shop refunds, the reversal is sent again on repeat.
+        sandbox.faults().fail_next(1_000, 503);
+        let (status, refunded) = refund(&http, shop.url(), "o-1").await;
+        assert_eq!(status, 200, "{framework}: the refund itself must succeed");
+        assert_eq!(refunded["partnero"]["outcome"], "error", "{refunded}");
+        sandbox.faults().reset();
+        let deleted = |sandbox: &Sandbox| {
+            sandbox
+                .state()
+                .transactions_with_key(&api_key, &bought.transaction_key)
+                .iter()
+                .map(|t| t.deleted)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(deleted(&sandbox), [false], "not reversed yet");
+        let balance_before = sandbox.state().balance(&api_key, "demo-partner");
+        let (status, refunded) = refund(&http, shop.url(), "o-1").await;
+        assert_eq!(status, 200);
+        assert_eq!(refunded["partnero"]["outcome"], "reversed", "{refunded}");
+        assert_eq!(deleted(&sandbox), [true], "{framework}: reversed once");
+        assert_eq!(
+            sandbox.state().balance(&api_key, "demo-partner"),
+            balance_before.map(|b| b - Decimal::new(10, 0)),
+            "{framework}: the commission is taken back"
+        );
+        let (status, _) = refund(&http, shop.url(), "o-1").await;
+        assert_eq!(status, 409, "a reported refund is not sent twice");
         shop.stop().await;
     }
     sandbox.shutdown().await;
@@ -329,6 +405,52 @@ async fn the_shop_reports_helper_outcomes() {
             seen,
             "{framework}: no API call for an unreferred affiliate sign-up"
         );
+        // ... nor for their purchases and refunds: they are not Partnero customers.
+        let (status, bought) = buy(&http, shop.url(), "organic-1", Decimal::new(2500, 2)).await;
+        assert_eq!(status, 200);
+        assert_eq!(bought.partnero.outcome, "not_referred", "{framework}");
+        let (status, refunded) = refund(&http, shop.url(), "organic-1").await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            refunded["partnero"]["outcome"], "not_referred",
+            "{refunded}"
+        );
+        assert_eq!(
+            sandbox.requests_seen(),
+            seen,
+            "{framework}: still no API call"
+        );
+
+        // A visitor carrying keys of both programs: each shop names the key of its own
+        // program, the one Partnero attributed the customer to.
+        for (program, expected) in [
+            (ProgramChoice::Affiliate, "demo-partner"),
+            (ProgramChoice::ReferAFriend, "demo-referrer"),
+        ] {
+            let other = Running::start(
+                framework,
+                program,
+                client_for_sandbox(&sandbox, program).unwrap(),
+            )
+            .await;
+            let (_, reply) = land_and_sign_up(
+                &browser(),
+                other.url(),
+                "aff=demo-partner&ref=demo-referrer",
+                &format!("both-{framework}-{}@example.com", program.label()),
+            )
+            .await;
+            assert_eq!(
+                reply.partnero.outcome, "attributed",
+                "{framework} {program:?}"
+            );
+            assert_eq!(
+                reply.partnero.referred_by.as_deref(),
+                Some(expected),
+                "{framework} {program:?}"
+            );
+            other.stop().await;
+        }
 
         // Not logged in: the shop refuses the purchase itself.
         let anonymous = browser();
