@@ -13,13 +13,30 @@ use crate::shop::{self, Shop, ShopError};
 use crate::store::User;
 
 /// Registers the shop's routes (the middleware is added by the caller with `App::wrap`).
+///
+/// One `web::resource` per path, so that another method on a known path is 405 (as on axum),
+/// and `HEAD` next to each `GET` (axum's `get` answers both). Bodies are capped at
+/// [`shop::MAX_BODY_BYTES`], as on axum.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(landing))
-        .route("/signup", web::get().to(signup_form))
-        .route("/signup", web::post().to(signup))
-        .route("/purchase", web::post().to(purchase))
-        .route("/refund", web::post().to(refund))
-        .route("/dashboard", web::get().to(dashboard));
+    cfg.app_data(web::PayloadConfig::new(shop::MAX_BODY_BYTES))
+        .service(
+            web::resource("/")
+                .route(web::get().to(landing))
+                .route(web::head().to(landing)),
+        )
+        .service(
+            web::resource("/signup")
+                .route(web::get().to(signup_form))
+                .route(web::head().to(signup_form))
+                .route(web::post().to(signup)),
+        )
+        .service(web::resource("/purchase").route(web::post().to(purchase)))
+        .service(web::resource("/refund").route(web::post().to(refund)))
+        .service(
+            web::resource("/dashboard")
+                .route(web::get().to(dashboard))
+                .route(web::head().to(dashboard)),
+        );
 }
 
 fn failure(err: ShopError) -> HttpResponse {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +36,8 @@ pub fn router(shop: Arc<Shop>, client: Partnero) -> Router {
         .route("/refund", post(refund))
         .route("/dashboard", get(dashboard))
         .with_state(shop)
+        // The same body cap as the actix shop.
+        .layer(DefaultBodyLimit::max(shop::MAX_BODY_BYTES))
         // Router::layer wraps every route added above it.
         .layer(PartneroLayer::from_client(client))
 }

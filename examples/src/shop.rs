@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::setup::ProgramChoice;
 use crate::store::{Delivery, Order, Store, StoreError, User};
 
+/// The largest request body either shop reads (its forms and JSON are tiny): larger ones get
+/// 413 on both frameworks alike.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// The name of the shop's own login cookie.
 pub const SESSION_COOKIE: &str = "shop_session";
 
