@@ -85,6 +85,19 @@ fn cases() -> Vec<Case> {
         "{}; partnero_partner=deep-key",
         vec!["pad=xxxxxxxxxxxxxxxx"; 3000].join("; ")
     );
+    let landing = |case: Case, url: &'static str| Case {
+        landing: Some(url),
+        ..case
+    };
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    // `https://shop.example` + `/?aff=p-edge&pad=` + padding: exactly MAX_LANDING_URL_LEN (2048)
+    // bytes, then one byte more.
+    let edge_prefix = "/?aff=p-edge&pad=";
+    let edge_pad = 2048 - "https://shop.example".len() - edge_prefix.len();
+    let edge_uri = leak(format!("{edge_prefix}{}", "x".repeat(edge_pad)));
+    let edge_url = leak(format!("https://shop.example{edge_uri}"));
+    let over_uri = leak(format!("{edge_prefix}{}", "x".repeat(edge_pad + 1)));
+    let long_path_uri = leak(format!("/aff/p-long/{}", "a".repeat(2100)));
     vec![
         base("no referral", "GET", "/", vec![], None, None, 0),
         base(
@@ -476,6 +489,315 @@ fn cases() -> Vec<Case> {
                 "/?aff=p-consent",
                 vec![h("cookie", "consent=yes")],
                 Some("p-consent"),
+                None,
+                1,
+            )
+        },
+        landing(
+            base(
+                "landing: query key with Host",
+                "GET",
+                "/pricing?aff=p-land&utm_source=x",
+                vec![h("host", "shop.example")],
+                Some("p-land"),
+                None,
+                1,
+            ),
+            "https://shop.example/pricing?aff=p-land&utm_source=x",
+        ),
+        landing(
+            base(
+                "landing: Host with a port",
+                "GET",
+                "/pricing?aff=p-port",
+                vec![h("host", "shop.example:8080")],
+                Some("p-port"),
+                None,
+                1,
+            ),
+            "https://shop.example:8080/pricing?aff=p-port",
+        ),
+        landing(
+            base(
+                "landing: IPv6 Host",
+                "GET",
+                "/?aff=p-v6",
+                vec![h("host", "[::1]:3000")],
+                Some("p-v6"),
+                None,
+                1,
+            ),
+            "https://[::1]:3000/?aff=p-v6",
+        ),
+        landing(
+            base(
+                "landing: query is only the key",
+                "GET",
+                "/?aff=p-only",
+                vec![h("host", "shop.example")],
+                Some("p-only"),
+                None,
+                1,
+            ),
+            "https://shop.example/?aff=p-only",
+        ),
+        landing(
+            base(
+                "landing: trailing & kept",
+                "GET",
+                "/?aff=p-amp&",
+                vec![h("host", "shop.example")],
+                Some("p-amp"),
+                None,
+                1,
+            ),
+            "https://shop.example/?aff=p-amp&",
+        ),
+        landing(
+            base(
+                "landing: referrer link only",
+                "GET",
+                "/signup?ref=friend-l",
+                vec![h("host", "shop.example")],
+                None,
+                Some("friend-l"),
+                1,
+            ),
+            "https://shop.example/signup?ref=friend-l",
+        ),
+        landing(
+            base(
+                "landing: partner cookie, referrer link",
+                "GET",
+                "/?ref=friend-l",
+                vec![
+                    h("host", "shop.example"),
+                    h("cookie", "partnero_partner=p-cookie"),
+                ],
+                Some("p-cookie"),
+                Some("friend-l"),
+                1,
+            ),
+            "https://shop.example/?ref=friend-l",
+        ),
+        base(
+            "landing: cookie only, with Host",
+            "GET",
+            "/pricing?utm_source=x",
+            vec![
+                h("host", "shop.example"),
+                h("cookie", "partnero_partner=p-cookie"),
+            ],
+            Some("p-cookie"),
+            None,
+            0,
+        ),
+        base(
+            "landing: no Host",
+            "GET",
+            "/pricing?aff=p-nohost",
+            vec![],
+            Some("p-nohost"),
+            None,
+            1,
+        ),
+        landing(
+            base(
+                "landing: HEAD still records it",
+                "HEAD",
+                "/?aff=p-head",
+                vec![h("host", "shop.example")],
+                Some("p-head"),
+                None,
+                0,
+            ),
+            "https://shop.example/?aff=p-head",
+        ),
+        landing(
+            base(
+                "landing: exactly 2048 bytes",
+                "GET",
+                edge_uri,
+                vec![h("host", "shop.example")],
+                Some("p-edge"),
+                None,
+                1,
+            ),
+            edge_url,
+        ),
+        base(
+            "landing: 2049 bytes is dropped, key kept",
+            "GET",
+            over_uri,
+            vec![h("host", "shop.example")],
+            Some("p-edge"),
+            None,
+            1,
+        ),
+        base(
+            "landing: malformed Host (slash)",
+            "GET",
+            "/?aff=p-badhost",
+            vec![h("host", "shop.example/evil")],
+            Some("p-badhost"),
+            None,
+            1,
+        ),
+        base(
+            "landing: malformed Host (space)",
+            "GET",
+            "/?aff=p-badhost",
+            vec![h("host", "shop example")],
+            Some("p-badhost"),
+            None,
+            1,
+        ),
+        base(
+            "landing: malformed Host (userinfo)",
+            "GET",
+            "/?aff=p-badhost",
+            vec![h("host", "user@shop.example")],
+            Some("p-badhost"),
+            None,
+            1,
+        ),
+        base(
+            "landing: empty Host",
+            "GET",
+            "/?aff=p-badhost",
+            vec![h("host", "")],
+            Some("p-badhost"),
+            None,
+            1,
+        ),
+        base(
+            "landing: non-UTF-8 Host",
+            "GET",
+            "/?aff=p-badhost",
+            vec![("host", b"shop\xff.example".to_vec())],
+            Some("p-badhost"),
+            None,
+            1,
+        ),
+        landing(
+            base(
+                "landing: two Host headers, first used",
+                "GET",
+                "/?aff=p-twohosts",
+                vec![h("host", "shop.example"), h("host", "other.example")],
+                Some("p-twohosts"),
+                None,
+                1,
+            ),
+            "https://shop.example/?aff=p-twohosts",
+        ),
+        landing(
+            base(
+                "landing: absolute-form URI",
+                "GET",
+                "http://shop.example/pricing?aff=p-abs",
+                vec![],
+                Some("p-abs"),
+                None,
+                1,
+            ),
+            "http://shop.example/pricing?aff=p-abs",
+        ),
+        landing(
+            base(
+                "landing: absolute-form URI beats Host",
+                "GET",
+                "https://shop.example:8443/?aff=p-abs",
+                vec![h("host", "other.example")],
+                Some("p-abs"),
+                None,
+                1,
+            ),
+            "https://shop.example:8443/?aff=p-abs",
+        ),
+        Case {
+            config: path_config,
+            ..landing(
+                base(
+                    "landing: path form with Host",
+                    "GET",
+                    "/aff/p-path/pricing?utm_source=x",
+                    vec![h("host", "shop.example")],
+                    Some("p-path"),
+                    None,
+                    1,
+                ),
+                "https://shop.example/aff/p-path/pricing?utm_source=x",
+            )
+        },
+        Case {
+            config: path_config,
+            ..landing(
+                base(
+                    "landing: path form, empty query",
+                    "GET",
+                    "/aff/p-path?",
+                    vec![h("host", "shop.example")],
+                    Some("p-path"),
+                    None,
+                    1,
+                ),
+                "https://shop.example/aff/p-path",
+            )
+        },
+        Case {
+            config: path_config,
+            ..base(
+                "landing: over-long path dropped, key kept",
+                "GET",
+                long_path_uri,
+                vec![h("host", "shop.example")],
+                Some("p-long"),
+                None,
+                1,
+            )
+        },
+        Case {
+            config: custom_cookie,
+            ..landing(
+                base(
+                    "landing: http when not Secure",
+                    "GET",
+                    "/?aff=p-plain",
+                    vec![h("host", "shop.example")],
+                    Some("p-plain"),
+                    None,
+                    1,
+                ),
+                "http://shop.example/?aff=p-plain",
+            )
+        },
+        Case {
+            config: first_touch,
+            ..base(
+                "landing: first touch keeps cookie, no landing",
+                "GET",
+                "/?aff=p-new",
+                vec![
+                    h("host", "shop.example"),
+                    h("cookie", "partnero_partner=p-old"),
+                ],
+                Some("p-old"),
+                None,
+                0,
+            )
+        },
+        Case {
+            config: renewing,
+            ..base(
+                "landing: renewed cookie, no landing",
+                "GET",
+                "/account",
+                vec![
+                    h("host", "shop.example"),
+                    h("cookie", "partnero_partner=p-js"),
+                ],
+                Some("p-js"),
                 None,
                 1,
             )
