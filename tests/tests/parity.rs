@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::test as actix_test;
 use axum::body::Body;
 use http_body_util::BodyExt;
-use partnero_core::{Attribution, ReferralContext, TrackingConfig};
+use partnero_core::{Attribution, MAX_LANDING_URL_LEN, ReferralContext, TrackingConfig};
 use tower::ServiceExt;
 
 /// What one adapter produced for a request.
@@ -90,10 +90,10 @@ fn cases() -> Vec<Case> {
         ..case
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    // `https://shop.example` + `/?aff=p-edge&pad=` + padding: exactly MAX_LANDING_URL_LEN (2048)
+    // `https://shop.example` + `/?aff=p-edge&pad=` + padding: exactly MAX_LANDING_URL_LEN
     // bytes, then one byte more.
     let edge_prefix = "/?aff=p-edge&pad=";
-    let edge_pad = 2048 - "https://shop.example".len() - edge_prefix.len();
+    let edge_pad = MAX_LANDING_URL_LEN - "https://shop.example".len() - edge_prefix.len();
     let edge_uri = leak(format!("{edge_prefix}{}", "x".repeat(edge_pad)));
     let edge_url = leak(format!("https://shop.example{edge_uri}"));
     let over_uri = leak(format!("{edge_prefix}{}", "x".repeat(edge_pad + 1)));
