@@ -1,7 +1,9 @@
 //! Command-line flags and the Partnero back end a shop talks to: the real API when
 //! `PARTNERO_API_KEY` is set, otherwise an embedded `partnero-sandbox`.
 
-use partnero_core::{Partnero, Program};
+use std::time::Duration;
+
+use partnero_core::{Partnero, PartneroBuilder, Program, RetryPolicy};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
 
 /// Which Partnero program the shop runs.
@@ -117,7 +119,7 @@ impl Backend {
     pub async fn from_env_or_sandbox(program: ProgramChoice) -> Result<Backend, SetupError> {
         match std::env::var("PARTNERO_API_KEY") {
             Ok(key) if !key.trim().is_empty() => {
-                let mut builder = Partnero::builder(key.trim()).program(program.program());
+                let mut builder = for_a_shop(Partnero::builder(key.trim()), program);
                 if let Ok(base) = std::env::var("PARTNERO_BASE_URL") {
                     builder = builder.base_url(&base);
                 }
@@ -151,10 +153,23 @@ pub fn client_for_sandbox(
     let key = sandbox
         .key_for(program.sandbox_kind())
         .ok_or(SetupError::NoKey(program.label()))?;
-    Ok(Partnero::builder(key)
+    Ok(for_a_shop(Partnero::builder(key), program)
         .base_url(sandbox.base_url())
-        .program(program.program())
         .build()?)
+}
+
+/// How long one Partnero request of a shop may take.
+const PARTNERO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a shop's request may wait for Partnero, retries included: a sign-up or a purchase
+/// must not stall behind a slow Partnero (what does not get through is sent again later).
+const PARTNERO_BUDGET: Duration = Duration::from_secs(10);
+
+/// The client settings both shops use: their program, and patience bounded for a web request.
+fn for_a_shop(builder: PartneroBuilder, program: ProgramChoice) -> PartneroBuilder {
+    builder
+        .program(program.program())
+        .timeout(PARTNERO_TIMEOUT)
+        .retry(RetryPolicy::default().max_elapsed(PARTNERO_BUDGET))
 }
 
 /// What a shop prints when it starts.
