@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::setup::ProgramChoice;
-use crate::store::{Delivery, Order, Store, StoreError, User};
+use crate::store::{ClaimedSale, Delivery, Order, Store, StoreError, User};
 
 /// The largest request body either shop reads (its forms and JSON are tiny): larger ones get
 /// 413 on both frameworks alike.
@@ -340,11 +340,14 @@ pub async fn purchase(
     }
     let order_id = input.order_id.trim();
     check_text("order_id", order_id, MAX_ORDER_ID_CHARS)?;
-    let claimed = shop.store.claim_order(&user, order_id, input.amount)?;
-    let order = claimed.order;
+    let ClaimedSale {
+        order,
+        retry,
+        claim,
+    } = shop.store.claim_order(&user, order_id, input.amount)?;
     let client = referral.client();
     let (delivery, partnero) = match settle_signup(shop, client, &user).await {
-        Delivery::Done => send_sale(client, &user, &order, claimed.retry).await,
+        Delivery::Done => send_sale(client, &user, &order, retry).await,
         Delivery::NotNeeded => (Delivery::NotNeeded, PartneroReport::outcome("not_referred")),
         Delivery::Pending | Delivery::InFlight => (
             Delivery::Pending,
@@ -358,7 +361,7 @@ pub async fn purchase(
             },
         ),
     };
-    shop.store.set_sale(&user.id, &order.order_id, delivery);
+    claim.settle(delivery);
     Ok(PurchaseReply {
         order_id: order.order_id,
         amount: order.amount,
@@ -411,7 +414,7 @@ pub async fn refund(
     input: RefundInput,
 ) -> Result<RefundReply, ShopError> {
     let user = user.ok_or(ShopError::NotLoggedIn)?;
-    let order = shop.store.claim_refund(&user, input.order_id.trim())?;
+    let (order, claim) = shop.store.claim_refund(&user, input.order_id.trim())?;
     let (delivery, partnero) = if order.sale == Delivery::NotNeeded {
         (Delivery::NotNeeded, PartneroReport::outcome("not_referred"))
     } else {
@@ -425,7 +428,7 @@ pub async fn refund(
             Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
         }
     };
-    shop.store.set_refund(&user.id, &order.order_id, delivery);
+    claim.settle(delivery);
     Ok(RefundReply {
         order_id: order.order_id,
         refunded: true,
@@ -632,11 +635,9 @@ mod tests {
         // An amount with the most decimals allowed is fine, and nothing above was stored:
         // `o1` is still free (the order is claimed, so a second claim is busy).
         let fine = Decimal::new(1_234_567, MAX_AMOUNT_SCALE);
-        assert!(shop.store.claim_order(&user, "o1", fine).is_ok());
-        assert!(matches!(
-            shop.store.claim_order(&user, "o1", fine),
-            Err(StoreError::Busy(_))
-        ));
+        let claimed = shop.store.claim_order(&user, "o1", fine).unwrap();
+        assert!(!claimed.retry, "o1 was never stored before");
+        claimed.claim.settle(Delivery::Done);
         assert!(matches!(
             purchase(&shop, &handle(), None, buy("o2", one)).await,
             Err(ShopError::NotLoggedIn)

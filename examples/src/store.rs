@@ -65,14 +65,62 @@ impl Order {
     }
 }
 
-/// An order claimed for sending its sale: the order, and whether an earlier attempt failed
-/// (then the sale may have been recorded after all: look it up before sending it again).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimedSale {
+/// An order claimed for sending its sale: the order, whether an earlier attempt failed (then
+/// the sale may have been recorded after all: look it up before sending it again), and the
+/// claim to settle.
+#[derive(Debug)]
+pub struct ClaimedSale<'a> {
     /// The order, its sale now [`Delivery::InFlight`].
     pub order: Order,
     /// `true` when this is a repeat of a purchase whose sale did not reach Partnero.
     pub retry: bool,
+    /// Records the sale's outcome; see [`Claim`].
+    pub claim: Claim<'a>,
+}
+
+/// Which event of an order a [`Claim`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Sale,
+    Refund,
+}
+
+/// An order's sale or refund, [`Delivery::InFlight`] while this lives. [`settle`](Self::settle)
+/// records where it ended. Dropped unsettled (the request handler was cancelled, say because
+/// the client went away mid-call), it goes back to [`Delivery::Pending`], so an event is never
+/// stuck in flight: the next repeat sends it again (a sale is looked up by key first).
+#[derive(Debug)]
+#[must_use = "settle the claim with where the event ended"]
+pub struct Claim<'a> {
+    store: &'a Store,
+    key: (String, String),
+    event: Event,
+    settled: bool,
+}
+
+impl Claim<'_> {
+    /// Records where the event ended.
+    pub fn settle(mut self, delivery: Delivery) {
+        self.set(delivery);
+        self.settled = true;
+    }
+
+    fn set(&self, delivery: Delivery) {
+        if let Some(order) = self.store.lock().orders.get_mut(&self.key) {
+            match self.event {
+                Event::Sale => order.sale = delivery,
+                Event::Refund => order.refund = Some(delivery),
+            }
+        }
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.set(Delivery::Pending);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -177,73 +225,83 @@ impl Store {
         user: &User,
         order_id: &str,
         amount: Decimal,
-    ) -> Result<ClaimedSale, StoreError> {
-        let mut inner = self.lock();
+    ) -> Result<ClaimedSale<'_>, StoreError> {
         let id = (user.id.clone(), order_id.to_owned());
-        if let Some(order) = inner.orders.get_mut(&id) {
-            return match order.sale {
-                Delivery::Pending if order.amount == amount && !order.is_refunded() => {
-                    order.sale = Delivery::InFlight;
-                    Ok(ClaimedSale {
-                        order: order.clone(),
-                        retry: true,
-                    })
+        let (order, retry) = {
+            let mut inner = self.lock();
+            match inner.orders.get_mut(&id) {
+                Some(order) => match order.sale {
+                    Delivery::Pending if order.amount == amount && !order.is_refunded() => {
+                        order.sale = Delivery::InFlight;
+                        (order.clone(), true)
+                    }
+                    Delivery::InFlight => return Err(StoreError::Busy(order_id.to_owned())),
+                    _ => return Err(StoreError::DuplicateOrder(order_id.to_owned())),
+                },
+                None => {
+                    let order = Order {
+                        order_id: order_id.to_owned(),
+                        user_id: user.id.clone(),
+                        amount,
+                        transaction_key: format!("{}:{}", user.id, order_id),
+                        sale: Delivery::InFlight,
+                        refund: None,
+                    };
+                    inner.orders.insert(id.clone(), order.clone());
+                    (order, false)
                 }
-                Delivery::InFlight => Err(StoreError::Busy(order_id.to_owned())),
-                _ => Err(StoreError::DuplicateOrder(order_id.to_owned())),
-            };
-        }
-        let order = Order {
-            order_id: order_id.to_owned(),
-            user_id: user.id.clone(),
-            amount,
-            transaction_key: format!("{}:{}", user.id, order_id),
-            sale: Delivery::InFlight,
-            refund: None,
+            }
         };
-        inner.orders.insert(id, order.clone());
         Ok(ClaimedSale {
             order,
-            retry: false,
+            retry,
+            claim: self.claim(id, Event::Sale),
         })
     }
 
-    /// Records where an order's sale stands.
-    pub fn set_sale(&self, user_id: &str, order_id: &str, delivery: Delivery) {
-        let key = (user_id.to_owned(), order_id.to_owned());
-        if let Some(order) = self.lock().orders.get_mut(&key) {
-            order.sale = delivery;
+    fn claim(&self, key: (String, String), event: Event) -> Claim<'_> {
+        Claim {
+            store: self,
+            key,
+            event,
+            settled: false,
         }
     }
 
     /// Refunds a user's order in the shop and claims its refund for sending; a refund that
     /// did not reach Partnero is claimed again. Refused while the sale is being sent.
-    pub fn claim_refund(&self, user: &User, order_id: &str) -> Result<Order, StoreError> {
-        let mut inner = self.lock();
-        let order = inner
-            .orders
-            .get_mut(&(user.id.clone(), order_id.to_owned()))
-            .ok_or_else(|| StoreError::UnknownOrder(order_id.to_owned()))?;
-        match order.refund {
-            None | Some(Delivery::Pending) if order.sale != Delivery::InFlight => {
-                order.refund = Some(Delivery::InFlight);
-                Ok(order.clone())
+    pub fn claim_refund(
+        &self,
+        user: &User,
+        order_id: &str,
+    ) -> Result<(Order, Claim<'_>), StoreError> {
+        let id = (user.id.clone(), order_id.to_owned());
+        let order = {
+            let mut inner = self.lock();
+            let order = inner
+                .orders
+                .get_mut(&id)
+                .ok_or_else(|| StoreError::UnknownOrder(order_id.to_owned()))?;
+            match order.refund {
+                None | Some(Delivery::Pending) if order.sale != Delivery::InFlight => {
+                    order.refund = Some(Delivery::InFlight);
+                    order.clone()
+                }
+                None | Some(Delivery::Pending | Delivery::InFlight) => {
+                    return Err(StoreError::Busy(order_id.to_owned()));
+                }
+                Some(Delivery::Done | Delivery::NotNeeded) => {
+                    return Err(StoreError::AlreadyRefunded(order_id.to_owned()));
+                }
             }
-            None | Some(Delivery::Pending | Delivery::InFlight) => {
-                Err(StoreError::Busy(order_id.to_owned()))
-            }
-            Some(Delivery::Done | Delivery::NotNeeded) => {
-                Err(StoreError::AlreadyRefunded(order_id.to_owned()))
-            }
-        }
+        };
+        Ok((order, self.claim(id, Event::Refund)))
     }
 
-    /// Records where an order's refund stands.
-    pub fn set_refund(&self, user_id: &str, order_id: &str, delivery: Delivery) {
+    /// The order as stored now.
+    pub fn order(&self, user_id: &str, order_id: &str) -> Option<Order> {
         let key = (user_id.to_owned(), order_id.to_owned());
-        if let Some(order) = self.lock().orders.get_mut(&key) {
-            order.refund = Some(delivery);
-        }
+        self.lock().orders.get(&key).cloned()
     }
 }
 
@@ -286,22 +344,43 @@ mod tests {
         assert_eq!(first.order.transaction_key, format!("{}:o1", user.id));
         assert!(!first.retry);
         // While it is being sent, a repeat waits.
-        assert_eq!(
+        assert!(matches!(
             store.claim_order(&user, "o1", amount),
-            Err(StoreError::Busy("o1".into()))
-        );
-        store.set_sale(&user.id, "o1", Delivery::Pending);
+            Err(StoreError::Busy(_))
+        ));
+        first.claim.settle(Delivery::Pending);
         // Another amount under the same order id is a conflict, not a retry.
-        assert_eq!(
+        assert!(matches!(
             store.claim_order(&user, "o1", Decimal::ONE),
-            Err(StoreError::DuplicateOrder("o1".into()))
-        );
+            Err(StoreError::DuplicateOrder(_))
+        ));
         let again = store.claim_order(&user, "o1", amount).unwrap();
         assert!(again.retry);
-        store.set_sale(&user.id, "o1", Delivery::Done);
-        assert_eq!(
+        again.claim.settle(Delivery::Done);
+        assert!(matches!(
             store.claim_order(&user, "o1", amount),
-            Err(StoreError::DuplicateOrder("o1".into()))
+            Err(StoreError::DuplicateOrder(_))
+        ));
+    }
+
+    #[test]
+    fn a_claim_dropped_unsettled_goes_back_to_pending() {
+        let store = Store::default();
+        let (user, _) = ann(&store);
+        drop(store.claim_order(&user, "o1", Decimal::ONE).unwrap());
+        assert_eq!(
+            store.order(&user.id, "o1").map(|o| o.sale),
+            Some(Delivery::Pending),
+            "a cancelled handler never leaves the sale in flight"
+        );
+        let retried = store.claim_order(&user, "o1", Decimal::ONE).unwrap();
+        assert!(retried.retry);
+        retried.claim.settle(Delivery::Done);
+        let (_, claim) = store.claim_refund(&user, "o1").unwrap();
+        drop(claim);
+        assert_eq!(
+            store.order(&user.id, "o1").and_then(|o| o.refund),
+            Some(Delivery::Pending)
         );
     }
 
@@ -309,37 +388,43 @@ mod tests {
     fn a_failed_refund_is_claimed_again_a_delivered_one_never() {
         let store = Store::default();
         let (user, _) = ann(&store);
-        store.claim_order(&user, "o1", Decimal::ONE).unwrap();
-        assert_eq!(
-            store.claim_refund(&user, "o1"),
-            Err(StoreError::Busy("o1".into())),
+        let sale = store.claim_order(&user, "o1", Decimal::ONE).unwrap();
+        assert!(
+            matches!(store.claim_refund(&user, "o1"), Err(StoreError::Busy(_))),
             "not while the sale is being sent"
         );
-        store.set_sale(&user.id, "o1", Delivery::Done);
-        let refunded = store.claim_refund(&user, "o1").unwrap();
+        sale.claim.settle(Delivery::Done);
+        let (refunded, claim) = store.claim_refund(&user, "o1").unwrap();
         assert_eq!(refunded.refund, Some(Delivery::InFlight));
-        assert_eq!(
+        assert!(matches!(
             store.claim_refund(&user, "o1"),
-            Err(StoreError::Busy("o1".into()))
-        );
-        store.set_refund(&user.id, "o1", Delivery::Pending);
-        assert!(store.claim_refund(&user, "o1").is_ok());
-        store.set_refund(&user.id, "o1", Delivery::Done);
-        assert_eq!(
+            Err(StoreError::Busy(_))
+        ));
+        claim.settle(Delivery::Pending);
+        let (_, claim) = store.claim_refund(&user, "o1").unwrap();
+        claim.settle(Delivery::Done);
+        assert!(matches!(
             store.claim_refund(&user, "o1"),
-            Err(StoreError::AlreadyRefunded("o1".into()))
-        );
-        assert_eq!(
+            Err(StoreError::AlreadyRefunded(_))
+        ));
+        assert!(matches!(
             store.claim_refund(&user, "o2"),
-            Err(StoreError::UnknownOrder("o2".into()))
-        );
+            Err(StoreError::UnknownOrder(_))
+        ));
         // A refunded order is never sold again, even if its sale had failed.
-        store.claim_order(&user, "o3", Decimal::ONE).unwrap();
-        store.set_sale(&user.id, "o3", Delivery::Pending);
-        store.claim_refund(&user, "o3").unwrap();
-        assert_eq!(
+        store
+            .claim_order(&user, "o3", Decimal::ONE)
+            .unwrap()
+            .claim
+            .settle(Delivery::Pending);
+        store
+            .claim_refund(&user, "o3")
+            .unwrap()
+            .1
+            .settle(Delivery::Done);
+        assert!(matches!(
             store.claim_order(&user, "o3", Decimal::ONE),
-            Err(StoreError::DuplicateOrder("o3".into()))
-        );
+            Err(StoreError::DuplicateOrder(_))
+        ));
     }
 }
