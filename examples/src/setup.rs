@@ -160,8 +160,11 @@ pub fn client_for_sandbox(
 
 /// How long one Partnero request of a shop may take.
 const PARTNERO_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a shop's request may wait for Partnero, retries included: a sign-up or a purchase
-/// must not stall behind a slow Partnero (what does not get through is sent again later).
+/// No retry of a shop's Partnero call starts after this: a sign-up or a purchase must not stall
+/// behind a slow Partnero (what does not get through is sent again later). A retry started
+/// just before it still runs its full timeout, and a sale's confirm check runs after it, so one
+/// call can take about 15 s plus the confirm delay at worst; a purchase may make two (a
+/// pending sign-up, then the sale).
 const PARTNERO_BUDGET: Duration = Duration::from_secs(10);
 
 /// The client settings both shops use: their program, and patience bounded for a web request.

@@ -4,6 +4,8 @@
 use partnero_core::{
     NewCustomer, Partnero, ReferralHandle, RefundOutcome, Sale, SignupOutcome, Transaction,
 };
+use std::time::{Duration, Instant};
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -318,9 +320,10 @@ async fn settle_signup(shop: &Shop, client: &Partnero, user: &User) -> Delivery 
 /// `POST /purchase`: records the order, then reports the sale to Partnero.
 ///
 /// The purchase succeeds whatever Partnero answers. A sale that did not get through is sent
-/// again when the same purchase (same order id and amount) is repeated: it is first looked up
-/// by its transaction key, so a sale Partnero recorded after all is never paid twice. A sale
-/// of an affiliate customer nobody referred is not sent (`not_referred`).
+/// again when the same purchase (same order id and amount) is repeated. After an ambiguous
+/// failure it is first looked up by its transaction key and resent only once it had
+/// [`SETTLE_TIME`] to land, since Partnero pays twice for a resent key. A
+/// sale of an affiliate customer nobody referred is not sent (`not_referred`).
 pub async fn purchase(
     shop: &Shop,
     referral: &ReferralHandle,
@@ -342,15 +345,19 @@ pub async fn purchase(
     check_text("order_id", order_id, MAX_ORDER_ID_CHARS)?;
     let ClaimedSale {
         order,
-        retry,
+        previous,
         claim,
     } = shop.store.claim_order(&user, order_id, input.amount)?;
     let client = referral.client();
     let (delivery, partnero) = match settle_signup(shop, client, &user).await {
-        Delivery::Done => send_sale(client, &user, &order, retry).await,
+        Delivery::Done => send_sale(client, &user, &order, previous).await,
         Delivery::NotNeeded => (Delivery::NotNeeded, PartneroReport::outcome("not_referred")),
-        Delivery::Pending | Delivery::InFlight => (
-            Delivery::Pending,
+        _ => (
+            // The sale was not sent now; an earlier attempt may still land.
+            match previous {
+                Delivery::Unconfirmed { .. } => previous,
+                _ => Delivery::Pending,
+            },
             PartneroReport {
                 detail: Some(
                     "the sign-up has not reached Partnero yet; repeat the purchase to send \
@@ -370,19 +377,39 @@ pub async fn purchase(
     })
 }
 
-/// Sends one sale; on a retry, first looks it up by its key (an earlier attempt may have been
-/// recorded after its answer was lost).
+/// How long an ambiguous sale may take to land in Partnero before the shop concludes it never
+/// will: well past the client's timeout, retries and confirm check (see `setup`).
+pub const SETTLE_TIME: Duration = Duration::from_secs(60);
+
+/// Sends one sale. After an ambiguous earlier attempt (`previous` is
+/// [`Delivery::Unconfirmed`]) it first looks the sale up by its key: found, it is done; absent,
+/// it is sent again only once [`SETTLE_TIME`] has passed, since the earlier create may still be
+/// recorded. A sale that fails ambiguously now becomes `Unconfirmed`, one surely refused
+/// `Pending`.
 async fn send_sale(
     client: &Partnero,
     user: &User,
     order: &Order,
-    retry: bool,
+    previous: Delivery,
 ) -> (Delivery, PartneroReport) {
-    if retry {
+    if let Delivery::Unconfirmed { since } = previous {
         match client.transactions().get(&order.transaction_key).await {
             Ok(transaction) => return (Delivery::Done, sale_report(&transaction)),
-            Err(partnero_core::Error::NotFound { .. }) => {}
-            Err(err) => return (Delivery::Pending, PartneroReport::error(&err)),
+            Err(partnero_core::Error::NotFound { .. }) if since.elapsed() >= SETTLE_TIME => {}
+            Err(partnero_core::Error::NotFound { .. }) => {
+                return (
+                    previous,
+                    PartneroReport {
+                        detail: Some(format!(
+                            "an earlier attempt may still be recorded; repeat the purchase \
+                             after {} s to send the sale again",
+                            SETTLE_TIME.as_secs()
+                        )),
+                        ..PartneroReport::outcome("unconfirmed")
+                    },
+                );
+            }
+            Err(err) => return (previous, PartneroReport::error(&err)),
         }
     }
     let sale = Sale::new(order.amount)
@@ -390,6 +417,12 @@ async fn send_sale(
         .product_id(order.order_id.clone());
     match client.sale(&user.id, sale).await {
         Ok(outcome) => (Delivery::Done, sale_report(&outcome.transaction)),
+        Err(err) if err.is_ambiguous() => (
+            Delivery::Unconfirmed {
+                since: Instant::now(),
+            },
+            PartneroReport::error(&err),
+        ),
         Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
     }
 }
@@ -420,10 +453,24 @@ pub async fn refund(
     } else {
         match referral.refund(&order.transaction_key).await {
             Ok(RefundOutcome::Refunded) => (Delivery::Done, PartneroReport::outcome("reversed")),
-            Ok(RefundOutcome::UnknownTransaction) => (
-                Delivery::Done,
-                PartneroReport::outcome("unknown_transaction"),
-            ),
+            // The sale may still land after an ambiguous create: keep the reversal pending
+            // until it had time to, so a late sale is reversed by a repeat of the refund.
+            Ok(RefundOutcome::UnknownTransaction) => match order.sale {
+                Delivery::Unconfirmed { since } if since.elapsed() < SETTLE_TIME => (
+                    Delivery::Pending,
+                    PartneroReport {
+                        detail: Some(format!(
+                            "the sale may still be recorded; repeat the refund after {} s",
+                            SETTLE_TIME.as_secs()
+                        )),
+                        ..PartneroReport::outcome("unknown_transaction")
+                    },
+                ),
+                _ => (
+                    Delivery::Done,
+                    PartneroReport::outcome("unknown_transaction"),
+                ),
+            },
             Ok(_) => (Delivery::Done, PartneroReport::outcome("other")),
             Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
         }
@@ -636,7 +683,7 @@ mod tests {
         // `o1` is still free (the order is claimed, so a second claim is busy).
         let fine = Decimal::new(1_234_567, MAX_AMOUNT_SCALE);
         let claimed = shop.store.claim_order(&user, "o1", fine).unwrap();
-        assert!(!claimed.retry, "o1 was never stored before");
+        assert_eq!(claimed.previous, Delivery::InFlight, "o1 was never stored");
         claimed.claim.settle(Delivery::Done);
         assert!(matches!(
             purchase(&shop, &handle(), None, buy("o2", one)).await,

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use partnero_core::ReferralContext;
 use rust_decimal::Decimal;
@@ -15,8 +16,16 @@ use rust_decimal::Decimal;
 /// Where one Partnero event (a sign-up, a sale or a refund) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// Not accepted by Partnero yet (its call failed): sent again at the next chance.
+    /// Not accepted by Partnero yet, and surely not recorded (never sent, or refused): sent
+    /// again at the next chance.
     Pending,
+    /// A sale whose create failed ambiguously (a timeout, a dropped connection, a 5xx, or a
+    /// handler cancelled mid-call): Partnero may record it later. Looked up by key before it
+    /// is ever sent again, and resent only once it had time to land.
+    Unconfirmed {
+        /// When the ambiguous attempt ended.
+        since: Instant,
+    },
     /// A request handler is sending it now; others must not send it too.
     InFlight,
     /// Partnero has it.
@@ -65,15 +74,16 @@ impl Order {
     }
 }
 
-/// An order claimed for sending its sale: the order, whether an earlier attempt failed (then
-/// the sale may have been recorded after all: look it up before sending it again), and the
-/// claim to settle.
+/// An order claimed for sending its sale: the order, where its sale stood before (a repeat of
+/// a purchase whose sale did not get through is `Pending` or `Unconfirmed`), and the claim to
+/// settle.
 #[derive(Debug)]
 pub struct ClaimedSale<'a> {
     /// The order, its sale now [`Delivery::InFlight`].
     pub order: Order,
-    /// `true` when this is a repeat of a purchase whose sale did not reach Partnero.
-    pub retry: bool,
+    /// The sale's state before this claim: [`Delivery::InFlight`] for a new order (nothing was
+    /// sent yet, it is simply being sent now), else `Pending` or `Unconfirmed`.
+    pub previous: Delivery,
     /// Records the sale's outcome; see [`Claim`].
     pub claim: Claim<'a>,
 }
@@ -87,8 +97,9 @@ enum Event {
 
 /// An order's sale or refund, [`Delivery::InFlight`] while this lives. [`settle`](Self::settle)
 /// records where it ended. Dropped unsettled (the request handler was cancelled, say because
-/// the client went away mid-call), it goes back to [`Delivery::Pending`], so an event is never
-/// stuck in flight: the next repeat sends it again (a sale is looked up by key first).
+/// the client went away mid-call), it is never left in flight: a sale becomes
+/// [`Delivery::Unconfirmed`] (it may have been sent), a refund [`Delivery::Pending`] (sending it
+/// again is harmless).
 #[derive(Debug)]
 #[must_use = "settle the claim with where the event ended"]
 pub struct Claim<'a> {
@@ -118,7 +129,12 @@ impl Claim<'_> {
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            self.set(Delivery::Pending);
+            self.set(match self.event {
+                Event::Sale => Delivery::Unconfirmed {
+                    since: Instant::now(),
+                },
+                Event::Refund => Delivery::Pending,
+            });
         }
     }
 }
@@ -227,13 +243,15 @@ impl Store {
         amount: Decimal,
     ) -> Result<ClaimedSale<'_>, StoreError> {
         let id = (user.id.clone(), order_id.to_owned());
-        let (order, retry) = {
+        let (order, previous) = {
             let mut inner = self.lock();
             match inner.orders.get_mut(&id) {
                 Some(order) => match order.sale {
-                    Delivery::Pending if order.amount == amount && !order.is_refunded() => {
+                    previous @ (Delivery::Pending | Delivery::Unconfirmed { .. })
+                        if order.amount == amount && !order.is_refunded() =>
+                    {
                         order.sale = Delivery::InFlight;
-                        (order.clone(), true)
+                        (order.clone(), previous)
                     }
                     Delivery::InFlight => return Err(StoreError::Busy(order_id.to_owned())),
                     _ => return Err(StoreError::DuplicateOrder(order_id.to_owned())),
@@ -248,13 +266,13 @@ impl Store {
                         refund: None,
                     };
                     inner.orders.insert(id.clone(), order.clone());
-                    (order, false)
+                    (order, Delivery::InFlight)
                 }
             }
         };
         Ok(ClaimedSale {
             order,
-            retry,
+            previous,
             claim: self.claim(id, Event::Sale),
         })
     }
@@ -287,12 +305,10 @@ impl Store {
                     order.refund = Some(Delivery::InFlight);
                     order.clone()
                 }
-                None | Some(Delivery::Pending | Delivery::InFlight) => {
-                    return Err(StoreError::Busy(order_id.to_owned()));
-                }
                 Some(Delivery::Done | Delivery::NotNeeded) => {
                     return Err(StoreError::AlreadyRefunded(order_id.to_owned()));
                 }
+                _ => return Err(StoreError::Busy(order_id.to_owned())),
             }
         };
         Ok((order, self.claim(id, Event::Refund)))
@@ -342,7 +358,7 @@ mod tests {
         let amount = Decimal::new(1999, 2);
         let first = store.claim_order(&user, "o1", amount).unwrap();
         assert_eq!(first.order.transaction_key, format!("{}:o1", user.id));
-        assert!(!first.retry);
+        assert_eq!(first.previous, Delivery::InFlight, "a new order");
         // While it is being sent, a repeat waits.
         assert!(matches!(
             store.claim_order(&user, "o1", amount),
@@ -355,8 +371,12 @@ mod tests {
             Err(StoreError::DuplicateOrder(_))
         ));
         let again = store.claim_order(&user, "o1", amount).unwrap();
-        assert!(again.retry);
-        again.claim.settle(Delivery::Done);
+        assert_eq!(again.previous, Delivery::Pending);
+        let since = Instant::now();
+        again.claim.settle(Delivery::Unconfirmed { since });
+        let once_more = store.claim_order(&user, "o1", amount).unwrap();
+        assert_eq!(once_more.previous, Delivery::Unconfirmed { since });
+        once_more.claim.settle(Delivery::Done);
         assert!(matches!(
             store.claim_order(&user, "o1", amount),
             Err(StoreError::DuplicateOrder(_))
@@ -364,17 +384,19 @@ mod tests {
     }
 
     #[test]
-    fn a_claim_dropped_unsettled_goes_back_to_pending() {
+    fn a_claim_dropped_unsettled_is_never_left_in_flight() {
         let store = Store::default();
         let (user, _) = ann(&store);
         drop(store.claim_order(&user, "o1", Decimal::ONE).unwrap());
-        assert_eq!(
-            store.order(&user.id, "o1").map(|o| o.sale),
-            Some(Delivery::Pending),
-            "a cancelled handler never leaves the sale in flight"
+        assert!(
+            matches!(
+                store.order(&user.id, "o1").map(|o| o.sale),
+                Some(Delivery::Unconfirmed { .. })
+            ),
+            "a cancelled handler never leaves the sale in flight, and it may have been sent"
         );
         let retried = store.claim_order(&user, "o1", Decimal::ONE).unwrap();
-        assert!(retried.retry);
+        assert!(matches!(retried.previous, Delivery::Unconfirmed { .. }));
         retried.claim.settle(Delivery::Done);
         let (_, claim) = store.claim_refund(&user, "o1").unwrap();
         drop(claim);

@@ -103,10 +103,12 @@ impl TrackingConfig {
     ///
     /// A program whose key is `None` in the returned context was not decided by a link: its
     /// cookie has not been read yet (unless [`renew_cookies`](TrackingConfig::renew_cookies)
-    /// is on: then the cookie was read, and a valid one is in the context and re-set). Call [`fill_from_cookies`](Self::fill_from_cookies) on the
-    /// same request (before reading the context) to get the complete context.
+    /// is on: then the cookie was read, and a valid one is in the context and re-set). Call
+    /// [`fill_from_cookies`](Self::fill_from_cookies) on the same request (before reading the
+    /// context) to get the complete context.
     ///
-    /// Never fails, never panics, and does not allocate when no link key is present.
+    /// Never fails, never panics, and does not allocate when no referral is present (no link
+    /// key, and with `renew_cookies` no valid referral cookie either).
     ///
     /// ```
     /// use partnero_core::{KeySource, RequestInfo, TrackingConfig};

@@ -332,9 +332,11 @@ async fn oversized_bodies_are_not_buffered_whole() {
         .respond_with(ResponseTemplate::new(200).set_body_string(huge.clone()))
         .mount(&server)
         .await;
+    // Valid JSON whose message would be read if the whole body were: only the cap stops it.
+    let huge_json = format!(r#"{{"message":"whole body read","pad":"{huge}"}}"#);
     Mock::given(method("GET"))
         .and(path("/v1/customers/broken"))
-        .respond_with(ResponseTemplate::new(500).set_body_string(huge))
+        .respond_with(ResponseTemplate::new(500).set_body_string(huge_json))
         .mount(&server)
         .await;
     let c = client(&server, RetryPolicy::none());
@@ -355,7 +357,12 @@ async fn oversized_bodies_are_not_buffered_whole() {
             status, message, ..
         } => {
             assert_eq!(status, 500);
-            assert!(message.starts_with("xxx") && message.chars().count() <= 201);
+            assert!(
+                message.starts_with(r#"{"message":"whole body read""#)
+                    && message.chars().count() <= 201,
+                "the truncated body is not JSON, so its first bytes are the message: {}",
+                message.chars().take(40).collect::<String>()
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -366,7 +373,11 @@ async fn a_keyed_sale_answered_with_an_oversized_body_is_read_back_not_resent() 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/transactions"))
-        .respond_with(ResponseTemplate::new(201).set_body_string("x".repeat(9 * 1024 * 1024)))
+        // A valid transaction, padded past the cap: only the cap makes the client read it back.
+        .respond_with(ResponseTemplate::new(201).set_body_string(format!(
+            r#"{{"data":{{"key":"order-1","amount":10}},"pad":"{}"}}"#,
+            "x".repeat(9 * 1024 * 1024)
+        )))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -386,6 +397,11 @@ async fn a_keyed_sale_answered_with_an_oversized_body_is_read_back_not_resent() 
     let sent = server.received_requests().await.unwrap();
     let posts = sent.iter().filter(|r| r.method.as_str() == "POST").count();
     assert_eq!(posts, 1, "the recorded sale is never resent");
+    let gets = sent.iter().filter(|r| r.method.as_str() == "GET").count();
+    assert_eq!(
+        gets, 1,
+        "the unreadable answer was replaced by a read by key"
+    );
 }
 
 #[tokio::test]

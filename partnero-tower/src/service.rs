@@ -17,9 +17,10 @@ use crate::ResponseFuture;
 ///
 /// On every request, synchronously in [`call`](Service::call):
 ///
-/// 1. the core's [`TrackingConfig::capture_links`] reads the query string and the path (and,
-///    under first-touch, the referral cookie only when a link key is present) and decides the
-///    `Set-Cookie` values;
+/// 1. the core's [`TrackingConfig::capture_links`] reads the query string and the path (and
+///    the referral cookie only under first-touch when a link key is present, or always when
+///    the policy [renews cookies](TrackingConfig::renew_cookies)) and decides the `Set-Cookie`
+///    values;
 /// 2. the link context, the client and the policy are inserted into the request's extensions;
 /// 3. the inner service is called, and its future is wrapped in a [`ResponseFuture`] that
 ///    appends the `Set-Cookie` values the policy asked for once the response is ready.

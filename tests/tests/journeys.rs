@@ -362,6 +362,89 @@ async fn a_lost_answer_to_a_sale_does_not_pay_twice() {
     sandbox.shutdown().await;
 }
 
+/// Waits until the sandbox holds the transaction `key` (a slow create landing).
+async fn until_stored(sandbox: &Sandbox, api_key: &str, key: &str) {
+    for _ in 0..300 {
+        if !sandbox
+            .state()
+            .transactions_with_key(api_key, key)
+            .is_empty()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the slow sale never landed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_still_processing_is_never_resent_and_its_refund_waits_for_it() {
+    let sandbox = sandbox().await;
+    let program = ProgramChoice::Affiliate;
+    let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
+    for framework in FRAMEWORKS {
+        let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
+        let http = browser();
+        let (_, signed_up) = land_and_sign_up(
+            &http,
+            shop.url(),
+            "aff=demo-partner",
+            &format!("slow-{framework}@example.com"),
+        )
+        .await;
+        assert_eq!(signed_up.partnero.outcome, "attributed");
+
+        // The create outlives the client's 2 s timeout and its confirm check, then lands.
+        sandbox
+            .faults()
+            .on("POST", "/v1/transactions")
+            .process_slowly_next(1, Duration::from_secs(5));
+        let (status, bought) = buy(&http, shop.url(), "o-slow", Decimal::new(3000, 2)).await;
+        assert_eq!(status, 200, "{framework}: the purchase itself succeeds");
+        assert_eq!(bought.partnero.outcome, "error", "{:?}", bought.partnero);
+
+        // Repeated (normally before it landed): looked up by key, and if absent not sent
+        // again. The outcome depends on how fast this machine is; the invariants do not.
+        let (status, again) = buy(&http, shop.url(), "o-slow", Decimal::new(3000, 2)).await;
+        assert_eq!(status, 200);
+        let mut reversed = false;
+        match again.partnero.outcome.as_str() {
+            "unconfirmed" => {
+                // A refund now usually finds nothing to reverse yet, and stays pending.
+                let (status, refunded) = refund(&http, shop.url(), "o-slow").await;
+                assert_eq!(status, 200);
+                match refunded["partnero"]["outcome"].as_str() {
+                    Some("unknown_transaction") => {}
+                    Some("reversed") => reversed = true,
+                    other => panic!("{framework}: refund said {other:?}"),
+                }
+            }
+            "recorded" => {}
+            other => panic!("{framework}: repeat said {other:?}: {:?}", again.partnero),
+        }
+
+        until_stored(&sandbox, &api_key, &bought.transaction_key).await;
+        if !reversed {
+            let (status, refunded) = refund(&http, shop.url(), "o-slow").await;
+            assert_eq!(status, 200, "{refunded}");
+            assert_eq!(refunded["partnero"]["outcome"], "reversed", "{refunded}");
+        }
+        let stored: Vec<bool> = sandbox
+            .state()
+            .transactions_with_key(&api_key, &bought.transaction_key)
+            .iter()
+            .map(|t| t.deleted)
+            .collect();
+        assert_eq!(
+            stored,
+            [true],
+            "{framework}: one transaction, never resent, and reversed"
+        );
+        shop.stop().await;
+    }
+    sandbox.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_reports_helper_outcomes() {
     let sandbox = sandbox().await;
