@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -101,25 +102,40 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("Partnero sandbox listening on {}", sandbox.base_url());
-    println!("API keys (Authorization: Bearer KEY):");
-    for (key, kind) in sandbox.keys() {
-        println!("  {key}  ({kind})");
+    if let Err(err) = print_banner(&sandbox, &args) {
+        // Whoever started us stopped reading (a closed pipe): keep serving all the same.
+        tracing::debug!(error = %err, "could not print the banner");
     }
-    println!("Commission: {}% of amount", args.commission);
-    if args.seed_demo {
-        println!("Demo data: partner `demo-partner`, referring customer `demo-referrer`");
-    }
-    println!(
-        "Admin (no auth, local use only): http://{}/_sandbox/{{faults,reset,stats,state}}",
-        sandbox.addr()
-    );
-    println!("Press Ctrl-C to stop.");
     if let Err(err) = tokio::signal::ctrl_c().await {
         eprintln!("partnero-sandbox: cannot wait for Ctrl-C: {err}");
     }
     sandbox.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Prints the base URL, the keys and the admin routes. An error (stdout closed) is returned,
+/// never a panic: `println!` would take the server down with it.
+fn print_banner(sandbox: &Sandbox, args: &Args) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Partnero sandbox listening on {}", sandbox.base_url())?;
+    writeln!(out, "API keys (Authorization: Bearer KEY):")?;
+    for (key, kind) in sandbox.keys() {
+        writeln!(out, "  {key}  ({kind})")?;
+    }
+    writeln!(out, "Commission: {}% of amount", args.commission)?;
+    if args.seed_demo {
+        writeln!(
+            out,
+            "Demo data: partner `demo-partner`, referring customer `demo-referrer`"
+        )?;
+    }
+    writeln!(
+        out,
+        "Admin (no auth, local use only): http://{}/_sandbox/{{faults,reset,stats,state}}",
+        sandbox.addr()
+    )?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()
 }
 
 #[cfg(test)]

@@ -321,15 +321,17 @@ async fn binary_prints_its_base_url_and_keys_and_serves() {
         .stderr(Stdio::null())
         .spawn()
         .expect("binary starts");
+    // Read the whole banner on a thread that keeps the pipe open (draining it) until the child
+    // exits; the first four lines come back through a channel.
     let stdout = child.stdout.take().expect("stdout");
-    let lines = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .take(4)
-            .collect::<Vec<String>>()
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let banner: Vec<String> = lines.by_ref().take(4).collect();
+        let _ = tx.send(banner);
+        lines.for_each(drop);
     });
-    let lines = tokio::time::timeout(Duration::from_secs(20), lines)
+    let lines = tokio::time::timeout(Duration::from_secs(20), rx)
         .await
         .expect("banner in time")
         .expect("read");
@@ -387,4 +389,53 @@ async fn binary_prints_its_base_url_and_keys_and_serves() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Whoever started the binary may stop reading its output (`| head`, a closed pipe): the
+/// banner write then fails, and the server must keep serving rather than panic.
+#[tokio::test]
+async fn binary_keeps_serving_when_its_stdout_is_closed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    // A pipe nobody reads: every write to it fails with a broken pipe.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnero-sandbox"))
+        .args(["--port", &port.to_string(), "--api-key", "sk_bin_closed"])
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+
+    let c = client();
+    let ask = || async {
+        c.get(format!("http://127.0.0.1:{port}/v1/test"))
+            .bearer_auth("sk_bin_closed")
+            .send()
+            .await
+            .map(|res| res.status().as_u16())
+    };
+    let mut answered = false;
+    for _ in 0..200 {
+        if ask().await.is_ok() {
+            answered = true;
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the sandbox exited ({status}) on its closed stdout");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The listener is up before the banner is written: give the banner time to fail, then the
+    // server must still be there (a panicking banner ends the process within milliseconds).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let still_running = matches!(child.try_wait(), Ok(None));
+    let second = ask().await.ok();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answered, "the sandbox never answered");
+    assert!(still_running, "the sandbox exited on its closed stdout");
+    assert_eq!(second, Some(200));
 }
