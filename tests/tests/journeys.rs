@@ -155,6 +155,38 @@ async fn post_json(
     (status, value)
 }
 
+/// The `deleted` flag of each transaction the sandbox holds under `key`: its length is how many
+/// times the sale was recorded.
+fn recorded(sandbox: &Sandbox, api_key: &str, key: &str) -> Vec<bool> {
+    sandbox
+        .state()
+        .transactions_with_key(api_key, key)
+        .iter()
+        .map(|t| t.deleted)
+        .collect()
+}
+
+/// An affiliate shop on `framework` (with the quick client) and a visitor who landed on
+/// `demo-partner`'s link and signed up, attributed.
+async fn attributed_visitor(
+    sandbox: &Sandbox,
+    framework: &str,
+    label: &str,
+) -> (Running, reqwest::Client) {
+    let program = ProgramChoice::Affiliate;
+    let shop = Running::start(framework, program, quick_client(sandbox, program)).await;
+    let http = browser();
+    let (_, signed_up) = land_and_sign_up(
+        &http,
+        shop.url(),
+        "aff=demo-partner",
+        &format!("{label}-{framework}@example.com"),
+    )
+    .await;
+    assert_eq!(signed_up.partnero.outcome, "attributed", "{framework}");
+    (shop, http)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_journey_on_both_frameworks_and_both_programs() {
     let sandbox = sandbox().await;
@@ -249,10 +281,7 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
             "{framework}: still attributed to the partner"
         );
         assert_eq!(
-            sandbox
-                .state()
-                .transactions_with_key(&api_key, &bought.transaction_key)
-                .len(),
+            recorded(&sandbox, &api_key, &bought.transaction_key).len(),
             1
         );
         // Once reported, the same purchase again is a conflict, never a second sale.
@@ -265,14 +294,7 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
         assert_eq!(status, 200, "{framework}: the refund itself must succeed");
         assert_eq!(refunded["partnero"]["outcome"], "error", "{refunded}");
         sandbox.faults().reset();
-        let deleted = |sandbox: &Sandbox| {
-            sandbox
-                .state()
-                .transactions_with_key(&api_key, &bought.transaction_key)
-                .iter()
-                .map(|t| t.deleted)
-                .collect::<Vec<_>>()
-        };
+        let deleted = |sandbox: &Sandbox| recorded(sandbox, &api_key, &bought.transaction_key);
         assert_eq!(deleted(&sandbox), [false], "not reversed yet");
         let balance_before = sandbox.state().balance(&api_key, "demo-partner");
         let (status, refunded) = refund(&http, shop.url(), "o-1").await;
@@ -325,16 +347,7 @@ async fn a_lost_answer_to_a_sale_does_not_pay_twice() {
     let program = ProgramChoice::Affiliate;
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
     for framework in FRAMEWORKS {
-        let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
-        let http = browser();
-        let (_, signed_up) = land_and_sign_up(
-            &http,
-            shop.url(),
-            "aff=demo-partner",
-            &format!("lost-{framework}@example.com"),
-        )
-        .await;
-        assert_eq!(signed_up.partnero.outcome, "attributed");
+        let (shop, http) = attributed_visitor(&sandbox, framework, "lost").await;
 
         // The sandbox stores the sale, then drops the connection before answering.
         sandbox
@@ -349,10 +362,7 @@ async fn a_lost_answer_to_a_sale_does_not_pay_twice() {
             "{framework}: {:?}",
             bought.partnero
         );
-        let stored = sandbox
-            .state()
-            .transactions_with_key(&api_key, &bought.transaction_key)
-            .len();
+        let stored = recorded(&sandbox, &api_key, &bought.transaction_key).len();
         assert_eq!(
             stored, 1,
             "{framework}: exactly one transaction, so exactly one commission"
@@ -365,11 +375,7 @@ async fn a_lost_answer_to_a_sale_does_not_pay_twice() {
 /// Waits until the sandbox holds the transaction `key` (a slow create landing).
 async fn until_stored(sandbox: &Sandbox, api_key: &str, key: &str) {
     for _ in 0..300 {
-        if !sandbox
-            .state()
-            .transactions_with_key(api_key, key)
-            .is_empty()
-        {
+        if !recorded(sandbox, api_key, key).is_empty() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -383,16 +389,7 @@ async fn a_sale_still_processing_is_never_resent_and_its_refund_waits_for_it() {
     let program = ProgramChoice::Affiliate;
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
     for framework in FRAMEWORKS {
-        let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
-        let http = browser();
-        let (_, signed_up) = land_and_sign_up(
-            &http,
-            shop.url(),
-            "aff=demo-partner",
-            &format!("slow-{framework}@example.com"),
-        )
-        .await;
-        assert_eq!(signed_up.partnero.outcome, "attributed");
+        let (shop, http) = attributed_visitor(&sandbox, framework, "slow").await;
 
         // The create outlives the client's 2 s timeout and its confirm check, then lands.
         sandbox
@@ -429,14 +426,8 @@ async fn a_sale_still_processing_is_never_resent_and_its_refund_waits_for_it() {
             assert_eq!(status, 200, "{refunded}");
             assert_eq!(refunded["partnero"]["outcome"], "reversed", "{refunded}");
         }
-        let stored: Vec<bool> = sandbox
-            .state()
-            .transactions_with_key(&api_key, &bought.transaction_key)
-            .iter()
-            .map(|t| t.deleted)
-            .collect();
         assert_eq!(
-            stored,
+            recorded(&sandbox, &api_key, &bought.transaction_key),
             [true],
             "{framework}: one transaction, never resent, and reversed"
         );
