@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use partnero_actix::{PartneroMiddleware, Referral};
-use partnero_core::Partnero;
+use partnero_client::Partnero;
 
 use crate::pages;
 use crate::shop::{self, Shop, ShopError};

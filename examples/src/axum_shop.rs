@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use partnero_core::Partnero;
+use partnero_client::Partnero;
 use partnero_tower::{PartneroLayer, Referral};
 
 use crate::pages;
@@ -20,7 +20,7 @@ use crate::store::User;
 /// The shop's router, with `PartneroLayer` carrying `client`.
 ///
 /// ```no_run
-/// # async fn run(client: partnero_core::Partnero) -> std::io::Result<()> {
+/// # async fn run(client: partnero_client::Partnero) -> std::io::Result<()> {
 /// use partnero_examples::{axum_shop, setup::ProgramChoice, shop::Shop};
 ///
 /// let app = axum_shop::router(Shop::new("axum", ProgramChoice::Affiliate).into(), client);

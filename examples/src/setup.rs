@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use partnero_core::{Partnero, PartneroBuilder, Program, RetryPolicy};
+use partnero_client::{Partnero, PartneroBuilder, Program, RetryPolicy};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
 
 /// Which Partnero program the shop runs.
@@ -104,7 +104,7 @@ impl std::fmt::Debug for Backend {
 pub enum SetupError {
     /// The client could not be built (bad base URL, ...).
     #[error("cannot configure the Partnero client: {0}")]
-    Client(#[from] partnero_core::Error),
+    Client(#[from] partnero_client::Error),
     /// The embedded sandbox could not start.
     #[error("cannot start the embedded sandbox: {0}")]
     Sandbox(#[from] std::io::Error),

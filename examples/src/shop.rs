@@ -1,7 +1,7 @@
 //! The shop's behaviour, framework-free: both the axum and the actix shop parse the request,
 //! call one of these functions, and render its answer. Nothing here knows either framework.
 
-use partnero_core::{
+use partnero_client::{
     NewCustomer, Partnero, ReferralHandle, RefundOutcome, Sale, SignupOutcome, Transaction,
 };
 use std::time::{Duration, Instant};
@@ -110,7 +110,7 @@ impl PartneroReport {
         }
     }
 
-    fn error(err: &partnero_core::Error) -> PartneroReport {
+    fn error(err: &partnero_client::Error) -> PartneroReport {
         tracing::warn!(error = %err, "Partnero call failed; the shop carries on");
         PartneroReport {
             detail: Some(err.to_string()),
@@ -264,7 +264,7 @@ async fn report_signup(
     shop: &Shop,
     client: &Partnero,
     user: &User,
-) -> Result<(Delivery, PartneroReport), partnero_core::Error> {
+) -> Result<(Delivery, PartneroReport), partnero_client::Error> {
     let customer = NewCustomer::new(user.id.clone())
         .email(user.email.clone())
         .name(user.name.clone());
@@ -395,8 +395,8 @@ async fn send_sale(
     if let Delivery::Unconfirmed { since } = previous {
         match client.transactions().get(&order.transaction_key).await {
             Ok(transaction) => return (Delivery::Done, sale_report(&transaction)),
-            Err(partnero_core::Error::NotFound { .. }) if since.elapsed() >= SETTLE_TIME => {}
-            Err(partnero_core::Error::NotFound { .. }) => {
+            Err(partnero_client::Error::NotFound { .. }) if since.elapsed() >= SETTLE_TIME => {}
+            Err(partnero_client::Error::NotFound { .. }) => {
                 return (
                     previous,
                     PartneroReport {
@@ -516,7 +516,7 @@ pub struct DashboardReply {
 /// `GET /dashboard`: what Partnero knows about the logged-in user.
 pub async fn dashboard(
     shop: &Shop,
-    client: &partnero_core::Partnero,
+    client: &partnero_client::Partnero,
     user: Option<User>,
 ) -> Result<DashboardReply, ShopError> {
     let user = user.ok_or(ShopError::NotLoggedIn)?;
@@ -533,15 +533,15 @@ pub async fn dashboard(
 
 async fn fill_dashboard(
     program: ProgramChoice,
-    client: &partnero_core::Partnero,
+    client: &partnero_client::Partnero,
     key: &str,
     reply: &mut DashboardReply,
-) -> Result<(), partnero_core::Error> {
+) -> Result<(), partnero_client::Error> {
     let customers = client.customers();
     let customer = match customers.get(key).await {
         Ok(customer) => customer,
         // An affiliate sign-up nobody referred is never sent to Partnero: nothing to show.
-        Err(partnero_core::Error::NotFound { .. }) if program == ProgramChoice::Affiliate => {
+        Err(partnero_client::Error::NotFound { .. }) if program == ProgramChoice::Affiliate => {
             return Ok(());
         }
         Err(err) => return Err(err),
@@ -565,7 +565,7 @@ async fn fill_dashboard(
                 })
                 .collect();
             reply.referrals = customers
-                .referrals(key, partnero_core::ListParams::default())
+                .referrals(key, partnero_client::ListParams::default())
                 .await?
                 .data
                 .into_iter()

@@ -5,7 +5,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use partnero_core::{PendingReferral, ReferralHandle};
+use partnero_client::{PendingReferral, ReferralHandle};
 
 use crate::headers::ActixHeaders;
 use crate::middleware::request_info;
@@ -53,7 +53,7 @@ use crate::MissingPartneroMiddleware;
 #[derive(Debug, Clone)]
 pub struct Referral(pub ReferralHandle);
 
-partnero_core::__referral_newtype!(Referral);
+partnero_client::__referral_newtype!(Referral);
 
 impl FromRequest for Referral {
     type Error = MissingPartneroMiddleware;

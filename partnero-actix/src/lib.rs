@@ -23,7 +23,7 @@
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};
 //! use partnero_actix::{PartneroMiddleware, Referral};
-//! use partnero_core::NewCustomer;
+//! use partnero_client::NewCustomer;
 //!
 //! async fn signup(referral: Referral) -> HttpResponse {
 //!     // ... create the user account first, then tell Partnero:
@@ -91,4 +91,5 @@ mod middleware;
 pub use error::MissingPartneroMiddleware;
 pub use extract::Referral;
 pub use middleware::{PartneroMiddleware, PartneroMiddlewareService, ResponseFuture};
-pub use partnero_core::{ReferralContext, ReferralHandle, TrackingConfig};
+pub use partnero_client::ReferralHandle;
+pub use partnero_core::{ReferralContext, TrackingConfig};

@@ -22,9 +22,12 @@ use actix_web::dev::{
 };
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
-use partnero_core::{Capture, PendingReferral, RequestInfo, TrackingState};
 #[cfg(doc)]
-use partnero_core::{ReferralHandle, TrackingConfig};
+use partnero_client::ReferralHandle;
+use partnero_client::{PendingReferral, TrackingState};
+#[cfg(doc)]
+use partnero_core::TrackingConfig;
+use partnero_core::{Capture, RequestInfo};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
@@ -91,7 +94,7 @@ pub struct PartneroMiddleware {
 }
 
 impl PartneroMiddleware {
-    partnero_core::__adapter_builder!(partnero_actix, PartneroMiddleware);
+    partnero_client::__adapter_builder!(partnero_actix, PartneroMiddleware);
 }
 
 impl std::fmt::Debug for PartneroMiddleware {

@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, COOKIE};
 use actix_web::{App, test, web};
 use partnero_actix::{MissingPartneroMiddleware, PartneroMiddleware, Referral};
-use partnero_core::{KeySource, ReferralHandle, ReferralKey};
+use partnero_client::ReferralHandle;
+use partnero_core::{KeySource, ReferralKey};
 
 async fn partner_of(referral: Referral) -> String {
     // `Referral` -> `ReferralHandle` -> `ReferralContext`.

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::{App, HttpResponse, test, web};
 use partnero_actix::{PartneroMiddleware, Referral};
-use partnero_core::{NewCustomer, Partnero, RefundOutcome, Sale, SignupOutcome};
+use partnero_client::{NewCustomer, Partnero, RefundOutcome, Sale, SignupOutcome};
 use partnero_sandbox::{ProgramKind, RewardRecipient, Sandbox, SandboxConfig};
 
 async fn landing(referral: Referral) -> String {

@@ -1,5 +1,4 @@
-//! partnero-core: framework-free referral capture, server-set cookie policy, and a typed
-//! Partnero REST client.
+//! partnero-core: framework-free referral capture and the server-set cookie policy.
 //!
 //! # Capturing referrals
 //!
@@ -84,68 +83,22 @@
 //!
 //! # Talking to Partnero
 //!
-//! [`Partnero`] is the REST client (reqwest; rustls by default, `native-tls` feature). It is
-//! cheap to clone (one connection pool behind an `Arc`), sends `Authorization: Bearer` with a
-//! key that never appears in `Debug`, logs or errors ([`ApiKey`]), and groups the endpoints
-//! into handles: [`customers()`](Partnero::customers), [`transactions()`](Partnero::transactions),
-//! [`partners()`](Partnero::partners), [`webhooks()`](Partnero::webhooks), plus
-//! [`check_key()`](Partnero::check_key) (`GET /test`). Lists return a [`Page`]; `stream(..)`
-//! yields every item by following `links.next`, but only on the configured origin.
-//!
-//! ```no_run
-//! use partnero_core::{NewCustomer, Partnero, ReferralContext, SignupOutcome};
-//!
-//! # async fn run(ctx: ReferralContext) -> Result<(), partnero_core::Error> {
-//! // PARTNERO_API_KEY, optional PARTNERO_BASE_URL (e.g. a local partnero-sandbox) and
-//! // PARTNERO_PROGRAM (`affiliate` / `refer-a-friend`).
-//! let client = Partnero::from_env()?;
-//! match client.signup(&ctx, NewCustomer::new("user-42").email("ada@example.com")).await? {
-//!     SignupOutcome::Attributed { .. } => {}
-//!     SignupOutcome::PartnerKeyUnknown => { /* stale cookie: not an error */ }
-//!     _ => {}
-//! }
-//! # Ok(()) }
-//! ```
-//!
-//! ## Retries
-//!
-//! Bounded by a [`RetryPolicy`] (attempts, total time; full-jitter exponential backoff;
-//! `Retry-After` honoured when it fits within `max_delay`):
-//!
-//! * GET, PUT, DELETE: retried on 429, 500/502/503/504, timeouts and transport errors. A DELETE
-//!   answered 404 after an ambiguous failure counts as done.
-//! * `POST /customers`: retried the same way (the key is unique); "duplicate key" on a retry
-//!   after an ambiguous failure means the first attempt worked, and counts as success.
-//! * `POST /transactions`: resent only when the request surely never reached the server
-//!   (connect error), or after a 5xx, a 429 or a dropped connection when
-//!   `GET /transactions/{key}`, read after [`RetryPolicy::confirm_delay`] (or the longer
-//!   `Retry-After`), shows it absent. After a timeout it is never resent: found by key it is
-//!   returned, otherwise the call fails with [`Error::Unconfirmed`] (reconcile later by key).
-//!   A sale without a key is never resent after an ambiguous failure or a 429: always set
-//!   [`Sale::key`].
-//! * Other POSTs (partners, webhooks, archive, balance credit): only on connect errors.
-//!
-//! Each attempt runs in a `partnero.request` tracing span with the method, the path template
-//! (`/customers/{key}`, never the key itself), the attempt number and the status.
+//! The REST client, the sign-up/sale/refund helpers and the webhook signature check live in
+//! `partnero-client`, which builds on this crate; the framework adapters (`partnero-tower`,
+//! `partnero-actix`) depend on both. This crate needs neither an HTTP client nor an async runtime.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod adapter_shortcuts;
 mod capture;
-mod client;
 mod context;
 mod cookie_header;
-mod error;
 mod key;
 mod missing_adapter;
-pub mod model;
 mod persist;
 mod policy;
 mod query_string;
 mod request;
 mod set_cookie;
-mod track;
-pub mod webhook_signature;
 
 pub use capture::{Capture, MAX_LANDING_URL_LEN};
 pub use context::{Captured, KeySource, ReferralContext};
@@ -157,23 +110,3 @@ pub use policy::{
     TrackingConfig,
 };
 pub use request::{Headers, RequestInfo};
-
-pub use client::Partnero;
-pub use client::api_key::ApiKey;
-pub use client::builder::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PartneroBuilder};
-pub use client::customers::Customers;
-pub use client::partners::Partners;
-pub use client::program::Program;
-pub use client::retry::RetryPolicy;
-pub use client::transactions::Transactions;
-pub use client::webhooks::Webhooks;
-pub use error::{Error, FieldErrors};
-pub use model::{
-    Balance, BalanceCredit, BalanceEntry, Customer, CustomerSearch, CustomerStats, CustomerUpdate,
-    KeyCheck, Links, ListParams, Meta, NewCustomer, NewPartner, NewWebhook, Page, Partner,
-    PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
-    WebhookUpdate,
-};
-#[doc(hidden)]
-pub use track::{PendingReferral, TrackingState};
-pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};

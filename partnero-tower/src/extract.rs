@@ -5,7 +5,7 @@ use std::convert::Infallible;
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
-use partnero_core::ReferralHandle;
+use partnero_client::ReferralHandle;
 
 use crate::MissingPartneroLayer;
 
@@ -26,7 +26,7 @@ use crate::MissingPartneroLayer;
 ///
 /// ```
 /// use axum::{Router, routing::post};
-/// use partnero_core::NewCustomer;
+/// use partnero_client::NewCustomer;
 /// use partnero_tower::{PartneroLayer, Referral};
 ///
 /// async fn signup(referral: Referral) -> String {
@@ -48,7 +48,7 @@ use crate::MissingPartneroLayer;
 #[derive(Debug, Clone)]
 pub struct Referral(pub ReferralHandle);
 
-partnero_core::__referral_newtype!(Referral);
+partnero_client::__referral_newtype!(Referral);
 
 impl<S> FromRequestParts<S> for Referral
 where

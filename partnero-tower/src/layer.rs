@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use partnero_client::TrackingState;
 #[cfg(doc)]
 use partnero_core::TrackingConfig;
-use partnero_core::TrackingState;
 use tower_layer::Layer;
 
 use crate::PartneroService;
@@ -38,7 +38,7 @@ pub struct PartneroLayer {
 }
 
 impl PartneroLayer {
-    partnero_core::__adapter_builder!(partnero_tower, PartneroLayer);
+    partnero_client::__adapter_builder!(partnero_tower, PartneroLayer);
 }
 
 impl<S> Layer<S> for PartneroLayer {

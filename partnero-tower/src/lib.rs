@@ -21,7 +21,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::post};
-//! use partnero_core::{NewCustomer, Sale, SignupOutcome};
+//! use partnero_client::{NewCustomer, Sale, SignupOutcome};
 //! use partnero_tower::{PartneroLayer, Referral};
 //! use rust_decimal::Decimal;
 //!
@@ -175,7 +175,8 @@ mod service;
 pub use extract::Referral;
 pub use future::ResponseFuture;
 pub use layer::PartneroLayer;
-pub use partnero_core::{ReferralContext, ReferralHandle, TrackingConfig};
+pub use partnero_client::ReferralHandle;
+pub use partnero_core::{ReferralContext, TrackingConfig};
 #[cfg(feature = "axum")]
 pub use rejection::MissingPartneroLayer;
 pub use resolve::referral_handle;

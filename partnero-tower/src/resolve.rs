@@ -2,7 +2,8 @@
 //! [`PartneroLayer`](crate::PartneroLayer), read on demand.
 
 use http::{Extensions, HeaderMap, Method, Request, Uri};
-use partnero_core::{PendingReferral, ReferralHandle, RequestInfo};
+use partnero_client::{PendingReferral, ReferralHandle};
+use partnero_core::RequestInfo;
 
 /// The referral context (cookies, query and path) and the client of a request that
 /// [`PartneroLayer`](crate::PartneroLayer) wraps; `None` when the layer does not wrap it.

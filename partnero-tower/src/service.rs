@@ -6,8 +6,9 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 #[cfg(doc)]
-use partnero_core::ReferralHandle;
-use partnero_core::{Partnero, PendingReferral, RequestInfo, TrackingConfig, TrackingState};
+use partnero_client::ReferralHandle;
+use partnero_client::{Partnero, PendingReferral, TrackingState};
+use partnero_core::{RequestInfo, TrackingConfig};
 use tower_service::Service;
 
 use crate::ResponseFuture;

@@ -11,7 +11,8 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use http_body_util::BodyExt;
-use partnero_core::{KeySource, ReferralHandle};
+use partnero_client::ReferralHandle;
+use partnero_core::KeySource;
 use partnero_tower::{MissingPartneroLayer, PartneroLayer, Referral};
 use tower::ServiceExt;
 

@@ -9,7 +9,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use partnero_core::{ReferralHandle, TrackingConfig};
+use partnero_client::ReferralHandle;
+use partnero_core::TrackingConfig;
 use partnero_tower::{PartneroLayer, PartneroService, referral_handle};
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 

@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http_body_util::BodyExt;
-use partnero_core::{NewCustomer, Partnero, Sale};
+use partnero_client::{NewCustomer, Partnero, Sale};
 use partnero_sandbox::{ProgramKind, RewardRecipient, Sandbox, SandboxConfig};
 use partnero_tower::{PartneroLayer, Referral};
 use rust_decimal::Decimal;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use partnero_core::{Partnero, RetryPolicy};
+use partnero_client::{Partnero, RetryPolicy};
 use partnero_examples::actix_shop::ActixShop;
 use partnero_examples::axum_shop::AxumShop;
 use partnero_examples::journey;

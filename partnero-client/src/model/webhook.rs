@@ -54,7 +54,7 @@ impl std::fmt::Debug for Webhook {
 /// The body of `POST /webhooks`.
 ///
 /// ```
-/// use partnero_core::NewWebhook;
+/// use partnero_client::NewWebhook;
 ///
 /// let hook = NewWebhook::new("orders", "https://shop.example/hooks/partnero")
 ///     .event("transaction.created");

@@ -13,7 +13,7 @@
 #[macro_export]
 macro_rules! __adapter_builder {
     ($krate:ident, $ty:ident) => {
-        /// With a default [`Partnero`](partnero_core::Partnero) client for `api_key` (default
+        /// With a default [`Partnero`](partnero_client::Partnero) client for `api_key` (default
         /// base URL, affiliate program) and the default
         /// [`TrackingConfig`](partnero_core::TrackingConfig). Use `from_client` to configure the
         /// client (base URL, timeout, retries, program kind).
@@ -31,8 +31,8 @@ macro_rules! __adapter_builder {
         /// `reqwest::Client`), with the default [`TrackingConfig`](partnero_core::TrackingConfig).
         ///
         #[doc = concat!(
-            "```\nuse partnero_core::{Partnero, Program};\nuse ", stringify!($krate), "::",
-            stringify!($ty), ";\n\n# fn main() -> Result<(), partnero_core::Error> {\n",
+            "```\nuse partnero_client::{Partnero, Program};\nuse ", stringify!($krate), "::",
+            stringify!($ty), ";\n\n# fn main() -> Result<(), partnero_client::Error> {\n",
             "let client = Partnero::builder(\"sk_test_key\")\n",
             "    .base_url(\"http://127.0.0.1:4010/v1\")\n",
             "    .program(Program::ReferAFriend)\n    .build()?;\n",
@@ -43,7 +43,7 @@ macro_rules! __adapter_builder {
             Self {
                 state: ::std::sync::Arc::new($crate::TrackingState {
                     client,
-                    config: $crate::TrackingConfig::default(),
+                    config: ::partnero_core::TrackingConfig::default(),
                 }),
             }
         }
@@ -59,12 +59,12 @@ macro_rules! __adapter_builder {
             "assert_eq!(adapter.config().partner.query_params, [\"aff\", \"via\"]);\n```"
         )]
         #[must_use]
-        pub fn with_config(self, config: $crate::TrackingConfig) -> Self {
+        pub fn with_config(self, config: ::partnero_core::TrackingConfig) -> Self {
             self.map_config(|_| config)
         }
 
         /// The tracking policy in use.
-        pub fn config(&self) -> &$crate::TrackingConfig {
+        pub fn config(&self) -> &::partnero_core::TrackingConfig {
             &self.state.config
         }
 
@@ -77,7 +77,7 @@ macro_rules! __adapter_builder {
         /// state only when another clone already holds it.
         fn map_config(
             mut self,
-            f: impl FnOnce($crate::TrackingConfig) -> $crate::TrackingConfig,
+            f: impl FnOnce(::partnero_core::TrackingConfig) -> ::partnero_core::TrackingConfig,
         ) -> Self {
             let state = ::std::sync::Arc::make_mut(&mut self.state);
             state.config = f(::std::mem::take(&mut state.config));
@@ -119,7 +119,7 @@ macro_rules! __adapter_builder {
         /// The referral cookie's `SameSite` (default `Lax`). See
         /// [`TrackingConfig::same_site`](partnero_core::TrackingConfig::same_site).
         #[must_use]
-        pub fn with_same_site(self, same_site: $crate::SameSite) -> Self {
+        pub fn with_same_site(self, same_site: ::partnero_core::SameSite) -> Self {
             self.map_config(|c| c.same_site(same_site))
         }
 
@@ -135,7 +135,7 @@ macro_rules! __adapter_builder {
         /// First- or last-touch attribution (default last-touch). See
         /// [`TrackingConfig::attribution`](partnero_core::TrackingConfig::attribution).
         #[must_use]
-        pub fn with_attribution(self, attribution: $crate::Attribution) -> Self {
+        pub fn with_attribution(self, attribution: ::partnero_core::Attribution) -> Self {
             self.map_config(|c| c.attribution(attribution))
         }
 
@@ -185,7 +185,7 @@ macro_rules! __adapter_builder {
         #[must_use]
         pub fn with_consent<F>(self, hook: F) -> Self
         where
-            F: Fn(&$crate::RequestInfo<'_>) -> bool + Send + Sync + 'static,
+            F: Fn(&::partnero_core::RequestInfo<'_>) -> bool + Send + Sync + 'static,
         {
             self.map_config(|c| c.consent(hook))
         }

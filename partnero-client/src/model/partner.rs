@@ -62,7 +62,7 @@ impl Partner {
 /// The body of `POST /partners`. Only `email` is required.
 ///
 /// ```
-/// use partnero_core::NewPartner;
+/// use partnero_client::NewPartner;
 ///
 /// let partner = NewPartner::new("pat@example.com").name("Pat").key("pat");
 /// assert_eq!(

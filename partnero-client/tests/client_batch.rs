@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use partnero_core::{Error, Partnero, RetryPolicy, Sale};
+use partnero_client::{Error, Partnero, RetryPolicy, Sale};
 use rust_decimal::Decimal;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -55,7 +55,7 @@ async fn serve_reads(server: &MockServer) {
     }
 }
 
-fn keys(created: &[partnero_core::Transaction]) -> Vec<&str> {
+fn keys(created: &[partnero_client::Transaction]) -> Vec<&str> {
     created.iter().filter_map(|t| t.key.as_deref()).collect()
 }
 

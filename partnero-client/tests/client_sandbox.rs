@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use futures_util::StreamExt;
-use partnero_core::{
+use partnero_client::{
     BalanceCredit, CustomerSearch, CustomerUpdate, ListParams, NewCustomer, NewPartner, NewWebhook,
     PartnerSearch, PartnerUpdate, Partnero, Program, Sale, WebhookUpdate, webhook_signature,
 };
@@ -42,7 +42,7 @@ async fn check_key_names_the_program() {
         .unwrap();
     assert!(matches!(
         wrong.check_key().await,
-        Err(partnero_core::Error::Unauthorized)
+        Err(partnero_client::Error::Unauthorized)
     ));
     sb.shutdown().await;
 }

@@ -1,7 +1,7 @@
 //! `links.next` pagination: streams follow same-origin links only.
 
 use futures_util::StreamExt;
-use partnero_core::{Error, ListParams, Partnero};
+use partnero_client::{Error, ListParams, Partnero};
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -125,7 +125,7 @@ pub struct CustomerOptions {
 /// `Clone + Serialize + Deserialize`, so a sign-up can be queued and sent later.
 ///
 /// ```
-/// use partnero_core::NewCustomer;
+/// use partnero_client::NewCustomer;
 ///
 /// let customer = NewCustomer::new("user-42")
 ///     .email("ada@example.com")
@@ -287,7 +287,7 @@ impl NewCustomer {
 /// The fields of `PUT /customers/{key}` (sent as `{"update": {...}}`); unset fields are left alone.
 ///
 /// ```
-/// use partnero_core::CustomerUpdate;
+/// use partnero_client::CustomerUpdate;
 ///
 /// let update = CustomerUpdate::new().email("new@example.com");
 /// assert_eq!(serde_json::to_string(&update).unwrap(), r#"{"email":"new@example.com"}"#);
@@ -361,7 +361,7 @@ impl CustomerUpdate {
 /// Query of `GET /customers:search` (`key`, `email`, `partner.key`, `page`, `limit`).
 ///
 /// ```
-/// use partnero_core::CustomerSearch;
+/// use partnero_client::CustomerSearch;
 ///
 /// let search = CustomerSearch::new().email("ada@example.com").limit(50);
 /// assert_eq!(search.email.as_deref(), Some("ada@example.com"));

@@ -96,7 +96,7 @@ pub struct SaleOptions {
 ///
 /// ```
 /// use rust_decimal::Decimal;
-/// use partnero_core::Sale;
+/// use partnero_client::Sale;
 ///
 /// let sale = Sale::new(Decimal::new(4999, 2)).key("pay_123").action("sale");
 /// assert_eq!(

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use partnero_core::{
+use partnero_client::{
     BalanceCredit, CustomerSearch, CustomerUpdate, ListParams, NewCustomer, NewPartner, NewWebhook,
     PartnerSearch, PartnerUpdate, Partnero, RetryPolicy, Sale, WebhookUpdate,
 };
@@ -569,12 +569,12 @@ async fn user_supplied_segments_are_percent_encoded() {
     // Dot segments never reach the server.
     assert!(matches!(
         c.customers().get("..").await,
-        Err(partnero_core::Error::InvalidInput(_))
+        Err(partnero_client::Error::InvalidInput(_))
     ));
     let mut stream = c.customers().stream_transactions("", ListParams::new());
     assert!(matches!(
         stream.next().await,
-        Some(Err(partnero_core::Error::InvalidInput(_)))
+        Some(Err(partnero_client::Error::InvalidInput(_)))
     ));
     assert!(stream.next().await.is_none());
     let requests = server.received_requests().await.unwrap();

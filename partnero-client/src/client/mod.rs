@@ -35,9 +35,9 @@ use crate::model::KeyCheck;
 /// A Partnero API client.
 ///
 /// ```no_run
-/// use partnero_core::{ListParams, Partnero};
+/// use partnero_client::{ListParams, Partnero};
 ///
-/// # async fn run() -> Result<(), partnero_core::Error> {
+/// # async fn run() -> Result<(), partnero_client::Error> {
 /// let client = Partnero::new("sk_live_...");
 /// let page = client.customers().list(ListParams::new().limit(50)).await?;
 /// for customer in page.data {

@@ -11,11 +11,10 @@
 //!
 //! ```no_run
 //! use rust_decimal::Decimal;
-//! use partnero_core::{
-//!     KeySource, NewCustomer, Partnero, ReferralContext, ReferralKey, Sale, SignupOutcome,
-//! };
+//! use partnero_core::{KeySource, ReferralContext, ReferralKey};
+//! use partnero_client::{NewCustomer, Partnero, Sale, SignupOutcome};
 //!
-//! # async fn run() -> Result<(), partnero_core::Error> {
+//! # async fn run() -> Result<(), partnero_client::Error> {
 //! let client = Partnero::from_env()?;
 //! let ctx = ReferralContext::new()
 //!     .with_partner(ReferralKey::parse("demo-partner").unwrap(), KeySource::Cookie);
@@ -40,10 +39,9 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use crate::model::{Customer, CustomerOptions, CustomerRef, PartnerRef, Transaction};
-use crate::{
-    Error, FieldErrors, NewCustomer, Partnero, Program, ReferralContext, RequestInfo, Sale,
-    TrackingConfig,
-};
+use partnero_core::{ReferralContext, RequestInfo, TrackingConfig};
+
+use crate::{Error, FieldErrors, NewCustomer, Partnero, Program, Sale};
 
 /// What [`Partnero::signup`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,9 +133,10 @@ impl Partnero {
     /// Errors are left for real failures (network, 401, validation of your own fields, ...).
     ///
     /// ```no_run
-    /// use partnero_core::{NewCustomer, Partnero, ReferralContext, SignupOutcome};
+    /// use partnero_core::ReferralContext;
+    /// use partnero_client::{NewCustomer, Partnero, SignupOutcome};
     ///
-    /// # async fn run(client: Partnero, ctx: ReferralContext) -> Result<(), partnero_core::Error> {
+    /// # async fn run(client: Partnero, ctx: ReferralContext) -> Result<(), partnero_client::Error> {
     /// let outcome = client.signup(&ctx, NewCustomer::new("user-42").email("ada@example.com")).await?;
     /// if let SignupOutcome::Attributed { customer } = &outcome {
     ///     println!("attributed to {:?}", customer.partner);
@@ -233,9 +232,9 @@ impl Partnero {
     ///
     /// ```no_run
     /// use rust_decimal::Decimal;
-    /// use partnero_core::{Partnero, Sale};
+    /// use partnero_client::{Partnero, Sale};
     ///
-    /// # async fn run(client: Partnero) -> Result<(), partnero_core::Error> {
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
     /// let outcome = client.sale("user-42", Sale::new(Decimal::new(4999, 2)).key("pay_123")).await?;
     /// for reward in &outcome.transaction.rewards {
     ///     println!("commission {:?}", reward.amount);
@@ -256,9 +255,9 @@ impl Partnero {
     /// Refunds (deletes) the transaction with this key, reversing its commission.
     ///
     /// ```no_run
-    /// use partnero_core::{Partnero, RefundOutcome};
+    /// use partnero_client::{Partnero, RefundOutcome};
     ///
-    /// # async fn run(client: Partnero) -> Result<(), partnero_core::Error> {
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
     /// match client.refund("pay_123").await? {
     ///     RefundOutcome::Refunded => println!("commission reversed"),
     ///     RefundOutcome::UnknownTransaction => println!("Partnero never saw this sale"),
@@ -322,7 +321,8 @@ fn mentions(message: &str, needle: &str) -> bool {
 /// adapters hand to handlers. Derefs to the [`ReferralContext`].
 ///
 /// ```
-/// use partnero_core::{Partnero, ReferralContext, ReferralHandle};
+/// use partnero_core::ReferralContext;
+/// use partnero_client::{Partnero, ReferralHandle};
 ///
 /// let handle = ReferralHandle::new(ReferralContext::new(), Partnero::new("sk_test"));
 /// assert!(handle.is_empty()); // ReferralContext::is_empty through Deref
@@ -386,7 +386,8 @@ impl Deref for ReferralHandle {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use partnero_core::{Partnero, PendingReferral, RequestInfo, TrackingConfig, TrackingState};
+/// use partnero_core::{RequestInfo, TrackingConfig};
+/// use partnero_client::{Partnero, PendingReferral, TrackingState};
 ///
 /// let state = Arc::new(TrackingState { client: Partnero::new("sk_test"), config: TrackingConfig::default() });
 /// let config = &state.config;

@@ -42,7 +42,7 @@ pub struct BalanceEntry {
 ///
 /// ```
 /// use rust_decimal::Decimal;
-/// use partnero_core::BalanceCredit;
+/// use partnero_client::BalanceCredit;
 ///
 /// let credit = BalanceCredit::new(Decimal::new(5, 0)).amount_units("usd").is_currency(true);
 /// assert_eq!(

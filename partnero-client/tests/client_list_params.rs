@@ -2,7 +2,7 @@
 //! list call.
 
 use futures_util::StreamExt;
-use partnero_core::{CustomerSearch, Error, ListParams, PartnerSearch, Partnero};
+use partnero_client::{CustomerSearch, Error, ListParams, PartnerSearch, Partnero};
 use serde_json::json;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};

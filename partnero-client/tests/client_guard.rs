@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use partnero_core::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
+use partnero_client::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -392,15 +392,15 @@ async fn refund_reverses_and_reports_unknown_keys() {
     s.client.sale("buyer", sale("pay_refund")).await.unwrap();
     assert_eq!(
         s.client.refund("pay_refund").await.unwrap(),
-        partnero_core::RefundOutcome::Refunded
+        partnero_client::RefundOutcome::Refunded
     );
     assert_eq!(
         s.client.refund("pay_refund").await.unwrap(),
-        partnero_core::RefundOutcome::UnknownTransaction
+        partnero_client::RefundOutcome::UnknownTransaction
     );
     assert_eq!(
         s.client.refund("never-sold").await.unwrap(),
-        partnero_core::RefundOutcome::UnknownTransaction
+        partnero_client::RefundOutcome::UnknownTransaction
     );
     s.sandbox.shutdown().await;
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 ///
 /// ```
 /// use std::time::Duration;
-/// use partnero_core::RetryPolicy;
+/// use partnero_client::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default()
 ///     .max_attempts(5)
@@ -90,7 +90,7 @@ impl RetryPolicy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use partnero_core::RetryPolicy;
+    /// use partnero_client::RetryPolicy;
     ///
     /// let policy = RetryPolicy::default().confirm_delay(Duration::from_secs(2));
     /// assert_eq!(policy.confirm_wait(), Duration::from_secs(2));

@@ -11,7 +11,7 @@ use crate::Error;
 /// [`Error::InvalidInput`](crate::Error::InvalidInput) before anything is sent.
 ///
 /// ```
-/// use partnero_core::ListParams;
+/// use partnero_client::ListParams;
 ///
 /// let params = ListParams::new().limit(100).page(2);
 /// assert_eq!((params.page, params.limit), (Some(2), Some(100)));

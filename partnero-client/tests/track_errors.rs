@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use partnero_core::{
-    Error, KeySource, NewCustomer, Partnero, Program, ReferralContext, ReferralKey, RetryPolicy,
-    SignupOutcome,
-};
+use partnero_client::{Error, NewCustomer, Partnero, Program, RetryPolicy, SignupOutcome};
+use partnero_core::{KeySource, ReferralContext, ReferralKey};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};

@@ -2,10 +2,8 @@
 
 use std::str::FromStr;
 
-use partnero_core::{
-    KeySource, NewCustomer, Partnero, Program, ReferralContext, ReferralHandle, ReferralKey, Sale,
-    SignupOutcome,
-};
+use partnero_client::{NewCustomer, Partnero, Program, ReferralHandle, Sale, SignupOutcome};
+use partnero_core::{KeySource, ReferralContext, ReferralKey};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
 use rust_decimal::Decimal;
 
@@ -228,7 +226,7 @@ async fn referral_handle_delegates_to_the_client() {
     assert_eq!(sale.transaction.rewards.len(), 1);
     assert_eq!(
         handle.refund("h1-pay").await.unwrap(),
-        partnero_core::RefundOutcome::Refunded
+        partnero_client::RefundOutcome::Refunded
     );
     assert!(sb.state().live_transactions(&key).is_empty());
     sb.shutdown().await;

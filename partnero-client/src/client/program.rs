@@ -8,7 +8,7 @@ use crate::Error;
 /// The kind of program an API key belongs to. It decides what the sign-up helper sends.
 ///
 /// ```
-/// use partnero_core::Program;
+/// use partnero_client::Program;
 ///
 /// assert_eq!("refer-a-friend".parse::<Program>().unwrap(), Program::ReferAFriend);
 /// assert_eq!(Program::default(), Program::Affiliate);

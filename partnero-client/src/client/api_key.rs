@@ -7,7 +7,7 @@ use std::fmt;
 /// `Debug` and `Display` never show the key:
 ///
 /// ```
-/// use partnero_core::ApiKey;
+/// use partnero_client::ApiKey;
 ///
 /// let key = ApiKey::new("sk_live_secret");
 /// assert_eq!(format!("{key:?}"), "ApiKey(REDACTED)");

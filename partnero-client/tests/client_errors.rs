@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use partnero_core::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
+use partnero_client::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
 use rust_decimal::Decimal;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -459,7 +459,7 @@ async fn non_idempotent_posts_are_not_retried_on_server_errors() {
     let c = client(&server, fast_retries());
     let e = c
         .partners()
-        .create(&partnero_core::NewPartner::new("p@example.com"))
+        .create(&partnero_client::NewPartner::new("p@example.com"))
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(500));
@@ -574,6 +574,6 @@ fn the_key_never_shows() {
     assert!(!format!("{c:?}").contains(KEY));
     let built = Partnero::builder(KEY).build().unwrap();
     assert!(!format!("{built:?}").contains(KEY));
-    let key = partnero_core::ApiKey::from(KEY);
+    let key = partnero_client::ApiKey::from(KEY);
     assert!(!format!("{key} {key:?}").contains(KEY));
 }

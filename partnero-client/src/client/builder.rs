@@ -22,7 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// ```
 /// use std::time::Duration;
-/// use partnero_core::{Partnero, Program, RetryPolicy};
+/// use partnero_client::{Partnero, Program, RetryPolicy};
 ///
 /// let client = Partnero::builder("sk_test")
 ///     .base_url("http://127.0.0.1:8080/v1")
@@ -31,7 +31,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///     .retry(RetryPolicy::default().max_attempts(4))
 ///     .build()?;
 /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/v1/");
-/// # Ok::<(), partnero_core::Error>(())
+/// # Ok::<(), partnero_client::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
