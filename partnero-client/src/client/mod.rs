@@ -145,6 +145,37 @@ impl Partnero {
         self.inner.retry
     }
 
+    /// A copy of this client (same key, base URL, program and connection pool) that makes
+    /// **one attempt** per call, each bounded by `timeout`: no retry loop, no waiting on
+    /// `Retry-After`, no confirm delay.
+    ///
+    /// For a durable dispatcher (such as `partnero-outbox`) that keeps each event's state in a
+    /// database and decides itself when to try again; a web handler wants the default client.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use partnero_client::Partnero;
+    ///
+    /// let client = Partnero::new("sk_test").single_attempt(Duration::from_secs(10));
+    /// assert_eq!(client.retry_policy().attempts(), 1);
+    /// ```
+    pub fn single_attempt(&self, timeout: Duration) -> Partnero {
+        let inner = &self.inner;
+        Partnero {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                api_key: inner.api_key.clone(),
+                auth: inner.auth.clone(),
+                base_url: inner.base_url.clone(),
+                program: inner.program,
+                timeout: Some(timeout),
+                retry: RetryPolicy::none(),
+                user_agent: inner.user_agent.clone(),
+                always_create_customers: inner.always_create_customers,
+            }),
+        }
+    }
+
     /// True when [`PartneroBuilder::always_create_customers`] is on.
     pub fn always_creates_customers(&self) -> bool {
         self.inner.always_create_customers

@@ -94,6 +94,30 @@ impl<'a> Transactions<'a> {
             .map(|(t, _)| t)
     }
 
+    /// `POST /transactions`, **once**, without the guard: no resend, no read-back. The error
+    /// says what happened ([`Error::is_connect`]: the request never left; [`Error::is_ambiguous`]:
+    /// it may have been recorded).
+    ///
+    /// For a durable dispatcher that records the "sent, outcome unknown" state itself and
+    /// checks the key with [`get`](Self::get) before any resend (as `partnero-outbox` does).
+    /// Calling it in a retry loop can pay a commission twice: use [`create`](Self::create).
+    pub async fn create_once(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
+        require_customer_key(customer_key)?;
+        let call = self.client.call_with_body(
+            Method::POST,
+            "/transactions",
+            &[Lit("transactions")],
+            &CreateBody {
+                customer: CustomerKey { key: customer_key },
+                sale,
+            },
+        )?;
+        match self.client.send_once(&call, 1).await {
+            Ok(response) => response.data(),
+            Err(failure) => Err(failure.error),
+        }
+    }
+
     /// [`create`](Self::create), also saying whether the transaction was read back by key
     /// (`true`: the create's own answer was lost or reported a duplicate).
     pub(crate) async fn create_guarded(

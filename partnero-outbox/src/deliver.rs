@@ -1,0 +1,310 @@
+//! One delivery attempt of one claimed row, and the state it leads to: the transitions of
+//! `shared/delivery.md` §4 in one place.
+//!
+//! | attempt ends with | sign-up, refund | sale |
+//! |---|---|---|
+//! | 2xx, sign-up "duplicate key", refund 404 | delivered | delivered |
+//! | never left (connection refused, DNS) | retry with backoff | retry with backoff |
+//! | 5xx, timeout, connection dropped after sending | retry with backoff (a resend is safe) | **unconfirmed**: looked up by key after the settle time, resent only when absent |
+//! | 429 | retry after `Retry-After`, whole dispatcher paused, attempt not counted | same |
+//! | 401 / 403 | retry later, whole dispatcher paused, attempt not counted | same |
+//! | other 4xx | dead (with the reason) | dead; "customer does not exist" (an affiliate customer nobody referred) is delivered as `customer_unknown` |
+//! | attempts or age over the bound | dead | dead |
+
+use std::time::Duration;
+
+use partnero_client::{Error as ApiError, Partnero, RefundOutcome, SignupOutcome};
+
+use crate::event::{Kind, Payload, decode};
+use crate::store::{Claimed, Transition};
+
+/// The dispatcher's delivery settings (see [`DispatcherBuilder`](crate::DispatcherBuilder)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Policy {
+    pub(crate) settle: Duration,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_cap: Duration,
+    pub(crate) max_attempts: u32,
+    pub(crate) max_age: Duration,
+    /// How long a rejected API key pauses the dispatcher.
+    pub(crate) auth_pause: Duration,
+    /// How long a 429 without `Retry-After` pauses it.
+    pub(crate) rate_limit_pause: Duration,
+}
+
+/// Why the whole dispatcher stops claiming for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseReason {
+    /// Partnero answered 429.
+    RateLimited,
+    /// Partnero rejected the API key (401 / 403): a configuration error, not the event's.
+    Unauthorized,
+}
+
+impl PauseReason {
+    /// `rate_limited` / `unauthorized`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseReason::RateLimited => "rate_limited",
+            PauseReason::Unauthorized => "unauthorized",
+        }
+    }
+}
+
+/// What one attempt decided.
+#[derive(Debug)]
+pub(crate) struct Decision {
+    pub(crate) transition: Transition,
+    pub(crate) pause: Option<(Duration, PauseReason)>,
+}
+
+impl Decision {
+    fn to(transition: Transition) -> Self {
+        Self {
+            transition,
+            pause: None,
+        }
+    }
+
+    fn dead(reason: impl Into<String>) -> Self {
+        Self::to(Transition::Dead {
+            status: None,
+            reason: reason.into(),
+        })
+    }
+
+    fn delivered(outcome: &str) -> Self {
+        Self::to(Transition::Delivered {
+            outcome: outcome.to_owned(),
+        })
+    }
+}
+
+/// Delivers `row` with `client` (a single-attempt client) and decides its next state.
+pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -> Decision {
+    let Some(kind) = row.kind else {
+        return Decision::dead("unknown event kind (a row this version does not know)");
+    };
+    let payload = match decode(&row.payload) {
+        Ok(payload) => payload,
+        Err(reason) => return Decision::dead(reason),
+    };
+    let decision = match (kind, payload) {
+        (Kind::Signup, Payload::Signup { customer, referral }) => {
+            match client.signup(&referral.context(), customer).await {
+                Ok(outcome) => Decision::delivered(signup_outcome(&outcome)),
+                Err(e) => failure(Kind::Signup, &e, row, policy),
+            }
+        }
+        (Kind::Sale, Payload::Sale { customer_key, sale }) => {
+            let key = sale.key.clone().unwrap_or_default();
+            if row.unconfirmed {
+                confirm_sale(client, &key, row, policy).await
+            } else {
+                match client
+                    .transactions()
+                    .create_once(&customer_key, &sale)
+                    .await
+                {
+                    Ok(_) => Decision::delivered("recorded"),
+                    Err(e) if names_unknown_customer(&e) => Decision::delivered("customer_unknown"),
+                    // Recorded already (a duplicate answer) or recorded with an unreadable
+                    // answer: read it back by key before calling it delivered.
+                    Err(e) if e.is_duplicate() || is_success_status(&e) => {
+                        Decision::to(Transition::Unconfirmed {
+                            settle: Duration::ZERO,
+                            status: e.status(),
+                            error: e.to_string(),
+                        })
+                    }
+                    Err(e) => failure(Kind::Sale, &e, row, policy),
+                }
+            }
+        }
+        (Kind::Refund, Payload::Refund { transaction_key }) => {
+            match client.refund(&transaction_key).await {
+                Ok(RefundOutcome::UnknownTransaction) => Decision::delivered("not_found"),
+                Ok(_) => Decision::delivered("refunded"),
+                Err(e) => failure(Kind::Refund, &e, row, policy),
+            }
+        }
+        (kind, _) => Decision::dead(format!("the payload is not a {kind} event")),
+    };
+    give_up_when_over_bounds(decision, row, policy)
+}
+
+/// An unconfirmed sale after its settle time: `GET /transactions/{key}`. Found: delivered.
+/// Absent: due again at once as pending, so the next claim sends it (a crash in between
+/// leaves it in flight, which the lease turns back into unconfirmed: never a blind resend).
+async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Policy) -> Decision {
+    match client.transactions().get(key).await {
+        Ok(_) => Decision::delivered("recovered"),
+        Err(ApiError::NotFound { .. }) => Decision::to(Transition::Retry {
+            delay: Duration::ZERO,
+            status: Some(404),
+            error: "not recorded by Partnero after the settle time; sending it again".into(),
+            count: true,
+        }),
+        Err(e) => match failure(Kind::Sale, &e, row, policy) {
+            // The lookup itself failed: still unconfirmed, look again after a backoff.
+            Decision {
+                transition: Transition::Retry { delay, .. },
+                pause,
+            } => Decision {
+                transition: Transition::Unconfirmed {
+                    settle: delay,
+                    status: e.status(),
+                    error: format!("looking the sale up failed: {e}"),
+                },
+                pause,
+            },
+            other => other,
+        },
+    }
+}
+
+/// The state a failed attempt leads to (see the table in the module docs).
+fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision {
+    let status = e.status();
+    let error = e.to_string();
+    let retry = |delay: Duration, count: bool| Transition::Retry {
+        delay,
+        status,
+        error: error.clone(),
+        count,
+    };
+    match e {
+        ApiError::Unauthorized | ApiError::Config(_) | ApiError::Api { status: 403, .. } => {
+            Decision {
+                transition: retry(policy.auth_pause, false),
+                pause: Some((policy.auth_pause, PauseReason::Unauthorized)),
+            }
+        }
+        ApiError::RateLimited { retry_after } => {
+            let wait = retry_after.unwrap_or(policy.rate_limit_pause);
+            Decision {
+                transition: retry(wait, false),
+                pause: Some((wait, PauseReason::RateLimited)),
+            }
+        }
+        e if e.is_connect() => Decision::to(retry(backoff(row.attempts, policy), true)),
+        e if e.is_ambiguous() => {
+            if kind == Kind::Sale {
+                Decision::to(Transition::Unconfirmed {
+                    settle: policy.settle,
+                    status,
+                    error,
+                })
+            } else {
+                let delay = backoff(row.attempts, policy).max(e.retry_after().unwrap_or_default());
+                Decision::to(retry(delay, true))
+            }
+        }
+        _ => Decision::to(Transition::Dead {
+            status,
+            reason: error,
+        }),
+    }
+}
+
+/// Dead once the attempts or the age pass their bound (a retry that counts, or a sale still
+/// unconfirmed).
+fn give_up_when_over_bounds(decision: Decision, row: &Claimed, policy: &Policy) -> Decision {
+    let over = u32::try_from(row.attempts).unwrap_or(0) >= policy.max_attempts
+        || row.age >= policy.max_age;
+    match &decision.transition {
+        Transition::Retry {
+            count: true,
+            status,
+            error,
+            ..
+        }
+        | Transition::Unconfirmed { status, error, .. }
+            if over =>
+        {
+            Decision::to(Transition::Dead {
+                status: *status,
+                reason: format!(
+                    "gave up after {} attempts over {} s: {error}",
+                    row.attempts,
+                    row.age.as_secs()
+                ),
+            })
+        }
+        _ => decision,
+    }
+}
+
+/// Full-jitter exponential backoff: a uniform delay in `[0, min(cap, base * 2^(attempts-1))]`.
+pub(crate) fn backoff(attempts: i32, policy: &Policy) -> Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(30);
+    let ceiling = policy
+        .backoff_base
+        .saturating_mul(1u32 << exp)
+        .min(policy.backoff_cap);
+    let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(0..=ms))
+}
+
+fn signup_outcome(outcome: &SignupOutcome) -> &'static str {
+    match outcome {
+        SignupOutcome::Attributed { .. } => "attributed",
+        SignupOutcome::NotReferred { customer: None } => "not_referred",
+        SignupOutcome::NotReferred { customer: Some(_) } => "created_not_referred",
+        SignupOutcome::AlreadyExists => "already_exists",
+        SignupOutcome::PartnerKeyUnknown => "partner_key_unknown",
+        SignupOutcome::ReferrerKeyUnknown { .. } => "referrer_key_unknown",
+        _ => "delivered",
+    }
+}
+
+/// A 2xx whose body could not be read: the request was processed.
+fn is_success_status(e: &ApiError) -> bool {
+    matches!(e, ApiError::Decode { status, .. } if (200..300).contains(status))
+}
+
+/// 422 "The selected customer does not exist": an affiliate program has no customer for a
+/// visitor nobody referred, and Partnero ignores such sales; nothing to deliver.
+fn names_unknown_customer(e: &ApiError) -> bool {
+    e.field_errors().is_some_and(|errors| {
+        errors.iter().any(|(field, messages)| {
+            (field == "customer" || field.starts_with("customer."))
+                && messages
+                    .iter()
+                    .any(|m| m.to_ascii_lowercase().contains("not exist"))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy {
+            settle: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(600),
+            max_attempts: 20,
+            max_age: Duration::from_secs(72 * 3600),
+            auth_pause: Duration::from_secs(60),
+            rate_limit_pause: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn backoff_stays_within_its_ceiling() {
+        let p = policy();
+        for attempts in [1, 2, 5, 12, 40, i32::MAX] {
+            for _ in 0..200 {
+                let d = backoff(attempts, &p);
+                assert!(d <= p.backoff_cap, "{attempts}: {d:?}");
+                if attempts == 1 {
+                    assert!(d <= p.backoff_base);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! partnero-outbox: durable delivery of sign-ups, sales and refunds to Partnero. Nothing lost
+//! through outages, restarts and several machines; no commission paid twice.
+//!
+//! A handler writes the event into the `partnero_outbox` table, in the same transaction as its
+//! own rows, and answers the visitor at once. A background [`Dispatcher`] delivers it:
+//!
+//! * **per-customer order**: a sign-up before that customer's sales, a refund after its sale;
+//!   a failing event holds back the customer's later ones (not anyone else's);
+//! * **never paid twice**: a sale whose outcome is unknown (a timeout, a 5xx, a dropped
+//!   connection, a dispatcher killed mid-request) becomes *unconfirmed*; after a settle time
+//!   it is looked up with `GET /transactions/{key}` and resent only when absent;
+//! * **never lost**: retries with full-jitter backoff; a 429 pauses the whole dispatcher until
+//!   its `Retry-After`; a rejected API key pauses it without burning attempts; after a bound the
+//!   event is a *dead letter* an operator can [`retry`](Outbox::retry) or
+//!   [`discard`](Outbox::discard) (the `partnero-outbox` command does both);
+//! * **several machines** (PostgreSQL): rows claimed with `FOR UPDATE SKIP LOCKED`, every write
+//!   fenced by the claim's owner, dispatchers woken by `LISTEN/NOTIFY`.
+//!
+//! # Use
+//!
+//! ```no_run
+//! use partnero_client::{NewCustomer, Partnero};
+//! use partnero_core::ReferralContext;
+//! use partnero_outbox::{Event, Outbox};
+//! use std::time::Duration;
+//!
+//! # async fn run(referral: ReferralContext) -> Result<(), Box<dyn std::error::Error>> {
+//! // Start-up: the app's own SQLite pool (or `Outbox::sqlite("partnero-outbox.db")`, or
+//! // `Outbox::postgres(pg_pool)` with the `postgres` feature), and one dispatcher.
+//! let db = sqlx::SqlitePool::connect("sqlite://shop.db?mode=rwc").await?;
+//! let outbox = Outbox::sqlite_pool(db.clone()).await?;
+//! let dispatcher = outbox.dispatcher(Partnero::from_env()?).spawn()?;
+//!
+//! // In the sign-up handler: the event goes in with the user's row, or not at all.
+//! let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+//! sqlx::query("INSERT INTO users (id, email) VALUES (?, ?)").bind("user-42").bind("ada@example.com").execute(&mut *tx).await?;
+//! outbox.enqueue(&mut *tx, &Event::signup(&referral, NewCustomer::new("user-42"))).await?;
+//! tx.commit().await?;
+//!
+//! // Shutdown, after the server's own graceful shutdown.
+//! dispatcher.shutdown(Duration::from_secs(10)).await;
+//! # Ok(()) }
+//! ```
+//!
+//! # The table
+//!
+//! Created when missing by [`Outbox::sqlite`], [`Outbox::sqlite_pool`] and `Outbox::postgres`
+//! (idempotent; `_sqlx_migrations` is never touched). To create it in your own migrations
+//! instead, copy [`SQLITE_SCHEMA`] or `POSTGRES_SCHEMA`. The payload holds the request as it
+//! was at enqueue (customer, referral keys, sale); the API key is never stored.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod deliver;
+mod dispatcher;
+mod error;
+mod event;
+mod outbox;
+mod stats;
+mod store;
+
+pub use deliver::PauseReason;
+pub use dispatcher::{Dispatcher, DispatcherBuilder, ShutdownReport};
+pub use error::Error;
+pub use event::{Event, Kind};
+pub use outbox::{Backend, Enqueued, Outbox};
+pub use stats::{DeadLetter, Stats};
+
+/// The PostgreSQL table, indexes and notify trigger, for apps that create it in their own
+/// migrations.
+#[cfg(feature = "postgres")]
+pub const POSTGRES_SCHEMA: &str = store::postgres::SCHEMA;
+
+/// The SQLite table and indexes, for apps that create it in their own migrations.
+#[cfg(feature = "sqlite")]
+pub const SQLITE_SCHEMA: &str = store::sqlite::SCHEMA;

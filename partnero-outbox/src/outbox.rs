@@ -1,0 +1,239 @@
+//! [`Outbox`]: the handle an app enqueues with, and an operator inspects.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use sqlx::{Executor, Pool};
+
+use crate::Error;
+use crate::dispatcher::DispatcherBuilder;
+use crate::event::{Event, NewRow};
+use crate::stats::{DeadLetter, Stats};
+use crate::store::Store;
+
+/// A database the outbox lives in: [`sqlx::Sqlite`] (feature `sqlite`, the default) or
+/// [`sqlx::Postgres`] (feature `postgres`). Sealed.
+pub trait Backend: sqlx::Database + sealed::Sealed {
+    #[doc(hidden)]
+    fn insert<'c, E>(
+        executor: E,
+        row: &NewRow<'_>,
+    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send
+    where
+        E: Executor<'c, Database = Self>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+#[cfg(feature = "sqlite")]
+impl sealed::Sealed for sqlx::Sqlite {}
+#[cfg(feature = "sqlite")]
+impl Backend for sqlx::Sqlite {
+    fn insert<'c, E>(
+        executor: E,
+        row: &NewRow<'_>,
+    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send
+    where
+        E: Executor<'c, Database = Self>,
+    {
+        crate::store::sqlite::insert(executor, row)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl sealed::Sealed for sqlx::Postgres {}
+#[cfg(feature = "postgres")]
+impl Backend for sqlx::Postgres {
+    fn insert<'c, E>(
+        executor: E,
+        row: &NewRow<'_>,
+    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send
+    where
+        E: Executor<'c, Database = Self>,
+    {
+        crate::store::postgres::insert(executor, row)
+    }
+}
+
+/// What [`Outbox::enqueue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Enqueued {
+    /// A new row, with its id.
+    Queued {
+        /// The row id.
+        id: i64,
+    },
+    /// An event with the same idempotency key is queued (or was delivered) already: nothing
+    /// was written, and the event is never sent twice.
+    AlreadyQueued,
+}
+
+/// The outbox table in SQLite or PostgreSQL: enqueue events in your own transaction, run a
+/// [`Dispatcher`](crate::Dispatcher) to deliver them, and inspect or repair what waits.
+///
+/// Cheap to clone.
+pub struct Outbox<DB: Backend> {
+    pool: Pool<DB>,
+    pub(crate) store: Arc<dyn Store>,
+    /// SQLite only: the database file, for the one-dispatcher-per-file lock.
+    #[cfg(feature = "sqlite")]
+    pub(crate) sqlite: Option<crate::store::sqlite::SqliteStore>,
+    _db: PhantomData<fn() -> DB>,
+}
+
+impl<DB: Backend> Clone for Outbox<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            store: Arc::clone(&self.store),
+            #[cfg(feature = "sqlite")]
+            sqlite: self.sqlite.clone(),
+            _db: PhantomData,
+        }
+    }
+}
+
+impl<DB: Backend> std::fmt::Debug for Outbox<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("database", &DB::NAME)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Outbox<sqlx::Sqlite> {
+    /// An outbox in its own SQLite file (`sqlite://partnero-outbox.db`, or a path), created
+    /// and migrated when missing, with WAL, `synchronous=FULL` and a 5 s busy timeout.
+    ///
+    /// Durable across outages and restarts, but **not** atomic with your own writes (they are
+    /// in another database): enqueue right after your commit, and let the idempotency key
+    /// absorb a handler that runs twice. For atomicity put the table in your own database
+    /// with [`sqlite_pool`](Self::sqlite_pool) or [`postgres`](Outbox::postgres).
+    pub async fn sqlite(url: &str) -> Result<Self, Error> {
+        let url = if url.starts_with("sqlite:") {
+            url.to_owned()
+        } else {
+            format!("sqlite://{url}")
+        };
+        Self::sqlite_pool(crate::store::sqlite::open(&url).await?).await
+    }
+
+    /// The outbox table in your own SQLite pool, created when missing (never touching your
+    /// `_sqlx_migrations`), so events go in with your rows, in your transaction. Open write
+    /// transactions with `pool.begin_with("BEGIN IMMEDIATE")`: a deferred transaction that
+    /// reads, then writes, fails at once with "database is locked" instead of waiting.
+    pub async fn sqlite_pool(pool: sqlx::SqlitePool) -> Result<Self, Error> {
+        crate::store::sqlite::migrate(&pool).await?;
+        let store = crate::store::sqlite::SqliteStore::new(pool.clone());
+        Ok(Self {
+            pool,
+            store: Arc::new(store.clone()),
+            sqlite: Some(store),
+            _db: PhantomData,
+        })
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Outbox<sqlx::Postgres> {
+    /// The outbox table in your PostgreSQL (created when missing, under an advisory lock so
+    /// several machines may start at once; never touching `_sqlx_migrations`). Any number of
+    /// dispatchers on any number of machines may share it.
+    pub async fn postgres(pool: sqlx::PgPool) -> Result<Self, Error> {
+        crate::store::postgres::migrate(&pool).await?;
+        Ok(Self {
+            store: Arc::new(crate::store::postgres::PgStore::new(pool.clone())),
+            pool,
+            #[cfg(feature = "sqlite")]
+            sqlite: None,
+            _db: PhantomData,
+        })
+    }
+}
+
+impl<DB: Backend> Outbox<DB> {
+    /// Writes `event` through `executor`: your transaction (`&mut *tx`), a connection or a
+    /// pool. Idempotent by the event's key: a handler that runs twice enqueues once, and a
+    /// second sale with the same transaction key is [`Enqueued::AlreadyQueued`].
+    ///
+    /// Written in your transaction, the event exists exactly when your own rows do: a
+    /// rollback leaves nothing to deliver. Errors leave nothing behind; roll back on them.
+    pub async fn enqueue<'c, E>(&self, executor: E, event: &Event) -> Result<Enqueued, Error>
+    where
+        E: Executor<'c, Database = DB>,
+    {
+        let row = event.row()?;
+        let queued = DB::insert(executor, &row).await?;
+        let result = if queued.is_some() {
+            "queued"
+        } else {
+            "already_queued"
+        };
+        metrics::counter!("partnero_outbox_enqueued_total", "kind" => row.kind, "result" => result)
+            .increment(1);
+        Ok(match queued {
+            Some(id) => Enqueued::Queued { id },
+            None => Enqueued::AlreadyQueued,
+        })
+    }
+
+    /// [`enqueue`](Self::enqueue) in a transaction of its own on the outbox's pool.
+    pub async fn enqueue_now(&self, event: &Event) -> Result<Enqueued, Error>
+    where
+        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    {
+        self.enqueue(&self.pool, event).await
+    }
+
+    /// The pool the outbox uses.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// Rows by state and kind, the oldest waiting age, dead letters: for a health endpoint.
+    pub async fn stats(&self) -> Result<Stats, Error> {
+        Ok(self.store.stats().await?)
+    }
+
+    /// Up to `limit` dead letters, oldest first.
+    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, Error> {
+        Ok(self.store.dead_letters(limit).await?)
+    }
+
+    /// Puts a dead letter back in the queue, due now with its attempts reset. A sale that may
+    /// have reached Partnero is looked up by key first, never resent blindly.
+    pub async fn retry(&self, id: i64) -> Result<(), Error> {
+        if self.store.retry(id).await? {
+            Ok(())
+        } else {
+            Err(Error::NoSuchRow { id })
+        }
+    }
+
+    /// Gives up on a dead (or still pending) row for good: it is never delivered and no longer
+    /// holds back its customer's later events.
+    pub async fn discard(&self, id: i64) -> Result<(), Error> {
+        if self.store.discard(id).await? {
+            Ok(())
+        } else {
+            Err(Error::NoSuchRow { id })
+        }
+    }
+
+    /// A builder for the background dispatcher that delivers this outbox with `client`.
+    pub fn dispatcher(&self, client: partnero_client::Partnero) -> DispatcherBuilder {
+        DispatcherBuilder::new(self.clone_parts(), client)
+    }
+
+    fn clone_parts(&self) -> crate::dispatcher::StoreParts {
+        crate::dispatcher::StoreParts {
+            store: Arc::clone(&self.store),
+            #[cfg(feature = "sqlite")]
+            sqlite: self.sqlite.clone(),
+        }
+    }
+}

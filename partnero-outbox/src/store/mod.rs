@@ -1,0 +1,246 @@
+//! The outbox table behind one object-safe trait, with an SQLite and a PostgreSQL
+//! implementation, each holding its SQL in its own file.
+//!
+//! "Now" is always the database's clock, so dispatchers on several machines agree on leases
+//! and due times whatever their own clocks say.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
+
+use crate::event::Kind;
+use crate::stats::{DeadLetter, Stats};
+
+/// The row states. `pending` and `unconfirmed` rows are claimable when due; `dead` rows wait
+/// for an operator and hold back their order key; `delivered` and `discarded` are final.
+pub(crate) mod state {
+    pub(crate) const PENDING: &str = "pending";
+    pub(crate) const INFLIGHT: &str = "inflight";
+    pub(crate) const UNCONFIRMED: &str = "unconfirmed";
+    pub(crate) const DELIVERED: &str = "delivered";
+    pub(crate) const DEAD: &str = "dead";
+    pub(crate) const DISCARDED: &str = "discarded";
+    /// Every state, for stats.
+    pub(crate) const ALL: [&str; 6] = [PENDING, INFLIGHT, UNCONFIRMED, DELIVERED, DEAD, DISCARDED];
+}
+
+/// A row a dispatcher holds the lease on.
+#[derive(Debug, Clone)]
+pub(crate) struct Claimed {
+    pub(crate) id: i64,
+    /// `None` for a row whose kind this version does not know (it goes dead).
+    pub(crate) kind: Option<Kind>,
+    pub(crate) payload: String,
+    /// True when the row was `unconfirmed`: a sale whose POST may have reached Partnero.
+    pub(crate) unconfirmed: bool,
+    /// Claims so far, this one included.
+    pub(crate) attempts: i32,
+    /// Time since enqueue.
+    pub(crate) age: Duration,
+}
+
+/// What a delivery attempt leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Transition {
+    /// Done: Partnero has it (or it needs nothing, e.g. an unreferred affiliate sale).
+    Delivered { outcome: String },
+    /// Try again after `delay`. `count` false gives the attempt back (rate limits, a rejected
+    /// API key: not the event's fault).
+    Retry {
+        delay: Duration,
+        status: Option<u16>,
+        error: String,
+        count: bool,
+    },
+    /// A sale whose POST may have reached Partnero: look it up by key after `settle`.
+    Unconfirmed {
+        settle: Duration,
+        status: Option<u16>,
+        error: String,
+    },
+    /// Given up: waits for `retry(id)` or `discard(id)`, holding back its order key.
+    Dead { status: Option<u16>, reason: String },
+}
+
+/// One finished delivery, to write back under the lease.
+#[derive(Debug, Clone)]
+pub(crate) struct Ack {
+    pub(crate) id: i64,
+    pub(crate) transition: Transition,
+}
+
+/// The longest error text stored in `last_error`.
+pub(crate) const MAX_ERROR_CHARS: usize = 1000;
+
+/// The columns an [`Ack`] writes, flattened for binding.
+pub(crate) struct AckColumns<'a> {
+    pub(crate) state: &'static str,
+    pub(crate) delay_ms: i64,
+    /// 0, or -1 to give the attempt back.
+    pub(crate) attempt_adjust: i32,
+    pub(crate) last_status: Option<i32>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) outcome: Option<&'a str>,
+    /// The row reached a final or operator state (`done_at` is set).
+    pub(crate) done: bool,
+    /// A sale POST may have left (`sent_at` is set).
+    pub(crate) sent: bool,
+}
+
+impl Ack {
+    pub(crate) fn columns(&self) -> AckColumns<'_> {
+        let status = |s: &Option<u16>| s.map(i32::from);
+        let text = |s: &str| Some(s.chars().take(MAX_ERROR_CHARS).collect::<String>());
+        match &self.transition {
+            Transition::Delivered { outcome } => AckColumns {
+                state: state::DELIVERED,
+                delay_ms: 0,
+                attempt_adjust: 0,
+                last_status: None,
+                last_error: None,
+                outcome: Some(outcome),
+                done: true,
+                sent: false,
+            },
+            Transition::Retry {
+                delay,
+                status: s,
+                error,
+                count,
+            } => AckColumns {
+                state: state::PENDING,
+                delay_ms: millis(*delay),
+                attempt_adjust: if *count { 0 } else { -1 },
+                last_status: status(s),
+                last_error: text(error),
+                outcome: None,
+                done: false,
+                sent: false,
+            },
+            Transition::Unconfirmed {
+                settle,
+                status: s,
+                error,
+            } => AckColumns {
+                state: state::UNCONFIRMED,
+                delay_ms: millis(*settle),
+                attempt_adjust: 0,
+                last_status: status(s),
+                last_error: text(error),
+                outcome: None,
+                done: false,
+                sent: true,
+            },
+            Transition::Dead { status: s, reason } => AckColumns {
+                state: state::DEAD,
+                delay_ms: 0,
+                attempt_adjust: 0,
+                last_status: status(s),
+                last_error: text(reason),
+                outcome: None,
+                done: true,
+                sent: false,
+            },
+        }
+    }
+}
+
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The storage operations the outbox and the dispatcher need.
+pub(crate) trait Store: Send + Sync + 'static {
+    /// Claims up to `limit` due rows, at most one per order key (the oldest not yet delivered),
+    /// leasing them to `owner` for `lease`.
+    fn claim<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: u32,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Claimed>, sqlx::Error>>;
+
+    /// Writes the acks back in one transaction, each fenced by `owner`; returns how many were
+    /// accepted (a row whose lease another dispatcher took since is left alone).
+    fn ack<'a>(
+        &'a self,
+        owner: &'a str,
+        acks: &'a [Ack],
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
+
+    /// Rows whose lease expired while in flight (their dispatcher died or hung): a sale becomes
+    /// unconfirmed (due after `settle`), anything else pending. With `owner`, only that
+    /// owner's rows, expired or not (a dispatcher releasing its own at shutdown).
+    fn release<'a>(
+        &'a self,
+        owner: Option<&'a str>,
+        settle: Duration,
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
+
+    /// Rows by state and kind, oldest waiting age.
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, sqlx::Error>>;
+
+    /// Dead rows, oldest first.
+    fn dead_letters(&self, limit: u32) -> BoxFuture<'_, Result<Vec<DeadLetter>, sqlx::Error>>;
+
+    /// A dead row back to pending, due now, attempts reset. False when no dead row has `id`.
+    fn retry(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
+
+    /// A dead or pending row to `discarded`: never delivered, no longer blocking.
+    fn discard(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
+
+    /// Deletes delivered and discarded rows finished longer than `older_than` ago.
+    fn purge(&self, older_than: Duration) -> BoxFuture<'_, Result<u64, sqlx::Error>>;
+
+    /// Waits until a new row may be due: a notification (PostgreSQL) or `timeout`.
+    fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()>;
+}
+
+/// Column types every store decodes the same way.
+pub(crate) trait LenientRow: sqlx::Row
+where
+    for<'r> &'r str: sqlx::ColumnIndex<Self>,
+{
+    /// The column, or `None` when it is missing, NULL or of another type: a row written by
+    /// something else must make that row dead, not the dispatcher stuck.
+    fn lenient<T>(&self, column: &str) -> Option<T>
+    where
+        T: for<'r> sqlx::Decode<'r, Self::Database> + sqlx::Type<Self::Database>,
+    {
+        self.try_get::<Option<T>, _>(column).ok().flatten()
+    }
+
+    /// A duration column in milliseconds.
+    fn millis(&self, column: &str) -> Duration
+    where
+        i64: for<'r> sqlx::Decode<'r, Self::Database> + sqlx::Type<Self::Database>,
+    {
+        Duration::from_millis(u64::try_from(self.lenient::<i64>(column).unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+impl<R: sqlx::Row> LenientRow for R where for<'r> &'r str: sqlx::ColumnIndex<R> {}
+
+/// A claimed row. Only the id must decode; anything else that does not makes the row dead.
+pub(crate) fn claimed<R>(row: &R) -> Result<Claimed, sqlx::Error>
+where
+    R: sqlx::Row,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i32: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Claimed {
+        id: row.try_get("id")?,
+        kind: row.lenient::<String>("kind").and_then(|k| Kind::parse(&k)),
+        payload: row.lenient("payload").unwrap_or_default(),
+        unconfirmed: row.lenient::<String>("state").as_deref() == Some(state::UNCONFIRMED),
+        attempts: row.lenient("attempts").unwrap_or(1),
+        age: row.millis("age_ms"),
+    })
+}

@@ -1,0 +1,331 @@
+//! The outbox on the app's PostgreSQL: rows claimed with `FOR UPDATE SKIP LOCKED` by any
+//! number of dispatchers on any number of machines, every write fenced by the lease owner,
+//! dispatchers woken by `LISTEN/NOTIFY` (a trigger notifies at the inserting commit).
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use sqlx::postgres::{PgListener, PgPool};
+use sqlx::{Executor, Postgres, Row};
+use tokio::sync::Mutex;
+
+use super::{Ack, Claimed, Store, claimed, millis};
+use crate::event::NewRow;
+use crate::stats::{DeadLetter, Stats};
+
+/// The notification channel.
+pub(crate) const CHANNEL: &str = "partnero_outbox";
+
+/// The table, its indexes and the notify trigger; idempotent. The same text is in the crate
+/// docs for apps that keep their own migrations.
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS partnero_outbox (
+    id          BIGSERIAL   PRIMARY KEY,
+    kind        TEXT        NOT NULL,
+    order_key   TEXT        NOT NULL,
+    idem_key    TEXT        NOT NULL UNIQUE,
+    payload     JSONB       NOT NULL,
+    state       TEXT        NOT NULL DEFAULT 'pending',
+    attempts    INT         NOT NULL DEFAULT 0,
+    run_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    lease_owner TEXT,
+    lease_until TIMESTAMPTZ,
+    sent_at     TIMESTAMPTZ,
+    last_status INT,
+    last_error  TEXT,
+    outcome     TEXT,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    done_at     TIMESTAMPTZ
+);
+CREATE INDEX IF NOT EXISTS partnero_outbox_due
+    ON partnero_outbox (run_at, id) WHERE state IN ('pending', 'unconfirmed');
+CREATE INDEX IF NOT EXISTS partnero_outbox_order
+    ON partnero_outbox (order_key, id) WHERE state NOT IN ('delivered', 'discarded');
+CREATE INDEX IF NOT EXISTS partnero_outbox_inflight
+    ON partnero_outbox (lease_until) WHERE state = 'inflight';
+CREATE OR REPLACE FUNCTION partnero_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('partnero_outbox', '');
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER partnero_outbox_notify AFTER INSERT ON partnero_outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION partnero_outbox_notify();
+"#;
+
+/// Serialises concurrent schema creation by several machines starting at once.
+const MIGRATION_LOCK: i64 = 0x7061_7274_6e65_726f; // "partnero"
+
+/// `$n` milliseconds as an interval.
+macro_rules! ms {
+    ($n:literal) => {
+        concat!("(", $n, "::float8 * interval '1 millisecond')")
+    };
+}
+
+macro_rules! age_ms {
+    ($col:literal) => {
+        concat!("(EXTRACT(EPOCH FROM (now() - ", $col, ")) * 1000)::int8")
+    };
+}
+
+const INSERT: &str = "INSERT INTO partnero_outbox (kind, order_key, idem_key, payload) \
+     SELECT $1, COALESCE((SELECT order_key FROM partnero_outbox WHERE idem_key = $2), $3), $4, $5::jsonb \
+     ON CONFLICT (idem_key) DO NOTHING RETURNING id";
+
+const CLAIM: &str = concat!(
+    "WITH next AS (SELECT o.id FROM partnero_outbox o ",
+    "WHERE o.state IN ('pending', 'unconfirmed') AND o.run_at <= now() ",
+    "AND (o.lease_until IS NULL OR o.lease_until < now()) ",
+    "AND NOT EXISTS (SELECT 1 FROM partnero_outbox p WHERE p.order_key = o.order_key ",
+    "AND p.id < o.id AND p.state NOT IN ('delivered', 'discarded')) ",
+    "ORDER BY o.run_at, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED) ",
+    "UPDATE partnero_outbox t SET state = CASE t.state WHEN 'pending' THEN 'inflight' ELSE t.state END, ",
+    "lease_owner = $1, lease_until = now() + ",
+    ms!("$2"),
+    ", attempts = t.attempts + 1 FROM next WHERE t.id = next.id ",
+    "RETURNING t.id, t.kind, t.idem_key, t.payload::text AS payload, t.state, t.attempts, ",
+    age_ms!("t.created_at"),
+    " AS age_ms"
+);
+
+const ACK: &str = concat!(
+    "UPDATE partnero_outbox SET state = $1, run_at = now() + ",
+    ms!("$2"),
+    ", attempts = attempts + $3, last_status = COALESCE($4, last_status), ",
+    "last_error = COALESCE($5, last_error), outcome = COALESCE($6, outcome), ",
+    "done_at = CASE WHEN $7 THEN now() ELSE NULL END, ",
+    "sent_at = CASE WHEN $8 THEN now() ELSE sent_at END, lease_owner = NULL, lease_until = NULL ",
+    "WHERE id = $9 AND lease_owner = $10"
+);
+
+const RELEASE: &str = concat!(
+    "UPDATE partnero_outbox SET ",
+    "state = CASE WHEN state = 'inflight' AND kind = 'sale' THEN 'unconfirmed' ",
+    "WHEN state = 'inflight' THEN 'pending' ELSE state END, ",
+    "run_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN now() + ",
+    ms!("$1"),
+    " WHEN state = 'inflight' THEN now() ELSE run_at END, ",
+    "sent_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN now() ELSE sent_at END, ",
+    "last_error = CASE WHEN state = 'inflight' THEN $2 ELSE last_error END, ",
+    "lease_owner = NULL, lease_until = NULL ",
+    "WHERE state IN ('inflight', 'unconfirmed') AND lease_owner IS NOT NULL AND ",
+    "(CASE WHEN $3::text IS NULL THEN lease_until < now() ELSE lease_owner = $3::text END)"
+);
+
+const STATS: &str =
+    "SELECT kind, state, COUNT(*)::int8 AS n FROM partnero_outbox GROUP BY kind, state";
+
+const OLDEST: &str = concat!(
+    "SELECT ",
+    age_ms!("MIN(created_at)"),
+    " FROM partnero_outbox WHERE state IN ('pending', 'inflight', 'unconfirmed')"
+);
+
+const DEAD: &str = concat!(
+    "SELECT id, kind, idem_key, attempts, last_status, last_error, ",
+    age_ms!("created_at"),
+    " AS age_ms FROM partnero_outbox WHERE state = 'dead' ORDER BY id LIMIT $1"
+);
+
+const RETRY: &str = "UPDATE partnero_outbox SET \
+     state = CASE WHEN kind = 'sale' AND sent_at IS NOT NULL THEN 'unconfirmed' ELSE 'pending' END, \
+     run_at = now(), attempts = 0, done_at = NULL WHERE id = $1 AND state = 'dead'";
+
+const DISCARD: &str = "UPDATE partnero_outbox SET state = 'discarded', done_at = now(), \
+     lease_owner = NULL, lease_until = NULL WHERE id = $1 AND state IN ('dead', 'pending')";
+
+const PURGE: &str = concat!(
+    "DELETE FROM partnero_outbox WHERE state IN ('delivered', 'discarded') AND done_at < now() - ",
+    ms!("$1")
+);
+
+/// Creates the table, indexes and trigger when missing, under an advisory lock.
+pub(crate) async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    tx.execute(sqlx::raw_sql(SCHEMA)).await?;
+    tx.commit().await
+}
+
+/// Inserts `row` through the caller's executor; `None` when its idempotency key is queued
+/// already. The trigger's notification is delivered when the caller's transaction commits.
+pub(crate) async fn insert<'c, E>(executor: E, row: &NewRow<'_>) -> Result<Option<i64>, sqlx::Error>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    sqlx::query_scalar::<_, i64>(INSERT)
+        .bind(row.kind)
+        .bind(row.after_sale)
+        .bind(row.order_key)
+        .bind(row.idem_key)
+        .bind(&row.payload)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The PostgreSQL store.
+#[derive(Debug)]
+pub(crate) struct PgStore {
+    pool: PgPool,
+    /// Opened on the first idle wait; dropped (and reopened later) when it fails.
+    listener: Mutex<Option<PgListener>>,
+}
+
+impl PgStore {
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            listener: Mutex::new(None),
+        }
+    }
+}
+
+impl Store for PgStore {
+    fn claim<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: u32,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Claimed>, sqlx::Error>> {
+        Box::pin(async move {
+            let rows = sqlx::query(CLAIM)
+                .bind(owner)
+                .bind(millis(lease))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(claimed).collect()
+        })
+    }
+
+    fn ack<'a>(
+        &'a self,
+        owner: &'a str,
+        acks: &'a [Ack],
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            let mut accepted = 0;
+            for ack in acks {
+                let c = ack.columns();
+                accepted += sqlx::query(ACK)
+                    .bind(c.state)
+                    .bind(c.delay_ms)
+                    .bind(c.attempt_adjust)
+                    .bind(c.last_status)
+                    .bind(c.last_error)
+                    .bind(c.outcome)
+                    .bind(c.done)
+                    .bind(c.sent)
+                    .bind(ack.id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(accepted)
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        owner: Option<&'a str>,
+        settle: Duration,
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let why = if owner.is_some() {
+                "released at shutdown mid-delivery"
+            } else {
+                "lease expired mid-delivery (the dispatcher stopped or hung)"
+            };
+            Ok(sqlx::query(RELEASE)
+                .bind(millis(settle))
+                .bind(why)
+                .bind(owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+        })
+    }
+
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, sqlx::Error>> {
+        Box::pin(async move {
+            let mut stats = Stats::default();
+            for row in sqlx::query(STATS).fetch_all(&self.pool).await? {
+                let kind: String = row.try_get("kind").unwrap_or_default();
+                let state: String = row.try_get("state").unwrap_or_default();
+                stats.add(&kind, &state, row.try_get::<i64, _>("n")?);
+            }
+            let oldest: Option<i64> = sqlx::query_scalar(OLDEST).fetch_one(&self.pool).await?;
+            stats.oldest_waiting = oldest.map(|ms| Duration::from_millis(ms.max(0) as u64));
+            Ok(stats)
+        })
+    }
+
+    fn dead_letters(&self, limit: u32) -> BoxFuture<'_, Result<Vec<DeadLetter>, sqlx::Error>> {
+        Box::pin(async move {
+            let rows = sqlx::query(DEAD)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(DeadLetter::from_row).collect()
+        })
+    }
+
+    fn retry(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+        Box::pin(async move {
+            let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn discard(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+        Box::pin(async move {
+            let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn purge(&self, older_than: Duration) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let done = sqlx::query(PURGE)
+                .bind(millis(older_than))
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let mut slot = self.listener.lock().await;
+            if slot.is_none() {
+                match PgListener::connect_with(&self.pool).await {
+                    Ok(mut listener) => match listener.listen(CHANNEL).await {
+                        Ok(()) => *slot = Some(listener),
+                        Err(e) => tracing::debug!(error = %e, "outbox LISTEN failed; polling"),
+                    },
+                    Err(e) => {
+                        tracing::debug!(error = %e, "outbox listener connect failed; polling")
+                    }
+                }
+            }
+            let Some(listener) = slot.as_mut() else {
+                tokio::time::sleep(timeout).await;
+                return;
+            };
+            match tokio::time::timeout(timeout, listener.recv()).await {
+                Ok(Ok(_)) | Err(_) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "outbox listener failed; reopening later");
+                    *slot = None;
+                }
+            }
+        })
+    }
+}

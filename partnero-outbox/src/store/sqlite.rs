@@ -1,0 +1,366 @@
+//! The outbox on SQLite: one file, WAL, `synchronous=FULL`, a busy timeout, write
+//! transactions opened `IMMEDIATE`, and one dispatcher per file (a lock file beside it).
+//!
+//! Times are unix milliseconds from SQLite's own clock (`unixepoch('subsec')`).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Executor, Row, Sqlite};
+
+use super::{Ack, Claimed, Store, claimed, millis};
+use crate::Error;
+use crate::event::NewRow;
+use crate::stats::{DeadLetter, Stats};
+
+/// The table, its indexes; idempotent. The same text is in the crate docs for apps that keep
+/// their own migrations.
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS partnero_outbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT    NOT NULL,
+    order_key   TEXT    NOT NULL,
+    idem_key    TEXT    NOT NULL UNIQUE,
+    payload     TEXT    NOT NULL,
+    state       TEXT    NOT NULL DEFAULT 'pending',
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    run_at      INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    sent_at     INTEGER,
+    last_status INTEGER,
+    last_error  TEXT,
+    outcome     TEXT,
+    created_at  INTEGER NOT NULL,
+    done_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS partnero_outbox_due
+    ON partnero_outbox (run_at, id) WHERE state IN ('pending', 'unconfirmed');
+CREATE INDEX IF NOT EXISTS partnero_outbox_order
+    ON partnero_outbox (order_key, id) WHERE state NOT IN ('delivered', 'discarded');
+CREATE INDEX IF NOT EXISTS partnero_outbox_inflight
+    ON partnero_outbox (lease_until) WHERE state = 'inflight';
+"#;
+
+/// SQLite's clock in unix milliseconds.
+macro_rules! now_ms {
+    () => {
+        "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+    };
+}
+
+const INSERT: &str = concat!(
+    "INSERT INTO partnero_outbox (kind, order_key, idem_key, payload, run_at, created_at) ",
+    "SELECT ?1, COALESCE((SELECT order_key FROM partnero_outbox WHERE idem_key = ?2), ?3), ?4, ?5, ",
+    now_ms!(),
+    ", ",
+    now_ms!(),
+    " WHERE true ON CONFLICT (idem_key) DO NOTHING RETURNING id"
+);
+
+const CLAIM: &str = concat!(
+    "UPDATE partnero_outbox SET state = CASE state WHEN 'pending' THEN 'inflight' ELSE state END, ",
+    "lease_owner = ?1, lease_until = ",
+    now_ms!(),
+    " + ?2, attempts = attempts + 1 WHERE id IN (",
+    "SELECT o.id FROM partnero_outbox o WHERE o.state IN ('pending', 'unconfirmed') AND o.run_at <= ",
+    now_ms!(),
+    " AND (o.lease_until IS NULL OR o.lease_until < ",
+    now_ms!(),
+    ") AND NOT EXISTS (SELECT 1 FROM partnero_outbox p WHERE p.order_key = o.order_key ",
+    "AND p.id < o.id AND p.state NOT IN ('delivered', 'discarded')) ",
+    "ORDER BY o.run_at, o.id LIMIT ?3) ",
+    "RETURNING id, kind, idem_key, payload, state, attempts, ",
+    now_ms!(),
+    " - created_at AS age_ms"
+);
+
+const ACK: &str = concat!(
+    "UPDATE partnero_outbox SET state = ?1, run_at = ",
+    now_ms!(),
+    " + ?2, attempts = attempts + ?3, last_status = COALESCE(?4, last_status), ",
+    "last_error = COALESCE(?5, last_error), outcome = COALESCE(?6, outcome), ",
+    "done_at = CASE WHEN ?7 THEN ",
+    now_ms!(),
+    " ELSE NULL END, sent_at = CASE WHEN ?8 THEN ",
+    now_ms!(),
+    " ELSE sent_at END, lease_owner = NULL, lease_until = NULL ",
+    "WHERE id = ?9 AND lease_owner = ?10"
+);
+
+const RELEASE: &str = concat!(
+    "UPDATE partnero_outbox SET ",
+    "state = CASE WHEN state = 'inflight' AND kind = 'sale' THEN 'unconfirmed' ",
+    "WHEN state = 'inflight' THEN 'pending' ELSE state END, ",
+    "run_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN ",
+    now_ms!(),
+    " + ?1 WHEN state = 'inflight' THEN ",
+    now_ms!(),
+    " ELSE run_at END, ",
+    "sent_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN ",
+    now_ms!(),
+    " ELSE sent_at END, ",
+    "last_error = CASE WHEN state = 'inflight' THEN ?2 ELSE last_error END, ",
+    "lease_owner = NULL, lease_until = NULL ",
+    "WHERE state IN ('inflight', 'unconfirmed') AND lease_owner IS NOT NULL AND ",
+    "(CASE WHEN ?3 IS NULL THEN lease_until < ",
+    now_ms!(),
+    " ELSE lease_owner = ?3 END)"
+);
+
+const STATS: &str = "SELECT kind, state, COUNT(*) AS n FROM partnero_outbox GROUP BY kind, state";
+
+const OLDEST: &str = concat!(
+    "SELECT ",
+    now_ms!(),
+    " - MIN(created_at) FROM partnero_outbox WHERE state IN ('pending', 'inflight', 'unconfirmed')"
+);
+
+const DEAD: &str = concat!(
+    "SELECT id, kind, idem_key, attempts, last_status, last_error, ",
+    now_ms!(),
+    " - created_at AS age_ms FROM partnero_outbox WHERE state = 'dead' ORDER BY id LIMIT ?1"
+);
+
+const RETRY: &str = concat!(
+    "UPDATE partnero_outbox SET ",
+    "state = CASE WHEN kind = 'sale' AND sent_at IS NOT NULL THEN 'unconfirmed' ELSE 'pending' END, ",
+    "run_at = ",
+    now_ms!(),
+    ", attempts = 0, done_at = NULL WHERE id = ?1 AND state = 'dead'"
+);
+
+const DISCARD: &str = concat!(
+    "UPDATE partnero_outbox SET state = 'discarded', done_at = ",
+    now_ms!(),
+    ", lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND state IN ('dead', 'pending')"
+);
+
+const PURGE: &str = concat!(
+    "DELETE FROM partnero_outbox WHERE state IN ('delivered', 'discarded') AND done_at < ",
+    now_ms!(),
+    " - ?1"
+);
+
+/// Connection settings for a file the outbox owns: WAL, `synchronous=FULL` (a commit
+/// survives power loss), a 5 s busy timeout, created when missing.
+pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5)))
+}
+
+/// A pool on `url` with [`connect_options`].
+pub(crate) async fn open(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(connect_options(url)?)
+        .await
+}
+
+/// Creates the table and indexes when missing.
+pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    tx.execute(sqlx::raw_sql(SCHEMA)).await?;
+    tx.commit().await
+}
+
+/// Inserts `row` through the caller's executor; `None` when its idempotency key is queued
+/// already.
+pub(crate) async fn insert<'c, E>(executor: E, row: &NewRow<'_>) -> Result<Option<i64>, sqlx::Error>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    sqlx::query_scalar::<_, i64>(INSERT)
+        .bind(row.kind)
+        .bind(row.after_sale)
+        .bind(row.order_key)
+        .bind(row.idem_key)
+        .bind(&row.payload)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub(crate) fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Takes the one-dispatcher-per-file lock: an OS lock on `<database>-dispatcher.lock`,
+    /// released when the returned file is dropped or the process dies (a `kill -9` leaves no
+    /// stale lock). `None` for an in-memory database.
+    pub(crate) fn lock_dispatcher(&self) -> Result<Option<File>, Error> {
+        let filename = self.pool.connect_options().get_filename().to_path_buf();
+        if is_memory(&filename) {
+            return Ok(None);
+        }
+        let path = lock_path(&filename);
+        let shown = path.display().to_string();
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| Error::LockFile {
+                path: shown.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::DispatcherRunning {
+                path: filename.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(Error::LockFile {
+                path: shown,
+                source,
+            }),
+        }
+    }
+}
+
+fn is_memory(filename: &Path) -> bool {
+    let s = filename.to_string_lossy();
+    s.is_empty() || s == ":memory:" || s.starts_with("file::memory:")
+}
+
+fn lock_path(filename: &Path) -> PathBuf {
+    let mut name = filename.as_os_str().to_owned();
+    name.push("-dispatcher.lock");
+    PathBuf::from(name)
+}
+
+impl Store for SqliteStore {
+    fn claim<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: u32,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Claimed>, sqlx::Error>> {
+        Box::pin(async move {
+            let rows = sqlx::query(CLAIM)
+                .bind(owner)
+                .bind(millis(lease))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(claimed).collect()
+        })
+    }
+
+    fn ack<'a>(
+        &'a self,
+        owner: &'a str,
+        acks: &'a [Ack],
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut accepted = 0;
+            for ack in acks {
+                let c = ack.columns();
+                accepted += sqlx::query(ACK)
+                    .bind(c.state)
+                    .bind(c.delay_ms)
+                    .bind(c.attempt_adjust)
+                    .bind(c.last_status)
+                    .bind(c.last_error)
+                    .bind(c.outcome)
+                    .bind(c.done)
+                    .bind(c.sent)
+                    .bind(ack.id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(accepted)
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        owner: Option<&'a str>,
+        settle: Duration,
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let why = if owner.is_some() {
+                "released at shutdown mid-delivery"
+            } else {
+                "lease expired mid-delivery (the dispatcher stopped or hung)"
+            };
+            Ok(sqlx::query(RELEASE)
+                .bind(millis(settle))
+                .bind(why)
+                .bind(owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+        })
+    }
+
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, sqlx::Error>> {
+        Box::pin(async move {
+            let mut stats = Stats::default();
+            for row in sqlx::query(STATS).fetch_all(&self.pool).await? {
+                let kind: String = row.try_get("kind").unwrap_or_default();
+                let state: String = row.try_get("state").unwrap_or_default();
+                stats.add(&kind, &state, row.try_get::<i64, _>("n")?);
+            }
+            let oldest: Option<i64> = sqlx::query_scalar(OLDEST).fetch_one(&self.pool).await?;
+            stats.oldest_waiting = oldest.map(|ms| Duration::from_millis(ms.max(0) as u64));
+            Ok(stats)
+        })
+    }
+
+    fn dead_letters(&self, limit: u32) -> BoxFuture<'_, Result<Vec<DeadLetter>, sqlx::Error>> {
+        Box::pin(async move {
+            let rows = sqlx::query(DEAD)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(DeadLetter::from_row).collect()
+        })
+    }
+
+    fn retry(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+        Box::pin(async move {
+            let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn discard(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+        Box::pin(async move {
+            let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn purge(&self, older_than: Duration) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let done = sqlx::query(PURGE)
+                .bind(millis(older_than))
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(tokio::time::sleep(timeout))
+    }
+}
