@@ -191,7 +191,7 @@ impl DispatcherBuilder {
                 hard,
                 task: Mutex::new(Some(task)),
                 #[cfg(feature = "sqlite")]
-                _lock: lock,
+                lock: Mutex::new(lock),
             }),
         })
     }
@@ -258,8 +258,9 @@ struct Handle {
     hard: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
     /// The one-dispatcher-per-file lock, held while the dispatcher lives.
+    /// Released at the end of [`Dispatcher::shutdown`], so a new dispatcher may start.
     #[cfg(feature = "sqlite")]
-    _lock: Option<std::fs::File>,
+    lock: Mutex<Option<std::fs::File>>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -303,6 +304,8 @@ impl Dispatcher {
         handle.shared.wake.notify_one();
         let task = handle.task.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Some(mut task) = task else {
+            #[cfg(feature = "sqlite")]
+            drop(handle.lock.lock().unwrap_or_else(|e| e.into_inner()).take());
             return ShutdownReport {
                 finished: true,
                 released: 0,
@@ -325,6 +328,8 @@ impl Dispatcher {
                 tracing::warn!(error = %e, "outbox: could not release leases at shutdown; they expire instead");
                 0
             });
+        #[cfg(feature = "sqlite")]
+        drop(handle.lock.lock().unwrap_or_else(|e| e.into_inner()).take());
         ShutdownReport { finished, released }
     }
 }
@@ -480,10 +485,8 @@ async fn housekeeping(shared: &Shared, purge: bool) {
         ),
         Err(e) => tracing::debug!(error = %e, "outbox: releasing expired leases failed"),
     }
-    if purge {
-        if let Err(e) = shared.store.purge(shared.keep_delivered).await {
-            tracing::debug!(error = %e, "outbox: purging delivered rows failed");
-        }
+    if purge && let Err(e) = shared.store.purge(shared.keep_delivered).await {
+        tracing::debug!(error = %e, "outbox: purging delivered rows failed");
     }
     if let Ok(stats) = shared.store.stats().await {
         for s in state::ALL {

@@ -6,9 +6,15 @@
 //! partnero-outbox --database postgres://app@db/shop dead
 //! partnero-outbox --database sqlite://shop.db retry 42
 //! partnero-outbox --database sqlite://shop.db discard 42
+//! PARTNERO_API_KEY=... partnero-outbox --database postgres://app@db/shop run
 //! ```
+//!
+//! `run` delivers the outbox from this process (a sidecar next to an app that only enqueues),
+//! with the client configured from `PARTNERO_API_KEY`, `PARTNERO_BASE_URL` and
+//! `PARTNERO_PROGRAM`, until SIGINT or SIGTERM.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use partnero_outbox::{Backend, Error, Outbox};
@@ -42,6 +48,28 @@ enum Command {
     Discard {
         /// The row id (from `dead`).
         id: i64,
+    },
+    /// Runs a dispatcher until SIGINT or SIGTERM (client from PARTNERO_API_KEY,
+    /// PARTNERO_BASE_URL, PARTNERO_PROGRAM).
+    Run {
+        /// Rows delivered at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: u32,
+        /// Per-request timeout, in milliseconds.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+        /// Settle time of an unconfirmed sale, in milliseconds (at least 4 x the timeout).
+        #[arg(long, default_value_t = 120_000)]
+        settle_ms: u64,
+        /// Lease of a claimed row, in milliseconds (at least 3 x the timeout).
+        #[arg(long, default_value_t = 60_000)]
+        lease_ms: u64,
+        /// Idle poll interval, in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        poll_ms: u64,
+        /// Backoff ceiling between attempts of one row, in milliseconds.
+        #[arg(long, default_value_t = 600_000)]
+        backoff_cap_ms: u64,
     },
 }
 
@@ -113,6 +141,49 @@ async fn command<DB: Backend>(outbox: &Outbox<DB>, command: Command) -> Result<(
             outbox.discard(id).await?;
             println!("row {id} discarded");
         }
+        Command::Run {
+            concurrency,
+            timeout_ms,
+            settle_ms,
+            lease_ms,
+            poll_ms,
+            backoff_cap_ms,
+        } => {
+            let client = partnero_client::Partnero::from_env()
+                .map_err(|e| Error::InvalidEvent(format!("cannot configure the client: {e}")))?;
+            let base = Duration::from_millis(backoff_cap_ms.min(1000));
+            let dispatcher = outbox
+                .dispatcher(client)
+                .concurrency(concurrency)
+                .timeout(Duration::from_millis(timeout_ms))
+                .settle(Duration::from_millis(settle_ms))
+                .lease(Duration::from_millis(lease_ms))
+                .poll_interval(Duration::from_millis(poll_ms))
+                .backoff(base, Duration::from_millis(backoff_cap_ms))
+                .spawn()?;
+            println!("dispatching");
+            stopped().await;
+            let report = dispatcher.shutdown(Duration::from_secs(10)).await;
+            println!(
+                "stopped (finished in time: {}, released: {})",
+                report.finished, report.released
+            );
+        }
     }
     Ok(())
+}
+
+/// SIGINT or SIGTERM.
+async fn stopped() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -1,0 +1,244 @@
+//! Load generator for the outbox (`cargo bench -p partnero-outbox --all-features --bench outbox`).
+//!
+//! Prints one markdown table (BENCHMARKS.md keeps a run):
+//! * enqueue inside a handler-like transaction (a user row + the event, 8 concurrent) against
+//!   the floor of the same transaction with a bare insert of the same row into a plain table,
+//!   on SQLite (`synchronous=FULL`) and PostgreSQL (skipped when no server answers);
+//! * dispatch end to end against the local sandbox at concurrency 8 (events/s);
+//! * the drain rate of a backlog against the rate it arrived at.
+//!
+//! Ratios within one run are what to compare; absolute numbers move with the machine.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use partnero_client::{NewCustomer, Partnero, Sale};
+use partnero_core::ReferralContext;
+use partnero_outbox::{Event, Outbox};
+use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
+use rust_decimal::Decimal;
+use sqlx::{Executor, Pool};
+
+const TXNS: usize = 2000;
+const CONCURRENCY: usize = 8;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    println!("| measurement | result |\n|---|---|");
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let options = url
+        .parse::<sqlx::sqlite::SqliteConnectOptions>()
+        .unwrap()
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5));
+    let sqlite = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let outbox = Outbox::sqlite_pool(sqlite.clone()).await.unwrap();
+    enqueue_rows("SQLite FULL", &sqlite, &outbox, "BEGIN IMMEDIATE", "?").await;
+
+    let pg_url = std::env::var("PARTNERO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    match sqlx::PgPool::connect(&pg_url).await {
+        Ok(admin) => {
+            let schema = format!("outbox_bench_{:08x}", fastrand::u32(..));
+            admin
+                .execute(format!("CREATE SCHEMA {schema}").as_str())
+                .await
+                .unwrap();
+            let options: sqlx::postgres::PgConnectOptions = pg_url.parse().unwrap();
+            let pg = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(10)
+                .connect_with(options.options([("search_path", schema.as_str())]))
+                .await
+                .unwrap();
+            let pg_outbox = Outbox::postgres(pg.clone()).await.unwrap();
+            enqueue_rows("PostgreSQL", &pg, &pg_outbox, "BEGIN", "$").await;
+            admin
+                .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+                .await
+                .unwrap();
+        }
+        Err(e) => println!("| PostgreSQL | skipped: {e} |"),
+    }
+
+    dispatch(dir.path()).await;
+}
+
+/// Handler-like transactions, `CONCURRENCY` at a time: the floor (a user row + a bare insert
+/// of the event's row into a plain table) against the real thing (a user row + enqueue).
+async fn enqueue_rows<DB: partnero_outbox::Backend>(
+    name: &str,
+    pool: &Pool<DB>,
+    outbox: &Outbox<DB>,
+    begin: &'static str,
+    placeholder: &str,
+) where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let p = |n: usize| {
+        if placeholder == "?" {
+            "?".to_owned()
+        } else {
+            format!("${n}")
+        }
+    };
+    for table in ["bench_users", "bench_bare"] {
+        let _ = pool
+            .execute(format!("DROP TABLE IF EXISTS {table}").as_str())
+            .await;
+    }
+    pool.execute("CREATE TABLE bench_users (id TEXT PRIMARY KEY, email TEXT NOT NULL)")
+        .await
+        .unwrap();
+    pool.execute(
+        "CREATE TABLE bench_bare (idem_key TEXT PRIMARY KEY, kind TEXT NOT NULL, order_key TEXT NOT NULL, payload TEXT NOT NULL)",
+    )
+    .await
+    .unwrap();
+    let user_sql = Arc::new(format!(
+        "INSERT INTO bench_users (id, email) VALUES ({}, {})",
+        p(1),
+        p(2)
+    ));
+    let bare_sql = Arc::new(format!(
+        "INSERT INTO bench_bare (idem_key, kind, order_key, payload) VALUES ({}, 'signup', {}, {})",
+        p(1),
+        p(2),
+        p(3)
+    ));
+    let ctx = ReferralContext::new();
+    let payload = serde_json::to_string(&NewCustomer::new("x").email("x@example.com")).unwrap();
+
+    for round in ["floor (bare insert)", "enqueue"] {
+        let start = Instant::now();
+        let mut latencies = Vec::with_capacity(TXNS);
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..CONCURRENCY {
+            let pool = pool.clone();
+            let outbox = outbox.clone();
+            let user_sql = Arc::clone(&user_sql);
+            let bare_sql = Arc::clone(&bare_sql);
+            let payload = payload.clone();
+            let ctx = ctx.clone();
+            let round = round.to_owned();
+            tasks.spawn(async move {
+                let mut mine = Vec::new();
+                for i in (worker..TXNS).step_by(CONCURRENCY) {
+                    let id = format!("{round}-{i}");
+                    let t = Instant::now();
+                    let mut conn = pool.acquire().await.unwrap();
+                    (&mut *conn).execute(begin).await.unwrap();
+                    sqlx::query(&user_sql)
+                        .bind(id.clone())
+                        .bind(format!("{id}@example.com"))
+                        .execute(&mut *conn)
+                        .await
+                        .unwrap();
+                    if round == "enqueue" {
+                        let event =
+                            Event::signup(&ctx, NewCustomer::new(&id).email("x@example.com"));
+                        outbox.enqueue(&mut *conn, &event).await.unwrap();
+                    } else {
+                        sqlx::query(&bare_sql)
+                            .bind(format!("signup:{id}"))
+                            .bind(id.clone())
+                            .bind(payload.clone())
+                            .execute(&mut *conn)
+                            .await
+                            .unwrap();
+                    }
+                    (&mut *conn).execute("COMMIT").await.unwrap();
+                    mine.push(t.elapsed());
+                }
+                mine
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            latencies.extend(done.unwrap());
+        }
+        let secs = start.elapsed().as_secs_f64();
+        latencies.sort();
+        let p99 = latencies[latencies.len() * 99 / 100];
+        println!(
+            "| {name}: user row + {round}, {CONCURRENCY} concurrent | {:.0} txn/s, p99 {:.2} ms |",
+            TXNS as f64 / secs,
+            p99.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// A backlog of sign-ups and sales (what a 30 s outage leaves), then the dispatcher drains it
+/// against the sandbox at concurrency 8.
+async fn dispatch(dir: &std::path::Path) {
+    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap();
+    let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
+    let client = Partnero::builder(key.as_str())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let outbox = Outbox::sqlite(dir.join("dispatch.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let ctx = ReferralContext::new().with_partner(
+        partnero_core::ReferralKey::parse("demo-partner").unwrap(),
+        partnero_core::KeySource::Cookie,
+    );
+    let customers = 1000;
+    let arrival = Instant::now();
+    for c in 0..customers {
+        let customer = format!("d-{c}");
+        outbox
+            .enqueue_now(&Event::signup(&ctx, NewCustomer::new(&customer)))
+            .await
+            .unwrap();
+        for s in 0..2 {
+            let sale = Sale::new(Decimal::new(1999, 2)).key(format!("{customer}-{s}"));
+            outbox
+                .enqueue_now(&Event::sale(&customer, sale))
+                .await
+                .unwrap();
+        }
+    }
+    let events = customers * 3;
+    let enqueue_rate = events as f64 / arrival.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let dispatcher = outbox
+        .dispatcher(client)
+        .concurrency(8)
+        .poll_interval(Duration::from_millis(20))
+        .spawn()
+        .unwrap();
+    loop {
+        let stats = outbox.stats().await.unwrap();
+        if stats.in_state("delivered") as usize == events {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    let rate = events as f64 / secs;
+    println!(
+        "| dispatch end to end, SQLite FULL, sandbox on 127.0.0.1, concurrency 8 ({events} events) | {rate:.0} events/s |"
+    );
+    // The outage run of issue #9: ~1,150 events from ~300 visitors in 30 s.
+    let outage_arrival = 1150.0 / 30.0;
+    println!(
+        "| backlog drain vs the outage run's arrival rate ({outage_arrival:.0} events/s) | {:.0}x |",
+        rate / outage_arrival
+    );
+    println!("| enqueue_now, one writer, no app transaction | {enqueue_rate:.0} events/s |");
+}

@@ -1,0 +1,184 @@
+//! The `partnero-outbox` command, and real processes killed with SIGKILL mid-delivery.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use crate::support::{Env, LONG, env, eventually, fast, sale, signup, sqlite_outbox, until_stats};
+
+const BIN: &str = env!("CARGO_BIN_EXE_partnero-outbox");
+
+async fn cli(db: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A dispatcher in a child process, configured through the environment like an app's.
+fn run_child(env: &Env, db: &str) -> Child {
+    Command::new(BIN)
+        .args([
+            "--database",
+            db,
+            "run",
+            "--timeout-ms",
+            "500",
+            "--settle-ms",
+            "2000",
+        ])
+        .args([
+            "--lease-ms",
+            "2000",
+            "--poll-ms",
+            "50",
+            "--backoff-cap-ms",
+            "300",
+        ])
+        .env("PARTNERO_API_KEY", &env.api_key)
+        .env("PARTNERO_BASE_URL", env.sandbox.base_url())
+        .env_remove("PARTNERO_PROGRAM")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_dead_retry_and_discard_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    let db = format!("sqlite://{}", dir.path().join("outbox.db").display());
+    // Two sign-ups Partnero refuses (422): dead.
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/customers")
+        .fail_next(2, 422);
+    outbox.enqueue_now(&signup("cli-1")).await.unwrap();
+    outbox.enqueue_now(&signup("cli-2")).await.unwrap();
+    let dispatcher = fast(&outbox, &env).spawn().unwrap();
+    until_stats(&outbox, LONG, |s| s.dead() == 2).await;
+
+    let (ok, status) = cli(&db, &["status"]).await;
+    assert!(ok, "{status}");
+    let json: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(json["rows"]["dead"]["signup"], 2, "{status}");
+    assert!(!status.contains(&env.api_key));
+
+    let (ok, dead) = cli(&db, &["dead"]).await;
+    assert!(
+        ok && dead.contains("signup:cli-1") && dead.contains("status=422"),
+        "{dead}"
+    );
+    let ids: Vec<&str> = dead
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    let (ok, said) = cli(&db, &["retry", ids[0]]).await;
+    assert!(ok, "{said}");
+    let (ok, said) = cli(&db, &["discard", ids[1]]).await;
+    assert!(ok, "{said}");
+    let (ok, said) = cli(&db, &["discard", ids[1]]).await;
+    assert!(
+        !ok && said.contains("no outbox row"),
+        "a second discard is refused: {said}"
+    );
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    assert_eq!(
+        (
+            stats.in_state("delivered"),
+            stats.in_state("discarded"),
+            stats.dead()
+        ),
+        (1, 1, 0)
+    );
+    assert!(env.customer_partner("cli-1").is_some());
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// `kill -9` while Partnero is still processing the sale (the POST left): after the lease
+/// expires the sale is unconfirmed, found by key after the settle time, never resent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_the_post_left_the_sale_is_recorded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    let db = format!("sqlite://{}", dir.path().join("outbox.db").display());
+    outbox.enqueue_now(&signup("kill-a")).await.unwrap();
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(1, Duration::from_secs(2));
+    outbox
+        .enqueue_now(&sale("kill-a", "kill-a-1"))
+        .await
+        .unwrap();
+    let mut child = run_child(&env, &db);
+    assert!(
+        eventually(LONG, || env
+            .sandbox
+            .requests_seen_for("POST", "/v1/transactions")
+            >= 1)
+        .await,
+        "the child sent the sale"
+    );
+    child.kill().await.unwrap(); // SIGKILL
+    let restarted = run_child(&env, &db);
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    assert_eq!(stats.in_state("delivered"), 2, "{stats:?}");
+    assert_eq!(env.transactions("kill-a-1"), 1, "never resent");
+    drop(restarted);
+}
+
+/// `kill -9` before Partnero processed the sale (the request was abandoned): after the lease
+/// and the settle time the lookup finds nothing, and the sale is sent again, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_before_the_sale_was_processed_it_is_sent_again_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    let db = format!("sqlite://{}", dir.path().join("outbox.db").display());
+    outbox.enqueue_now(&signup("kill-b")).await.unwrap();
+    let mut child = run_child(&env, &db);
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .latency(Duration::from_secs(30));
+    outbox
+        .enqueue_now(&sale("kill-b", "kill-b-1"))
+        .await
+        .unwrap();
+    assert!(
+        eventually(LONG, || env
+            .sandbox
+            .requests_seen_for("POST", "/v1/transactions")
+            >= 1)
+        .await,
+        "the child sent the sale"
+    );
+    child.kill().await.unwrap(); // SIGKILL: the delayed request is abandoned
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .latency(Duration::ZERO);
+    let restarted = run_child(&env, &db);
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    assert_eq!(stats.in_state("delivered"), 2, "{stats:?}");
+    assert!(eventually(Duration::from_secs(2), || env.transactions("kill-b-1") == 1).await);
+    assert_eq!(env.transactions("kill-b-1"), 1, "sent again exactly once");
+    drop(restarted);
+}

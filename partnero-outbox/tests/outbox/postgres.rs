@@ -1,0 +1,150 @@
+//! The outbox on PostgreSQL, where several dispatchers share it.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use partnero_outbox::Outbox;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::support::{LONG, cases, env, fast, sale, signup, until_stats};
+
+/// A pool on a fresh schema of the test server, or `None` (with a loud line) when no server
+/// answers and PostgreSQL is not required.
+async fn pg_pool() -> Option<(sqlx::PgPool, String, String)> {
+    let url = std::env::var("PARTNERO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let required = std::env::var("PARTNERO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    let admin = match PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&url)
+        .await
+    {
+        Ok(pool) => pool,
+        Err(e) if !required => {
+            eprintln!(
+                "SKIPPED: PostgreSQL outbox tests: no server at PARTNERO_TEST_DATABASE_URL ({e}); set PARTNERO_REQUIRE_POSTGRES=1 to fail instead"
+            );
+            return None;
+        }
+        Err(e) => panic!("PARTNERO_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {e}"),
+    };
+    let schema = format!("outbox_test_{:016x}", fastrand::u64(..));
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let pool = PgPoolOptions::new()
+        .max_connections(10)
+        .connect_with(options)
+        .await
+        .unwrap();
+    Some((pool, url, schema))
+}
+
+macro_rules! on_postgres {
+    ($($name:ident => |$env:ident, $outbox:ident| $body:expr;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some((pool, _, _)) = pg_pool().await else { return };
+            let $env = env().await;
+            let $outbox = Outbox::postgres(pool).await.unwrap();
+            $body.await;
+        }
+    )*};
+}
+
+on_postgres! {
+    outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);
+    duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
+    processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
+    dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
+    poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(
+        &env,
+        outbox,
+        "INSERT INTO partnero_outbox (kind, order_key, idem_key, payload) VALUES \
+         ('sale', 'p1', 'x1', '{\"kind\": \"sale\"}'), ('teleport', 'p2', 'x2', '{}')",
+    );
+}
+
+/// Schema creation is idempotent and safe when several machines start at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_creation_is_idempotent_and_concurrent() {
+    let Some((pool, _, _)) = pg_pool().await else {
+        return;
+    };
+    let (a, b) = tokio::join!(
+        Outbox::postgres(pool.clone()),
+        Outbox::postgres(pool.clone())
+    );
+    a.unwrap();
+    b.unwrap();
+    Outbox::postgres(pool.clone()).await.unwrap();
+    let migrations: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(migrations, 0);
+}
+
+/// Two dispatchers share one database with faults on: every key is delivered exactly once
+/// and each customer's events reach Partnero in order (sign-up, then sales in enqueue order,
+/// as the sandbox's creation order shows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatchers_share_the_work_without_doubling() {
+    let Some((pool, _, _)) = pg_pool().await else {
+        return;
+    };
+    let env = env().await;
+    let outbox = Outbox::postgres(pool).await.unwrap();
+    let customers = 200;
+    let sales_each = 4;
+    for c in 0..customers {
+        let customer = format!("two-{c}");
+        outbox.enqueue_now(&signup(&customer)).await.unwrap();
+        for s in 0..sales_each {
+            outbox
+                .enqueue_now(&sale(&customer, &format!("{customer}-{s}")))
+                .await
+                .unwrap();
+        }
+    }
+    let faults = env.sandbox.faults();
+    faults
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(20, 502);
+    faults.on("POST", "/v1/transactions").drop_next(20);
+    faults.on("POST", "/v1/customers").fail_next(20, 503);
+    let one = fast(&outbox, &env).concurrency(8).spawn().unwrap();
+    let two = fast(&outbox, &env).concurrency(8).spawn().unwrap();
+    let total = (customers * (1 + sales_each)) as u64;
+    let stats = until_stats(&outbox, Duration::from_secs(120), |s| {
+        s.in_state("delivered") == total
+    })
+    .await;
+    assert_eq!(stats.in_state("delivered"), total, "{stats:?}");
+    let state = env.sandbox.state();
+    let mut seen: HashMap<String, Vec<(u64, String)>> = HashMap::new();
+    for t in state.transactions(&env.api_key) {
+        seen.entry(t.customer_key.clone())
+            .or_default()
+            .push((t.uid, t.key.clone()));
+    }
+    for c in 0..customers {
+        let customer = format!("two-{c}");
+        let mut recorded = seen.remove(&customer).unwrap_or_default();
+        recorded.sort();
+        let keys: Vec<String> = recorded.into_iter().map(|(_, k)| k).collect();
+        let expected: Vec<String> = (0..sales_each).map(|s| format!("{customer}-{s}")).collect();
+        assert_eq!(keys, expected, "{customer}: each sale once, in order");
+    }
+    one.shutdown(Duration::from_secs(5)).await;
+    two.shutdown(Duration::from_secs(5)).await;
+    let _ = LONG;
+}

@@ -1,0 +1,145 @@
+//! The outbox on an SQLite file.
+
+use std::time::Duration;
+
+use partnero_outbox::{Enqueued, Error, Outbox};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, Executor};
+
+use crate::support::{LONG, cases, env, fast, signup, sqlite_outbox, until_stats};
+
+macro_rules! on_sqlite {
+    ($($name:ident => |$env:ident, $outbox:ident| $body:expr;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let dir = tempfile::tempdir().unwrap();
+            let $env = env().await;
+            let $outbox = sqlite_outbox(&dir).await;
+            $body.await;
+        }
+    )*};
+}
+
+on_sqlite! {
+    outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);
+    duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
+    processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
+    processed_then_dropped_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, true);
+    slow_sale_is_found_not_resent => |env, outbox| cases::slow_sale_is_found_not_resent(&env, outbox);
+    rate_limit_pauses_everything => |env, outbox| cases::rate_limit_pauses_everything(&env, outbox);
+    unauthorized_pauses_without_burning_attempts => |env, outbox| cases::unauthorized_pauses_without_burning_attempts(&env, outbox);
+    dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
+    shutdown_in_an_outage_resumes_later => |env, outbox| cases::shutdown_in_an_outage_resumes_later(&env, outbox);
+    poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(
+        &env,
+        outbox,
+        "INSERT INTO partnero_outbox (kind, order_key, idem_key, payload, run_at, created_at) VALUES \
+         ('sale', 'p1', 'x1', 'not json', 0, 0), ('teleport', 'p2', 'x2', '{}', 0, 0)",
+    );
+}
+
+/// In the app's own pool and transaction: a rollback leaves no event; a commit delivers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_lives_and_dies_with_the_apps_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display());
+    let app = sqlx::SqlitePool::connect(&url).await.unwrap();
+    app.execute("CREATE TABLE users (id TEXT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let outbox = Outbox::sqlite_pool(app.clone()).await.unwrap();
+
+    let mut tx = app.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("INSERT INTO users (id) VALUES ('rolled-back')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    outbox
+        .enqueue(&mut *tx, &signup("rolled-back"))
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+
+    let mut tx = app.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("INSERT INTO users (id) VALUES ('committed')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let queued = outbox
+        .enqueue(&mut *tx, &signup("committed"))
+        .await
+        .unwrap();
+    assert!(matches!(queued, Enqueued::Queued { .. }));
+    tx.commit().await.unwrap();
+
+    let dispatcher = fast(&outbox, &env).spawn().unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats_after = outbox.stats().await.unwrap();
+    assert_eq!(
+        (stats.in_state("delivered"), stats_after.waiting()),
+        (1, 0),
+        "{stats_after:?}"
+    );
+    assert!(env.customer_partner("committed").is_some());
+    assert!(env.customer_partner("rolled-back").is_none());
+    let migrations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = '_sqlx_migrations'")
+            .fetch_one(&app)
+            .await
+            .unwrap();
+    assert_eq!(migrations, 0, "the app's migration table is never touched");
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// One dispatcher per file: a second is refused while the first lives, allowed after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_dispatcher_on_the_same_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    let other_handle = sqlite_outbox(&dir).await;
+    let first = fast(&outbox, &env).spawn().unwrap();
+    let refused = fast(&other_handle, &env).spawn().unwrap_err();
+    assert!(
+        matches!(refused, Error::DispatcherRunning { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("one dispatcher per file"));
+    first.shutdown(Duration::from_secs(5)).await;
+    let second = fast(&other_handle, &env).spawn().unwrap();
+    second.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A file locked by another writer: enqueue waits through a short lock, and past the busy
+/// timeout returns a typed error, leaving no row behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_file_waits_then_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = sqlite_outbox(&dir).await;
+    let path = dir.path().join("outbox.db");
+    let mut locker =
+        sqlx::SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+            .await
+            .unwrap();
+
+    locker.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        locker.execute("COMMIT").await.unwrap();
+        locker
+    });
+    outbox
+        .enqueue_now(&signup("waited"))
+        .await
+        .expect("waits out a short lock");
+    let mut locker = release.await.unwrap();
+
+    locker.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let failed = outbox.enqueue_now(&signup("locked-out")).await.unwrap_err();
+    assert!(matches!(failed, Error::Database(_)), "{failed:?}");
+    locker.execute("COMMIT").await.unwrap();
+    let stats = outbox.stats().await.unwrap();
+    assert_eq!(stats.waiting(), 1, "only the first row: {stats:?}");
+}

@@ -1,0 +1,374 @@
+//! Cases run on both stores: each takes a fresh outbox.
+
+use std::time::{Duration, Instant};
+
+use partnero_outbox::{Backend, Enqueued, Outbox};
+use sqlx::{Executor, Pool};
+
+use super::{Env, LONG, eventually, fast, sale, signup, until_stats};
+
+/// Outage under load: Partnero refuses connections while 40 customers sign up, buy twice and
+/// refund once; after it returns everything arrives exactly once, in order (the sale of a
+/// customer Partnero did not know would have been recorded as `customer_unknown`, so a
+/// transaction for every sale proves its sign-up came first; a refund before its sale would
+/// have found nothing, so a deleted transaction proves the order).
+pub async fn outage_loses_nothing_and_pays_nothing_twice<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    env.sandbox.faults().refuse_connections(true);
+    let dispatcher = fast(&outbox, env).concurrency(8).spawn().unwrap();
+    let customers = 40;
+    for c in 0..customers {
+        let customer = format!("out-{c}");
+        outbox.enqueue_now(&signup(&customer)).await.unwrap();
+        outbox
+            .enqueue_now(&sale(&customer, &format!("{customer}-a")))
+            .await
+            .unwrap();
+        outbox
+            .enqueue_now(&sale(&customer, &format!("{customer}-b")))
+            .await
+            .unwrap();
+        outbox
+            .enqueue_now(&partnero_outbox::Event::refund(format!("{customer}-a")))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        env.sandbox.state().customers(&env.api_key).len(),
+        0,
+        "Partnero is down"
+    );
+    let waiting = outbox.stats().await.unwrap();
+    assert_eq!(waiting.waiting(), customers * 4, "{waiting:?}");
+
+    env.sandbox.faults().refuse_connections(false);
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == customers * 4).await;
+    assert_eq!(stats.in_state("delivered"), customers * 4, "{stats:?}");
+    assert_eq!(stats.dead(), 0);
+    for c in 0..customers {
+        let customer = format!("out-{c}");
+        assert_eq!(
+            env.customer_partner(&customer),
+            Some(Some("demo-partner".into())),
+            "{customer} attributed"
+        );
+        assert_eq!(
+            env.transactions(&format!("{customer}-a")),
+            1,
+            "{customer}-a once"
+        );
+        assert_eq!(
+            env.live(&format!("{customer}-a")),
+            0,
+            "{customer}-a refunded"
+        );
+        assert_eq!(
+            env.live(&format!("{customer}-b")),
+            1,
+            "{customer}-b once, kept"
+        );
+    }
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// The same sale enqueued twice (a double-clicked button, a handler run twice) is queued
+/// once and recorded once.
+pub async fn duplicate_enqueue_is_a_no_op<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    assert!(matches!(
+        outbox.enqueue_now(&signup("dup")).await.unwrap(),
+        Enqueued::Queued { .. }
+    ));
+    assert!(matches!(
+        outbox.enqueue_now(&sale("dup", "dup-1")).await.unwrap(),
+        Enqueued::Queued { .. }
+    ));
+    assert_eq!(
+        outbox.enqueue_now(&sale("dup", "dup-1")).await.unwrap(),
+        Enqueued::AlreadyQueued
+    );
+    assert_eq!(
+        outbox.enqueue_now(&signup("dup")).await.unwrap(),
+        Enqueued::AlreadyQueued
+    );
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    // Delivered rows keep their key: a third attempt is still a no-op.
+    assert_eq!(
+        outbox.enqueue_now(&sale("dup", "dup-1")).await.unwrap(),
+        Enqueued::AlreadyQueued
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(env.transactions("dup-1"), 1);
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// Processed, then the answer was lost (a 502, or a dropped connection), for each kind: the
+/// sale is unconfirmed, found by key after the settle time and never resent; the sign-up's
+/// resend is a duplicate; the refund's resend is a 404. Exactly one of each in the sandbox.
+pub async fn processed_then_failed_is_delivered_once<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+    drop_connection: bool,
+) where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    let faults = env.sandbox.faults();
+    for (method, path) in [
+        ("POST", "/v1/customers"),
+        ("POST", "/v1/transactions"),
+        ("DELETE", "/v1/transactions"),
+    ] {
+        let scoped = faults.on(method, path);
+        if drop_connection {
+            scoped.process_then_drop_next(1);
+        } else {
+            scoped.process_then_fail_next(1, 502);
+        }
+    }
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    let started = Instant::now();
+    outbox.enqueue_now(&signup("amb")).await.unwrap();
+    outbox.enqueue_now(&sale("amb", "amb-1")).await.unwrap();
+    outbox
+        .enqueue_now(&partnero_outbox::Event::refund("amb-1"))
+        .await
+        .unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 3).await;
+    assert_eq!(stats.in_state("delivered"), 3, "{stats:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "the unconfirmed sale waited its settle time"
+    );
+    assert_eq!(
+        env.sandbox
+            .state()
+            .customers(&env.api_key)
+            .iter()
+            .filter(|c| c.key == "amb")
+            .count(),
+        1
+    );
+    assert_eq!(env.transactions("amb-1"), 1, "never resent");
+    assert_eq!(env.live("amb-1"), 0, "refunded");
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A create still being processed after the client gave up: a lookup before it finished
+/// would miss it; the settle time makes the lookup find it. One transaction.
+pub async fn slow_sale_is_found_not_resent<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    outbox.enqueue_now(&signup("slow")).await.unwrap();
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    // Processing takes 1.5 s, the client gives up after 0.5 s, the lookup comes after 2 s.
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(1, Duration::from_millis(1500));
+    outbox.enqueue_now(&sale("slow", "slow-1")).await.unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    assert_eq!(stats.in_state("delivered"), 2, "{stats:?}");
+    assert_eq!(env.transactions("slow-1"), 1);
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A 429 with `Retry-After` pauses the whole dispatcher: nothing else reaches Partnero before
+/// the time is up (a lower bound: it cannot flake), then everything is delivered.
+pub async fn rate_limit_pauses_everything<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    env.sandbox.faults().fail_next_with_retry_after(1, 429, 2);
+    let dispatcher = fast(&outbox, env).concurrency(1).spawn().unwrap();
+    outbox.enqueue_now(&signup("rl-0")).await.unwrap();
+    assert!(
+        eventually(LONG, || env.sandbox.requests_seen() >= 1).await,
+        "the first request was answered 429"
+    );
+    let limited_at = Instant::now();
+    for c in 1..5 {
+        outbox
+            .enqueue_now(&signup(&format!("rl-{c}")))
+            .await
+            .unwrap();
+    }
+    dispatcher.nudge();
+    assert!(eventually(LONG, || env.sandbox.requests_seen() >= 2).await);
+    assert!(
+        limited_at.elapsed() >= Duration::from_millis(1500),
+        "the next request waited for Retry-After ({:?})",
+        limited_at.elapsed()
+    );
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 5).await;
+    assert_eq!(stats.in_state("delivered"), 5, "{stats:?}");
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A rejected API key pauses delivery without burning attempts (the events are not at fault);
+/// once the key works, everything goes through.
+pub async fn unauthorized_pauses_without_burning_attempts<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    env.sandbox.faults().fail_next(6, 401);
+    let dispatcher = fast(&outbox, env).max_attempts(2).spawn().unwrap();
+    outbox.enqueue_now(&signup("auth")).await.unwrap();
+    assert!(
+        eventually(LONG, || dispatcher.paused().is_some()).await,
+        "paused"
+    );
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    assert_eq!(
+        stats.in_state("delivered"),
+        1,
+        "six 401s with max_attempts 2: not dead, {stats:?}"
+    );
+    assert_eq!(stats.dead(), 0);
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A 422 is dead at once and holds back that customer's later events (and only that
+/// customer's); `retry` re-queues it, `discard` gives up on it and lets the rest through.
+pub async fn dead_letters_block_their_customer_until_retried<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    outbox.enqueue_now(&signup("dl")).await.unwrap();
+    outbox.enqueue_now(&signup("ok")).await.unwrap();
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    // Partnero refuses amounts over 1e12 (422).
+    let too_big =
+        partnero_client::Sale::new(rust_decimal::Decimal::new(10_000_000_000_000, 0)).key("dl-big");
+    outbox
+        .enqueue_now(&partnero_outbox::Event::sale("dl", too_big))
+        .await
+        .unwrap();
+    outbox.enqueue_now(&sale("dl", "dl-after")).await.unwrap();
+    outbox.enqueue_now(&sale("ok", "ok-1")).await.unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| {
+        s.dead() == 1 && s.in_state("delivered") == 3
+    })
+    .await;
+    assert_eq!(
+        (stats.dead(), stats.in_state("delivered")),
+        (1, 3),
+        "{stats:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        env.transactions("dl-after"),
+        0,
+        "held back behind the dead sale"
+    );
+    assert_eq!(
+        env.transactions("ok-1"),
+        1,
+        "another customer is not held back"
+    );
+    let dead = outbox.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].idempotency_key, "sale:dl-big");
+    assert_eq!(dead[0].last_status, Some(422));
+    assert!(!dead[0].reason.is_empty());
+
+    // Retrying a row that still fails makes it dead again; discarding it releases the rest.
+    outbox.retry(dead[0].id).await.unwrap();
+    until_stats(&outbox, LONG, |s| {
+        s.dead() == 1 && s.in_state("pending") == 1
+    })
+    .await;
+    assert!(outbox.retry(424_242).await.is_err(), "no such row");
+    outbox.discard(dead[0].id).await.unwrap();
+    dispatcher.nudge();
+    assert!(eventually(LONG, || env.transactions("dl-after") == 1).await);
+    assert_eq!(env.transactions("dl-big"), 0);
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// Shutdown during an outage returns within its budget and loses nothing: the next
+/// dispatcher delivers everything.
+pub async fn shutdown_in_an_outage_resumes_later<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    env.sandbox.faults().refuse_connections(true);
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    for c in 0..5 {
+        outbox
+            .enqueue_now(&signup(&format!("sd-{c}")))
+            .await
+            .unwrap();
+        outbox
+            .enqueue_now(&sale(&format!("sd-{c}"), &format!("sd-{c}-1")))
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let report = dispatcher.shutdown(Duration::from_secs(2)).await;
+    assert!(report.finished, "{report:?}");
+    env.sandbox.faults().refuse_connections(false);
+    let again = fast(&outbox, env).spawn().unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 10).await;
+    assert_eq!(stats.in_state("delivered"), 10, "{stats:?}");
+    for c in 0..5 {
+        assert_eq!(env.transactions(&format!("sd-{c}-1")), 1);
+    }
+    again.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A row this version cannot read (a foreign writer, a payload that no longer decodes) is
+/// dead with the reason; the dispatcher goes on with the rest.
+pub async fn poison_rows_go_dead_without_a_crash_loop<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+    insert_poison: &str,
+) where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    sqlx::raw_sql(insert_poison)
+        .execute(outbox.pool())
+        .await
+        .unwrap();
+    outbox.enqueue_now(&signup("after-poison")).await.unwrap();
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    let stats = until_stats(&outbox, LONG, |s| {
+        s.dead() == 2 && s.in_state("delivered") == 1
+    })
+    .await;
+    assert_eq!(
+        (stats.dead(), stats.in_state("delivered")),
+        (2, 1),
+        "{stats:?}"
+    );
+    let reasons: Vec<String> = outbox
+        .dead_letters(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.reason)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("does not decode")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("unknown event kind")),
+        "{reasons:?}"
+    );
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
