@@ -1,32 +1,52 @@
 //! The shop on axum: `Router` + `PartneroLayer` + the `Referral` extractor. Handlers only
 //! translate HTTP to [`crate::shop`] calls and back.
+//!
+//! `Outbox::enqueue(&mut *tx, ..)` cannot be awaited in an axum handler: its future, generic
+//! over `sqlx::Executor<'c>`, is not provably `Send` when the executor is a `&mut
+//! SqliteConnection` (rustc issue #100013, "implementation of `Executor` is not general
+//! enough"), and axum wants `Send` handlers. The handlers that write therefore run the shop's
+//! transaction with [`run_unsend`], on tokio's blocking pool.
+//!
+//! Served by [`serve`], hyper's HTTP/1 connection with a header-read timeout (which also
+//! closes idle keep-alive connections) instead of `axum::serve`, which takes no timeouts; the
+//! body timeout is applied where handlers read the body.
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use partnero_client::Partnero;
 use partnero_tower::{PartneroLayer, Referral};
 
 use crate::pages;
-use crate::shop::{self, Shop, ShopError};
+use crate::shop::{self, Shop, ShopError, Timeouts};
 use crate::store::User;
 
-/// The shop's router, with `PartneroLayer` carrying `client`.
+/// The shop's router, with `PartneroLayer` carrying `client` (the dashboard reads Partnero
+/// with it; the shop's events go through its outbox).
 ///
 /// ```no_run
-/// # async fn run(client: partnero_client::Partnero) -> std::io::Result<()> {
-/// use partnero_examples::{axum_shop, setup::ProgramChoice, shop::Shop};
+/// # async fn run(client: partnero_client::Partnero) -> Result<(), Box<dyn std::error::Error>> {
+/// use partnero_examples::{axum_shop, setup::ProgramChoice, shop::{Shop, ShopOptions}};
 ///
-/// let app = axum_shop::router(Shop::new("axum", ProgramChoice::Affiliate).into(), client);
+/// let options = ShopOptions::new("partnero-shop-axum-affiliate.db");
+/// let shop = Shop::open("axum", ProgramChoice::Affiliate, client.clone(), &options).await?;
+/// let shop = std::sync::Arc::new(shop);
+/// let app = axum_shop::router(shop.clone(), client);
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-/// axum::serve(listener, app).await
-/// # }
+/// axum_shop::serve(listener, app, shop.timeouts, std::future::pending()).await;
+/// shop.close().await;
+/// # Ok(()) }
 /// ```
 pub fn router(shop: Arc<Shop>, client: Partnero) -> Router {
     Router::new()
@@ -36,10 +56,88 @@ pub fn router(shop: Arc<Shop>, client: Partnero) -> Router {
         .route("/refund", post(refund))
         .route("/dashboard", get(dashboard))
         .with_state(shop)
-        // The same body cap as the actix shop.
-        .layer(DefaultBodyLimit::max(shop::MAX_BODY_BYTES))
         // Router::layer wraps every route added above it.
         .layer(PartneroLayer::from_client(client))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets the open connections
+/// finish their requests (up to 5 s, as the actix shop). Each connection is HTTP/1 with hyper's header-read
+/// timeout set to `timeouts.header`: a request head that does not arrive in time, including the
+/// next one on an idle keep-alive connection, closes the connection.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()>,
+) {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        let header_timeout = timeouts.header;
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true);
+            let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), service));
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                () = async {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "connection ended");
+            }
+        });
+        // Reap finished connections as we go.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(Duration::from_secs(5), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        connections.abort_all();
+    }
+}
+
+/// Runs the future `task` makes to completion on tokio's blocking pool (it needs not be
+/// `Send`) and returns its output. The task finishes even when the visitor goes away
+/// mid-request: its transaction commits or rolls back whole either way.
+pub async fn run_unsend<T, F, Fut>(task: F) -> T
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+    T: Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || runtime.block_on(task())).await {
+        Ok(output) => output,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => panic!("the shop's write task was cancelled: {err}"),
+    }
 }
 
 struct Failure(ShopError);
@@ -51,19 +149,61 @@ impl IntoResponse for Failure {
     }
 }
 
+impl From<ShopError> for Failure {
+    fn from(err: ShopError) -> Self {
+        Failure(err)
+    }
+}
+
 fn content_type(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
 }
 
-fn session_user(shop: &Shop, headers: &HeaderMap) -> Option<User> {
+async fn session_user(shop: &Shop, headers: &HeaderMap) -> Result<Option<User>, ShopError> {
     shop.session_user(
         headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok()),
     )
+    .await
+}
+
+/// Reads and parses a body of at most [`shop::MAX_BODY_BYTES`] within the body timeout: 413
+/// when larger (announced or sent), 408 when it does not arrive in time.
+async fn read_input<T: serde::de::DeserializeOwned>(
+    shop: &Shop,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ShopError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > shop::MAX_BODY_BYTES as u64) {
+        return Err(ShopError::BodyTooLarge);
+    }
+    let read = axum::body::to_bytes(body, shop::MAX_BODY_BYTES);
+    let bytes: Bytes = match tokio::time::timeout(shop.timeouts.body, read).await {
+        Err(_) => return Err(ShopError::BodyTimeout),
+        Ok(Err(err)) if is_length_limit(&err) => return Err(ShopError::BodyTooLarge),
+        Ok(Err(err)) => return Err(ShopError::BadRequest(err.to_string())),
+        Ok(Ok(bytes)) => bytes,
+    };
+    shop::parse_body(content_type(headers), &bytes)
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 async fn landing(State(shop): State<Arc<Shop>>, referral: Referral) -> Html<String> {
@@ -82,12 +222,12 @@ async fn signup(
     State(shop): State<Arc<Shop>>,
     referral: Referral,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Failure> {
-    let input = shop::parse_body(content_type(&headers), &body).map_err(Failure)?;
-    let (reply, token) = shop::signup(&shop, &referral, input)
-        .await
-        .map_err(Failure)?;
+    let input = read_input(&shop, &headers, body).await?;
+    let context = referral.context().clone();
+    let (reply, token) =
+        run_unsend(move || async move { shop::signup(&shop, &context, input).await }).await?;
     Ok((
         [(header::SET_COOKIE, shop::session_cookie(&token))],
         Json(reply),
@@ -97,29 +237,23 @@ async fn signup(
 
 async fn purchase(
     State(shop): State<Arc<Shop>>,
-    referral: Referral,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Failure> {
-    let input = shop::parse_body(content_type(&headers), &body).map_err(Failure)?;
-    let user = session_user(&shop, &headers);
-    let reply = shop::purchase(&shop, &referral, user, input)
-        .await
-        .map_err(Failure)?;
+    let input = read_input(&shop, &headers, body).await?;
+    let user = session_user(&shop, &headers).await?;
+    let reply = run_unsend(move || async move { shop::purchase(&shop, user, input).await }).await?;
     Ok(Json(reply).into_response())
 }
 
 async fn refund(
     State(shop): State<Arc<Shop>>,
-    referral: Referral,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Failure> {
-    let input = shop::parse_body(content_type(&headers), &body).map_err(Failure)?;
-    let user = session_user(&shop, &headers);
-    let reply = shop::refund(&shop, &referral, user, input)
-        .await
-        .map_err(Failure)?;
+    let input = read_input(&shop, &headers, body).await?;
+    let user = session_user(&shop, &headers).await?;
+    let reply = run_unsend(move || async move { shop::refund(&shop, user, input).await }).await?;
     Ok(Json(reply).into_response())
 }
 
@@ -128,10 +262,8 @@ async fn dashboard(
     referral: Referral,
     headers: HeaderMap,
 ) -> Result<Response, Failure> {
-    let user = session_user(&shop, &headers);
-    let reply = shop::dashboard(&shop, referral.client(), user)
-        .await
-        .map_err(Failure)?;
+    let user = session_user(&shop, &headers).await?;
+    let reply = shop::dashboard(&shop, referral.client(), user).await?;
     Ok(Json(reply).into_response())
 }
 
@@ -140,6 +272,9 @@ async fn dashboard(
 pub struct AxumShop {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The shop (its database, outbox and dispatcher).
+    pub shop: Arc<Shop>,
+    stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -148,17 +283,28 @@ impl AxumShop {
     pub async fn start(shop: Arc<Shop>, client: Partnero, port: u16) -> std::io::Result<AxumShop> {
         let (listener, url) = crate::setup::bind_local(port)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let app = router(shop, client);
+        let app = router(Arc::clone(&shop), client);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let timeouts = shop.timeouts;
         let task = tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, app).await {
-                tracing::error!(error = %err, "axum shop stopped");
-            }
+            serve(listener, app, timeouts, async {
+                let _ = stopped.await;
+            })
+            .await;
         });
-        Ok(AxumShop { url, task })
+        Ok(AxumShop {
+            url,
+            shop,
+            stop,
+            task,
+        })
     }
 
-    /// Stops the shop.
-    pub fn stop(self) {
-        self.task.abort();
+    /// Stops the server (letting open requests finish), then the dispatcher: what it has not
+    /// delivered waits in the database for the next start.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.shop.close().await;
     }
 }

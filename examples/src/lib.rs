@@ -1,9 +1,13 @@
 //! Example shops for partnero-rs, on axum and on actix-web, and the walkthrough that plays a
 //! visitor's whole journey through them against `partnero-sandbox`.
 //!
-//! Binaries: `axum-shop`, `actix-shop` (`--port`, `--program affiliate|refer-a-friend`;
-//! `PARTNERO_API_KEY` / `PARTNERO_BASE_URL`, or an embedded sandbox when no key is set) and
-//! `walkthrough` (the README's first command).
+//! Binaries: `axum-shop`, `actix-shop` (`--port`, `--program affiliate|refer-a-friend`,
+//! `--database URL`; `PARTNERO_API_KEY` / `PARTNERO_BASE_URL`, or an embedded sandbox when no
+//! key is set) and `walkthrough` (the README's first command).
+//!
+//! The shops keep their users, sessions and orders in SQLite ([`store`]) and write each
+//! Partnero event into the `partnero-outbox` table of the same database, in the same
+//! transaction; one background dispatcher per shop delivers them ([`shop`]).
 //!
 //! The shop's behaviour lives once, framework-free, in [`shop`]; [`axum_shop`] and
 //! [`actix_shop`] only translate HTTP to it, the way an application using `partnero-tower` or

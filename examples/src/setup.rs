@@ -80,6 +80,21 @@ pub struct ShopArgs {
     /// Which Partnero program the API key belongs to.
     #[arg(long, value_enum, default_value = "affiliate")]
     pub program: ProgramChoice,
+    /// The shop's SQLite database (an `sqlite://` URL or a file path), created when missing;
+    /// its users, sessions, orders and the Partnero outbox. Default:
+    /// `partnero-shop-<framework>-<program>.db` in the working directory, so a restart with
+    /// the same arguments finds everything (and delivers what was left).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+impl ShopArgs {
+    /// `--database`, or the default file for `framework` and `--program`.
+    pub fn database(&self, framework: &str) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| format!("partnero-shop-{framework}-{}.db", self.program.label()))
+    }
 }
 
 /// The Partnero API the shop talks to.
@@ -158,13 +173,12 @@ pub fn client_for_sandbox(
         .build()?)
 }
 
-/// How long one Partnero request of a shop may take.
+/// How long one Partnero request of a shop's dashboard may take.
 const PARTNERO_TIMEOUT: Duration = Duration::from_secs(5);
-/// No retry of a shop's Partnero call starts after this: a sign-up or a purchase must not stall
-/// behind a slow Partnero (what does not get through is sent again later). A retry started
-/// just before it still runs its full timeout, and a sale's confirm check runs after it, so one
-/// call can take about 15 s plus the confirm delay at worst; a purchase may make two (a
-/// pending sign-up, then the sale).
+/// No retry of a dashboard's Partnero read starts after this: the page must not stall behind a
+/// slow Partnero (it shows `partnero_error` instead). Sign-ups, purchases and refunds never
+/// wait on Partnero: their events go through the outbox, whose dispatcher makes single
+/// attempts with its own timeout (`DeliverySettings`).
 const PARTNERO_BUDGET: Duration = Duration::from_secs(10);
 
 /// The client settings both shops use: their program, and patience bounded for a web request.
@@ -181,9 +195,10 @@ pub fn banner(
     shop_url: &str,
     program: ProgramChoice,
     backend: &Backend,
+    database: &str,
 ) -> String {
     let mut out = format!(
-        "{framework}-shop listening on {shop_url} ({} program)\n",
+        "{framework}-shop listening on {shop_url} ({} program)\ndatabase (users, orders, Partnero outbox): {database}\n",
         program.label()
     );
     match &backend.sandbox {
@@ -204,6 +219,52 @@ pub fn banner(
         program.demo_key()
     ));
     out
+}
+
+/// The `axum-shop` and `actix-shop` binaries: parses [`ShopArgs`], opens the shop's database,
+/// serves it with `framework` until Ctrl-C, then stops the server (its requests finish) and
+/// the dispatcher (its deliveries get 5 s; what is left is delivered at the next start).
+pub async fn run_shop(framework: &'static str) -> std::process::ExitCode {
+    use clap::Parser as _;
+    use std::process::ExitCode;
+
+    crate::init_logging();
+    let args = ShopArgs::parse();
+    let backend = match Backend::from_env_or_sandbox(args.program).await {
+        Ok(backend) => backend,
+        Err(err) => {
+            eprintln!("{framework}-shop: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let database = args.database(framework);
+    let options = crate::shop::ShopOptions::new(database.clone());
+    let client = backend.client.clone();
+    let shop =
+        match crate::shop::Shop::open(framework, args.program, client.clone(), &options).await {
+            Ok(shop) => std::sync::Arc::new(shop),
+            Err(err) => {
+                eprintln!("{framework}-shop: {database}: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let running =
+        match crate::journey::RunningShop::serve(shop.clone(), client, args.port, workers).await {
+            Ok(running) => running,
+            Err(err) => {
+                eprintln!("{framework}-shop: {err}");
+                shop.close().await;
+                return ExitCode::FAILURE;
+            }
+        };
+    print!(
+        "{}",
+        banner(framework, running.url(), args.program, &backend, &database)
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    running.stop().await;
+    ExitCode::SUCCESS
 }
 
 /// Binds `127.0.0.1:port` (0 = a free port) for a shop and returns the listener with its

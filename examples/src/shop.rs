@@ -1,16 +1,25 @@
 //! The shop's behaviour, framework-free: both the axum and the actix shop parse the request,
 //! call one of these functions, and render its answer. Nothing here knows either framework.
+//!
+//! Every Partnero event goes through the outbox (`partnero-outbox`): a sign-up, a purchase or
+//! a refund writes the shop's own row and the event in one SQLite transaction, answers the
+//! visitor at once with what was queued, and the shop's one background
+//! [`Dispatcher`] delivers it, through Partnero outages, slow answers and restarts, exactly
+//! once.
 
-use partnero_client::{
-    NewCustomer, Partnero, ReferralHandle, RefundOutcome, Sale, SignupOutcome, Transaction,
-};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use partnero_client::{NewCustomer, Partnero, Sale};
+use partnero_core::ReferralContext;
+use partnero_outbox::{Dispatcher, Enqueued, Event, Outbox};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::setup::ProgramChoice;
-use crate::store::{ClaimedSale, Delivery, Order, Store, StoreError, User};
+use crate::store::{self, Store, StoreError, User};
+
+/// The guard of [`ShopOptions::temporary`]'s directory.
+pub use tempfile::TempDir;
 
 /// The largest request body either shop reads (its forms and JSON are tiny): larger ones get
 /// 413 on both frameworks alike.
@@ -19,38 +28,232 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The name of the shop's own login cookie.
 pub const SESSION_COOKIE: &str = "shop_session";
 
-/// One running shop: its store and the program it runs.
+/// How the shop's dispatcher delivers (see `partnero_outbox::DispatcherBuilder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliverySettings {
+    /// The time limit of one request to Partnero.
+    pub timeout: Duration,
+    /// How long a sale whose outcome is unknown waits before it is looked up by key.
+    pub settle: Duration,
+    /// Backoff between attempts of one event: full jitter from this base ...
+    pub backoff_base: Duration,
+    /// ... doubling up to this cap.
+    pub backoff_cap: Duration,
+    /// How often an idle dispatcher looks for due events (besides the shop's nudges).
+    pub poll_interval: Duration,
+    /// How long a claim holds an event (a killed shop's events wait this long).
+    pub lease: Duration,
+    /// Attempts before an event is a dead letter.
+    pub max_attempts: u32,
+}
+
+impl Default for DeliverySettings {
+    /// The outbox's own defaults: 10 s requests, 120 s settle time, backoff 1 s to 10 min.
+    fn default() -> Self {
+        DeliverySettings {
+            timeout: Duration::from_secs(10),
+            settle: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(600),
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            max_attempts: 20,
+        }
+    }
+}
+
+impl DeliverySettings {
+    /// Short settings for tests and the walkthrough (Partnero is a local sandbox): 1 s
+    /// requests, 4 s settle time, backoff 50 ms to 1 s, 100 ms polls, 3 s leases, and enough
+    /// attempts to ride out any outage a test stages.
+    pub fn quick() -> Self {
+        DeliverySettings {
+            timeout: Duration::from_secs(1),
+            settle: Duration::from_secs(4),
+            backoff_base: Duration::from_millis(50),
+            backoff_cap: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(100),
+            lease: Duration::from_secs(3),
+            max_attempts: 1_000,
+        }
+    }
+}
+
+/// How long the shop's HTTP server waits on a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For a request's head (line and headers). On axum (hyper) the same timer also closes a
+    /// keep-alive connection that stays idle this long.
+    pub header: Duration,
+    /// A keep-alive connection with no request is closed after this (actix; see `header`).
+    pub idle: Duration,
+    /// For a request's body, once its head was read: 408 after it.
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(10),
+            idle: Duration::from_secs(30),
+            body: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Every timeout `d` (tests).
+    pub fn all(d: Duration) -> Self {
+        Timeouts {
+            header: d,
+            idle: d,
+            body: d,
+        }
+    }
+}
+
+/// Where a shop keeps its data and how it delivers.
+#[derive(Debug, Clone)]
+pub struct ShopOptions {
+    /// An `sqlite://` URL or a file path; created when missing.
+    pub database: String,
+    /// The dispatcher's settings.
+    pub delivery: DeliverySettings,
+    /// The HTTP server's timeouts.
+    pub timeouts: Timeouts,
+}
+
+impl ShopOptions {
+    /// The database `database`, default delivery and timeouts.
+    pub fn new(database: impl Into<String>) -> Self {
+        ShopOptions {
+            database: database.into(),
+            delivery: DeliverySettings::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+
+    /// A database file in a new temporary directory (removed when the returned `TempDir` is
+    /// dropped), with [`DeliverySettings::quick`]: for tests and the walkthrough.
+    pub fn temporary() -> std::io::Result<(tempfile::TempDir, ShopOptions)> {
+        let dir = tempfile::Builder::new()
+            .prefix("partnero-shop-")
+            .tempdir()?;
+        let database = dir.path().join("shop.db").to_string_lossy().into_owned();
+        let options = ShopOptions::new(database).delivery(DeliverySettings::quick());
+        Ok((dir, options))
+    }
+
+    /// With these delivery settings.
+    pub fn delivery(mut self, delivery: DeliverySettings) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
+    /// With these timeouts.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+}
+
+/// Why a shop could not open.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The shop's database.
+    #[error("cannot open the shop's database: {0}")]
+    Store(#[from] StoreError),
+    /// The outbox table, or its dispatcher (another shop delivers from the same file).
+    #[error("cannot start the outbox: {0}")]
+    Outbox(#[from] partnero_outbox::Error),
+}
+
+/// One running shop: its database, the outbox in it, the dispatcher delivering it, and the
+/// program it runs.
 #[derive(Debug)]
 pub struct Shop {
     /// Users, sessions, orders.
     pub store: Store,
+    /// The `partnero_outbox` table, in the same database.
+    pub outbox: Outbox<sqlx::Sqlite>,
+    /// The one dispatcher delivering it.
+    pub dispatcher: Dispatcher,
     /// The Partnero program.
     pub program: ProgramChoice,
     /// `axum` or `actix`, shown on pages.
     pub framework: &'static str,
+    /// The HTTP server's timeouts.
+    pub timeouts: Timeouts,
 }
 
 impl Shop {
-    /// A new, empty shop.
-    pub fn new(framework: &'static str, program: ProgramChoice) -> Shop {
-        Shop {
-            store: Store::default(),
+    /// Opens the shop's database (creating its tables and the outbox table when missing) and
+    /// spawns its dispatcher on the current tokio runtime, delivering with `client`. What an
+    /// earlier run left undelivered in the same database is delivered now.
+    pub async fn open(
+        framework: &'static str,
+        program: ProgramChoice,
+        client: Partnero,
+        options: &ShopOptions,
+    ) -> Result<Shop, OpenError> {
+        let store = Store::open(&options.database).await?;
+        let outbox = Outbox::sqlite_pool(store.pool().clone()).await?;
+        let d = options.delivery;
+        let dispatcher = outbox
+            .dispatcher(client)
+            .timeout(d.timeout)
+            .settle(d.settle)
+            .backoff(d.backoff_base, d.backoff_cap)
+            .poll_interval(d.poll_interval)
+            .lease(d.lease)
+            .max_attempts(d.max_attempts)
+            .spawn()?;
+        Ok(Shop {
+            store,
+            outbox,
+            dispatcher,
             program,
             framework,
+            timeouts: options.timeouts,
+        })
+    }
+
+    /// Stops the dispatcher (after the server stopped): deliveries in flight get 5 s, what is
+    /// left waits in the database for the next start.
+    pub async fn close(&self) {
+        let report = self.dispatcher.shutdown(Duration::from_secs(5)).await;
+        if report.released > 0 {
+            tracing::info!(
+                released = report.released,
+                "outbox events left for the next start"
+            );
         }
     }
 
     /// The logged-in user, from the request's `Cookie` header values.
-    pub fn session_user<'a>(
+    pub async fn session_user<'a>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'a str>,
-    ) -> Option<User> {
-        cookie_headers
+    ) -> Result<Option<User>, ShopError> {
+        let token = cookie_headers
             .into_iter()
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
-            .filter(|c| c.name() == SESSION_COOKIE)
-            .find_map(|c| self.store.user_for_session(c.value()))
+            .find(|c| c.name() == SESSION_COOKIE)
+            .map(|c| c.value().to_owned());
+        match token {
+            Some(token) => Ok(self.store.user_for_session(&token).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The key of whoever referred this visitor, for the shop's program.
+    pub fn referred_by<'a>(&self, context: &'a ReferralContext) -> Option<&'a str> {
+        match self.program {
+            ProgramChoice::Affiliate => context.partner_key(),
+            ProgramChoice::ReferAFriend => context.referrer_key(),
+        }
+        .map(|k| k.as_str())
     }
 }
 
@@ -84,37 +287,45 @@ pub struct RefundInput {
     pub order_id: String,
 }
 
-/// What the Partnero call did, as the shop reports it.
+/// What the shop did about Partnero: the event it queued, never Partnero's answer (the
+/// dispatcher delivers it in the background).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartneroReport {
-    /// A short machine-readable outcome (`attributed`, `not_referred`, `recorded`, `reversed`, `error`, ...).
-    pub outcome: String,
-    /// Who the customer is attributed to, when known.
+    /// `queued` (a new event in the outbox), `already_queued` (a repeat: the event was queued
+    /// before, and is never sent twice) or `not_referred` (an affiliate customer nobody
+    /// referred is not a Partnero customer: nothing to send).
+    pub status: String,
+    /// The event's idempotency key (`signup:<user>`, `sale:<transaction>`,
+    /// `refund:<transaction>`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub event: Option<String>,
+    /// Sign-ups: the key of whoever referred the visitor, as sent to Partnero.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub referred_by: Option<String>,
-    /// Commission amounts Partnero computed (sales).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub rewards: Vec<Decimal>,
-    /// A human-readable detail (errors).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub detail: Option<String>,
 }
 
 impl PartneroReport {
-    fn outcome(outcome: &str) -> PartneroReport {
+    fn queued(enqueued: Enqueued, event: &Event) -> PartneroReport {
         PartneroReport {
-            outcome: outcome.to_owned(),
+            status: match enqueued {
+                Enqueued::AlreadyQueued => "already_queued",
+                _ => "queued",
+            }
+            .to_owned(),
+            event: Some(event.idempotency_key().to_owned()),
             referred_by: None,
-            rewards: Vec::new(),
-            detail: None,
         }
     }
 
-    fn error(err: &partnero_client::Error) -> PartneroReport {
-        tracing::warn!(error = %err, "Partnero call failed; the shop carries on");
+    fn already_queued(event: &Event) -> PartneroReport {
+        PartneroReport::queued(Enqueued::AlreadyQueued, event)
+    }
+
+    fn not_referred() -> PartneroReport {
         PartneroReport {
-            detail: Some(err.to_string()),
-            ..PartneroReport::outcome("error")
+            status: "not_referred".to_owned(),
+            event: None,
+            referred_by: None,
         }
     }
 }
@@ -124,7 +335,7 @@ impl PartneroReport {
 pub struct SignupReply {
     /// The new user's id (also its Partnero customer key).
     pub user_id: String,
-    /// What Partnero made of it.
+    /// What was queued for Partnero.
     pub partnero: PartneroReport,
 }
 
@@ -137,7 +348,7 @@ pub struct PurchaseReply {
     pub amount: Decimal,
     /// The Partnero transaction key.
     pub transaction_key: String,
-    /// What Partnero made of it.
+    /// What was queued for Partnero.
     pub partnero: PartneroReport,
 }
 
@@ -148,7 +359,7 @@ pub struct RefundReply {
     pub order_id: String,
     /// Always true: the shop refunded the order.
     pub refunded: bool,
-    /// What Partnero made of it.
+    /// What was queued for Partnero.
     pub partnero: PartneroReport,
 }
 
@@ -158,12 +369,27 @@ pub enum ShopError {
     /// The body could not be read.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The body did not arrive within the server's body timeout.
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
+    BodyTooLarge,
     /// No session cookie, or an unknown one.
     #[error("log in first (POST /signup)")]
     NotLoggedIn,
     /// The store refused.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The outbox refused the event (the whole request was rolled back).
+    #[error("cannot queue the Partnero event: {0}")]
+    Outbox(#[from] partnero_outbox::Error),
+}
+
+impl From<sqlx::Error> for ShopError {
+    fn from(err: sqlx::Error) -> Self {
+        ShopError::Store(StoreError::Database(err))
+    }
 }
 
 impl ShopError {
@@ -171,16 +397,22 @@ impl ShopError {
     pub fn status(&self) -> u16 {
         match self {
             ShopError::BadRequest(_) => 400,
+            ShopError::BodyTimeout => 408,
+            ShopError::BodyTooLarge => 413,
             ShopError::NotLoggedIn => 401,
             ShopError::Store(StoreError::EmailTaken | StoreError::DuplicateOrder(_)) => 409,
             ShopError::Store(StoreError::UnknownOrder(_)) => 404,
-            ShopError::Store(StoreError::AlreadyRefunded(_) | StoreError::Busy(_)) => 409,
-            ShopError::Store(StoreError::Random(_)) => 500,
+            ShopError::Store(StoreError::Random(_) | StoreError::Database(_))
+            | ShopError::Outbox(_) => 500,
         }
     }
 
-    /// The JSON body for this error.
+    /// The JSON body for this error. Internal errors are logged, not shown.
     pub fn body(&self) -> serde_json::Value {
+        if self.status() == 500 {
+            tracing::error!(error = %self, "request failed");
+            return serde_json::json!({ "error": "internal error; nothing was stored" });
+        }
         serde_json::json!({ "error": self.to_string() })
     }
 }
@@ -224,13 +456,13 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<(), ShopError> {
     Ok(())
 }
 
-/// `POST /signup`: registers the user in the shop (with the referral, so the attribution is
-/// kept even if Partnero is down), then tells Partnero. The sign-up succeeds whatever Partnero
-/// answers; its answer is reported, and a failed Partnero sign-up is sent again before the
-/// user's next purchase. Returns the reply and the session token.
+/// `POST /signup`: registers the user, opens a session and queues the Partnero sign-up (with
+/// the referral as captured now) in one transaction, then answers. An affiliate sign-up nobody
+/// referred is not a Partnero customer: nothing is queued (`not_referred`), nor for their
+/// purchases. Returns the reply and the session token.
 pub async fn signup(
     shop: &Shop,
-    referral: &ReferralHandle,
+    referral: &ReferralContext,
     input: SignupInput,
 ) -> Result<(SignupReply, String), ShopError> {
     let email = input.email.trim();
@@ -242,13 +474,32 @@ pub async fn signup(
         ));
     }
     check_text("name", name, MAX_FIELD_CHARS)?;
-    let (user, token) = shop
-        .store
-        .register(email, name, referral.context().clone())?;
-    let partnero = match report_signup(shop, referral.client(), &user).await {
-        Ok((_, report)) => report,
-        Err(err) => PartneroReport::error(&err),
+    let referred_by = shop.referred_by(referral).map(str::to_owned);
+    let user = User {
+        id: format!("user_{}", store::random_hex(8)?),
+        email: email.to_owned(),
+        name: name.to_owned(),
+        reported: shop.program == ProgramChoice::ReferAFriend || referred_by.is_some(),
+        referred_by,
     };
+    let mut tx = shop.store.begin().await?;
+    store::insert_user(&mut tx, &user).await?;
+    let token = store::insert_session(&mut tx, &user.id).await?;
+    let partnero = if user.reported {
+        let customer = NewCustomer::new(user.id.clone())
+            .email(user.email.clone())
+            .name(user.name.clone());
+        let event = Event::signup(referral, customer);
+        let enqueued = shop.outbox.enqueue(&mut *tx, &event).await?;
+        PartneroReport {
+            referred_by: user.referred_by.clone(),
+            ..PartneroReport::queued(enqueued, &event)
+        }
+    } else {
+        PartneroReport::not_referred()
+    };
+    tx.commit().await?;
+    shop.dispatcher.nudge();
     Ok((
         SignupReply {
             user_id: user.id,
@@ -258,75 +509,12 @@ pub async fn signup(
     ))
 }
 
-/// Sends a user's sign-up to Partnero with the referral stored at sign-up, and records where
-/// it stands. Sending it again is harmless: an existing customer is `already_exists`.
-async fn report_signup(
-    shop: &Shop,
-    client: &Partnero,
-    user: &User,
-) -> Result<(Delivery, PartneroReport), partnero_client::Error> {
-    let customer = NewCustomer::new(user.id.clone())
-        .email(user.email.clone())
-        .name(user.name.clone());
-    let outcome = client.signup(&user.referral, customer).await?;
-    let delivery = match &outcome {
-        // Not a Partnero customer: an affiliate sign-up nobody (known) referred.
-        SignupOutcome::NotReferred { customer: None } | SignupOutcome::PartnerKeyUnknown => {
-            Delivery::NotNeeded
-        }
-        _ => Delivery::Done,
-    };
-    shop.store.set_signup(&user.id, delivery);
-    Ok((delivery, signup_report(shop, user, &outcome)))
-}
-
-fn signup_report(shop: &Shop, user: &User, outcome: &SignupOutcome) -> PartneroReport {
-    let referred_by = shop.referred_by(&user.referral).map(str::to_owned);
-    match outcome {
-        SignupOutcome::Attributed { .. } => PartneroReport {
-            referred_by,
-            ..PartneroReport::outcome("attributed")
-        },
-        SignupOutcome::NotReferred { .. } => PartneroReport::outcome("not_referred"),
-        SignupOutcome::AlreadyExists => PartneroReport::outcome("already_exists"),
-        SignupOutcome::PartnerKeyUnknown => PartneroReport {
-            detail: referred_by.map(|k| format!("Partnero does not know the partner key {k}")),
-            ..PartneroReport::outcome("partner_key_unknown")
-        },
-        SignupOutcome::ReferrerKeyUnknown { .. } => PartneroReport {
-            detail: referred_by
-                .map(|k| format!("Partnero does not know the referring customer {k}")),
-            ..PartneroReport::outcome("referrer_key_unknown")
-        },
-        _ => PartneroReport::outcome("other"),
-    }
-}
-
-/// Makes sure the user's sign-up reached Partnero (sending it again if it had failed) and
-/// says where it stands; `Pending` when it still did not get through.
-async fn settle_signup(shop: &Shop, client: &Partnero, user: &User) -> Delivery {
-    match user.signup {
-        Delivery::Pending => match report_signup(shop, client, user).await {
-            Ok((delivery, _)) => delivery,
-            Err(err) => {
-                tracing::warn!(error = %err, "sign-up still not reported to Partnero");
-                Delivery::Pending
-            }
-        },
-        other => other,
-    }
-}
-
-/// `POST /purchase`: records the order, then reports the sale to Partnero.
-///
-/// The purchase succeeds whatever Partnero answers. A sale that did not get through is sent
-/// again when the same purchase (same order id and amount) is repeated. After an ambiguous
-/// failure it is first looked up by its transaction key and resent only once it had
-/// [`SETTLE_TIME`] to land, since Partnero pays twice for a resent key. A
-/// sale of an affiliate customer nobody referred is not sent (`not_referred`).
+/// `POST /purchase`: records the order and queues its sale (keyed by the order's transaction
+/// key) in one transaction. Repeating the same purchase (same order id and amount) is harmless:
+/// `already_queued`, never a second sale; another amount under the same order id, or a
+/// refunded order, is a conflict.
 pub async fn purchase(
     shop: &Shop,
-    referral: &ReferralHandle,
     user: Option<User>,
     input: PurchaseInput,
 ) -> Result<PurchaseReply, ShopError> {
@@ -343,32 +531,33 @@ pub async fn purchase(
     }
     let order_id = input.order_id.trim();
     check_text("order_id", order_id, MAX_ORDER_ID_CHARS)?;
-    let ClaimedSale {
-        order,
-        previous,
-        claim,
-    } = shop.store.claim_order(&user, order_id, input.amount)?;
-    let client = referral.client();
-    let (delivery, partnero) = match settle_signup(shop, client, &user).await {
-        Delivery::Done => send_sale(client, &user, &order, previous).await,
-        Delivery::NotNeeded => (Delivery::NotNeeded, PartneroReport::outcome("not_referred")),
-        _ => (
-            // The sale was not sent now; an earlier attempt may still land.
-            match previous {
-                Delivery::Unconfirmed { .. } => previous,
-                _ => Delivery::Pending,
-            },
-            PartneroReport {
-                detail: Some(
-                    "the sign-up has not reached Partnero yet; repeat the purchase to send \
-                     the sale"
-                        .into(),
-                ),
-                ..PartneroReport::outcome("error")
-            },
-        ),
+    let mut tx = shop.store.begin().await?;
+    let (order, partnero) = match store::order(&mut tx, &user.id, order_id).await? {
+        Some(order) if order.amount != input.amount || order.refunded => {
+            return Err(StoreError::DuplicateOrder(order_id.to_owned()).into());
+        }
+        // A repeat: its sale went in with the order.
+        Some(order) => {
+            let partnero = if user.reported {
+                PartneroReport::already_queued(&sale_event(&user, &order))
+            } else {
+                PartneroReport::not_referred()
+            };
+            (order, partnero)
+        }
+        None => {
+            let order = store::insert_order(&mut tx, &user.id, order_id, input.amount).await?;
+            let partnero = if user.reported {
+                let event = sale_event(&user, &order);
+                PartneroReport::queued(shop.outbox.enqueue(&mut *tx, &event).await?, &event)
+            } else {
+                PartneroReport::not_referred()
+            };
+            (order, partnero)
+        }
     };
-    claim.settle(delivery);
+    tx.commit().await?;
+    shop.dispatcher.nudge();
     Ok(PurchaseReply {
         order_id: order.order_id,
         amount: order.amount,
@@ -377,110 +566,58 @@ pub async fn purchase(
     })
 }
 
-/// How long an ambiguous sale may take to land in Partnero before the shop concludes it never
-/// will: well past the client's timeout, retries and confirm check (see `setup`).
-pub const SETTLE_TIME: Duration = Duration::from_secs(60);
-
-/// Sends one sale. After an ambiguous earlier attempt (`previous` is
-/// [`Delivery::Unconfirmed`]) it first looks the sale up by its key: found, it is done; absent,
-/// it is sent again only once [`SETTLE_TIME`] has passed, since the earlier create may still be
-/// recorded. A sale that fails ambiguously now becomes `Unconfirmed`, one surely refused
-/// `Pending`.
-async fn send_sale(
-    client: &Partnero,
-    user: &User,
-    order: &Order,
-    previous: Delivery,
-) -> (Delivery, PartneroReport) {
-    if let Delivery::Unconfirmed { since } = previous {
-        match client.transactions().get(&order.transaction_key).await {
-            Ok(transaction) => return (Delivery::Done, sale_report(&transaction)),
-            Err(partnero_client::Error::NotFound { .. }) if since.elapsed() >= SETTLE_TIME => {}
-            Err(partnero_client::Error::NotFound { .. }) => {
-                return (
-                    previous,
-                    PartneroReport {
-                        detail: Some(format!(
-                            "an earlier attempt may still be recorded; repeat the purchase \
-                             after {} s to send the sale again",
-                            SETTLE_TIME.as_secs()
-                        )),
-                        ..PartneroReport::outcome("unconfirmed")
-                    },
-                );
-            }
-            Err(err) => return (previous, PartneroReport::error(&err)),
-        }
-    }
-    let sale = Sale::new(order.amount)
-        .key(order.transaction_key.clone())
-        .product_id(order.order_id.clone());
-    match client.sale(&user.id, sale).await {
-        Ok(outcome) => (Delivery::Done, sale_report(&outcome.transaction)),
-        Err(err) if err.is_ambiguous() => (
-            Delivery::Unconfirmed {
-                since: Instant::now(),
-            },
-            PartneroReport::error(&err),
-        ),
-        Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
-    }
+fn sale_event(user: &User, order: &store::Order) -> Event {
+    Event::sale(
+        user.id.clone(),
+        Sale::new(order.amount)
+            .key(order.transaction_key.clone())
+            .product_id(order.order_id.clone()),
+    )
 }
 
-fn sale_report(transaction: &Transaction) -> PartneroReport {
-    PartneroReport {
-        rewards: transaction
-            .rewards
-            .iter()
-            .filter_map(|r| r.amount)
-            .collect(),
-        ..PartneroReport::outcome("recorded")
-    }
-}
-
-/// `POST /refund`: refunds the order in the shop, then reverses the sale in Partnero. A
-/// reversal that did not get through is sent again when the refund is repeated.
+/// `POST /refund`: refunds the order and queues the sale's reversal in one transaction; the
+/// dispatcher delivers it after the sale, even while the sale itself still waits. Repeating
+/// the refund is harmless: `already_queued`.
 pub async fn refund(
     shop: &Shop,
-    referral: &ReferralHandle,
     user: Option<User>,
     input: RefundInput,
 ) -> Result<RefundReply, ShopError> {
     let user = user.ok_or(ShopError::NotLoggedIn)?;
-    let (order, claim) = shop.store.claim_refund(&user, input.order_id.trim())?;
-    let (delivery, partnero) = if order.sale == Delivery::NotNeeded {
-        (Delivery::NotNeeded, PartneroReport::outcome("not_referred"))
+    let order_id = input.order_id.trim();
+    let mut tx = shop.store.begin().await?;
+    let order = store::order(&mut tx, &user.id, order_id)
+        .await?
+        .ok_or_else(|| StoreError::UnknownOrder(order_id.to_owned()))?;
+    let event = Event::refund(order.transaction_key.clone());
+    let partnero = if !user.reported {
+        PartneroReport::not_referred()
+    } else if order.refunded {
+        PartneroReport::already_queued(&event)
     } else {
-        match referral.refund(&order.transaction_key).await {
-            Ok(RefundOutcome::Refunded) => (Delivery::Done, PartneroReport::outcome("reversed")),
-            // The sale may still land after an ambiguous create: keep the reversal pending
-            // until it had time to, so a late sale is reversed by a repeat of the refund.
-            Ok(RefundOutcome::UnknownTransaction) => match order.sale {
-                Delivery::Unconfirmed { since } if since.elapsed() < SETTLE_TIME => (
-                    Delivery::Pending,
-                    PartneroReport {
-                        detail: Some(format!(
-                            "the sale may still be recorded; repeat the refund after {} s",
-                            SETTLE_TIME.as_secs()
-                        )),
-                        ..PartneroReport::outcome("unknown_transaction")
-                    },
-                ),
-                _ => (
-                    Delivery::Done,
-                    PartneroReport::outcome("unknown_transaction"),
-                ),
-            },
-            Ok(_) => (Delivery::Done, PartneroReport::outcome("other")),
-            Err(err) => (Delivery::Pending, PartneroReport::error(&err)),
-        }
+        PartneroReport::queued(shop.outbox.enqueue(&mut *tx, &event).await?, &event)
     };
-    claim.settle(delivery);
+    if !order.refunded {
+        store::mark_refunded(&mut tx, &user.id, order_id).await?;
+    }
+    tx.commit().await?;
+    shop.dispatcher.nudge();
     Ok(RefundReply {
         order_id: order.order_id,
         refunded: true,
         partnero,
     })
+}
+
+/// The outbox as the dashboard shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxSummary {
+    /// Events waiting for delivery (pending, in flight, unconfirmed), all customers.
+    pub waiting: u64,
+    /// Events delivered (and not yet purged).
+    pub delivered: u64,
+    /// Dead letters waiting for an operator.
+    pub dead: u64,
 }
 
 /// One line of a refer-a-friend balance.
@@ -511,9 +648,13 @@ pub struct DashboardReply {
     pub balance: Vec<BalanceLine>,
     /// Set when Partnero could not be read; the rest is then partial.
     pub partnero_error: Option<String>,
+    /// The shop's outbox: what waits for Partnero (all customers). `None` when the database
+    /// could not be read.
+    pub outbox: Option<OutboxSummary>,
 }
 
-/// `GET /dashboard`: what Partnero knows about the logged-in user.
+/// `GET /dashboard`: what Partnero knows about the logged-in user (what was delivered so far),
+/// and how many events wait in the outbox.
 pub async fn dashboard(
     shop: &Shop,
     client: &partnero_client::Partnero,
@@ -527,6 +668,16 @@ pub async fn dashboard(
     };
     if let Err(err) = fill_dashboard(shop.program, client, &user.id, &mut reply).await {
         reply.partnero_error = Some(err.to_string());
+    }
+    match shop.outbox.stats().await {
+        Ok(stats) => {
+            reply.outbox = Some(OutboxSummary {
+                waiting: stats.waiting(),
+                delivered: stats.in_state("delivered"),
+                dead: stats.dead(),
+            })
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot read the outbox stats"),
     }
     Ok(reply)
 }
@@ -576,29 +727,26 @@ async fn fill_dashboard(
     Ok(())
 }
 
-impl Shop {
-    /// The key of whoever referred this visitor, for the shop's program.
-    pub fn referred_by<'a>(&self, context: &'a partnero_core::ReferralContext) -> Option<&'a str> {
-        match self.program {
-            ProgramChoice::Affiliate => context.partner_key(),
-            ProgramChoice::ReferAFriend => context.referrer_key(),
-        }
-        .map(|k| k.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use partnero_core::ReferralContext;
+    use partnero_core::{KeySource, ReferralKey};
 
-    /// A handle whose client would fail if called: every request here is refused before.
-    fn handle() -> ReferralHandle {
+    /// A shop whose dispatcher would fail if it sent anything (nothing here is delivered).
+    async fn shop(dir: &tempfile::TempDir, program: ProgramChoice) -> Shop {
         let client = Partnero::builder("sk_test")
             .base_url("http://127.0.0.1:9/v1/")
             .build()
             .unwrap();
-        ReferralHandle::new(ReferralContext::new(), client)
+        let path = dir.path().join("shop.db");
+        Shop::open(
+            "test",
+            program,
+            client,
+            &ShopOptions::new(path.to_str().unwrap()).delivery(DeliverySettings::quick()),
+        )
+        .await
+        .unwrap()
     }
 
     fn bad_request<T: std::fmt::Debug>(result: Result<T, ShopError>, needle: &str) {
@@ -610,51 +758,75 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn sign_ups_partnero_would_reject_are_refused_before_anything_is_stored() {
-        let shop = Shop::new("test", ProgramChoice::ReferAFriend);
-        let input = |email: &str, name: &str| SignupInput {
+    fn signup_input(email: &str, name: &str) -> SignupInput {
+        SignupInput {
             email: email.into(),
             name: name.into(),
-        };
-        let long = "n".repeat(MAX_FIELD_CHARS + 1);
-        let long_email = format!("{}@example.com", "e".repeat(MAX_FIELD_CHARS));
-        bad_request(
-            signup(&shop, &handle(), input("a@example.com", &long)).await,
-            "name",
-        );
-        bad_request(
-            signup(&shop, &handle(), input(&long_email, "Ann")).await,
-            "email",
-        );
-        bad_request(
-            signup(&shop, &handle(), input("nope", "Ann")).await,
-            "e-mail",
-        );
-        bad_request(
-            signup(&shop, &handle(), input("a b@x.y", "Ann")).await,
-            "e-mail",
-        );
-        bad_request(
-            signup(&shop, &handle(), input("a@x.y", "A\u{7}n")).await,
-            "name",
-        );
-        bad_request(signup(&shop, &handle(), input("a@x.y", "  ")).await, "name");
-        // None of them took the address.
-        assert!(
-            shop.store
-                .register("a@example.com", "Ann", ReferralContext::new())
-                .is_ok()
-        );
+        }
+    }
+
+    async fn waiting(shop: &Shop) -> u64 {
+        shop.outbox.stats().await.unwrap().waiting()
     }
 
     #[tokio::test]
-    async fn purchases_partnero_would_reject_are_refused_before_anything_is_stored() {
-        let shop = Shop::new("test", ProgramChoice::Affiliate);
-        let (user, _) = shop
-            .store
-            .register("a@example.com", "Ann", ReferralContext::new())
+    async fn sign_ups_partnero_would_reject_are_refused_before_anything_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = shop(&dir, ProgramChoice::ReferAFriend).await;
+        let ctx = ReferralContext::new();
+        let long = "n".repeat(MAX_FIELD_CHARS + 1);
+        let long_email = format!("{}@example.com", "e".repeat(MAX_FIELD_CHARS));
+        for (email, name, field) in [
+            ("a@example.com", long.as_str(), "name"),
+            (long_email.as_str(), "Ann", "email"),
+            ("nope", "Ann", "e-mail"),
+            ("a b@x.y", "Ann", "e-mail"),
+            ("a@x.y", "A\u{7}n", "name"),
+            ("a@x.y", "  ", "name"),
+        ] {
+            bad_request(signup(&shop, &ctx, signup_input(email, name)).await, field);
+        }
+        assert_eq!(waiting(&shop).await, 0, "nothing was queued");
+        // None of them took the address.
+        let (reply, _) = signup(&shop, &ctx, signup_input("a@example.com", "Ann"))
+            .await
             .unwrap();
+        assert_eq!(reply.partnero.status, "queued");
+        assert!(matches!(
+            signup(&shop, &ctx, signup_input("A@example.com", "Again")).await,
+            Err(ShopError::Store(StoreError::EmailTaken))
+        ));
+        assert_eq!(
+            waiting(&shop).await,
+            1,
+            "the refused sign-up queued nothing"
+        );
+        shop.dispatcher.shutdown(Duration::from_secs(1)).await;
+    }
+
+    #[tokio::test]
+    async fn purchases_and_refunds_are_queued_once_with_their_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = shop(&dir, ProgramChoice::Affiliate).await;
+        let ctx = ReferralContext::new().with_partner(
+            ReferralKey::parse("demo-partner").unwrap(),
+            KeySource::Cookie,
+        );
+        let (reply, token) = signup(&shop, &ctx, signup_input("a@example.com", "Ann"))
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.partnero.referred_by.as_deref(),
+            Some("demo-partner"),
+            "{:?}",
+            reply.partnero
+        );
+        let cookie = format!("{SESSION_COOKIE}={token}");
+        let user = shop.session_user([cookie.as_str()]).await.unwrap();
+        assert_eq!(
+            user.as_ref().map(|u| u.id.as_str()),
+            Some(reply.user_id.as_str())
+        );
         let buy = |order_id: &str, amount: Decimal| PurchaseInput {
             order_id: order_id.into(),
             amount,
@@ -668,26 +840,90 @@ mod tests {
             Decimal::new(1, 28),
         ] {
             bad_request(
-                purchase(&shop, &handle(), Some(user.clone()), buy("o1", amount)).await,
+                purchase(&shop, user.clone(), buy("o1", amount)).await,
                 "amount",
             );
         }
         let long = "o".repeat(MAX_ORDER_ID_CHARS + 1);
         for order_id in ["", "  ", long.as_str(), "o\n1"] {
             bad_request(
-                purchase(&shop, &handle(), Some(user.clone()), buy(order_id, one)).await,
+                purchase(&shop, user.clone(), buy(order_id, one)).await,
                 "order_id",
             );
         }
-        // An amount with the most decimals allowed is fine, and nothing above was stored:
-        // `o1` is still free (the order is claimed, so a second claim is busy).
+        assert_eq!(waiting(&shop).await, 1, "only the sign-up");
+        // An amount with the most decimals allowed is fine; a repeat is queued once.
         let fine = Decimal::new(1_234_567, MAX_AMOUNT_SCALE);
-        let claimed = shop.store.claim_order(&user, "o1", fine).unwrap();
-        assert_eq!(claimed.previous, Delivery::InFlight, "o1 was never stored");
-        claimed.claim.settle(Delivery::Done);
+        let first = purchase(&shop, user.clone(), buy("o1", fine))
+            .await
+            .unwrap();
+        assert_eq!(first.partnero.status, "queued");
+        let repeat = purchase(&shop, user.clone(), buy("o1", fine))
+            .await
+            .unwrap();
+        assert_eq!(repeat.partnero.status, "already_queued");
+        assert_eq!(repeat.partnero.event, first.partnero.event);
         assert!(matches!(
-            purchase(&shop, &handle(), None, buy("o2", one)).await,
+            purchase(&shop, user.clone(), buy("o1", one)).await,
+            Err(ShopError::Store(StoreError::DuplicateOrder(_)))
+        ));
+        assert_eq!(waiting(&shop).await, 2);
+        let refund_of = |order_id: &str| RefundInput {
+            order_id: order_id.into(),
+        };
+        let refunded = refund(&shop, user.clone(), refund_of("o1")).await.unwrap();
+        assert_eq!(refunded.partnero.status, "queued");
+        let again = refund(&shop, user.clone(), refund_of("o1")).await.unwrap();
+        assert_eq!(again.partnero.status, "already_queued");
+        assert!(matches!(
+            refund(&shop, user.clone(), refund_of("o2")).await,
+            Err(ShopError::Store(StoreError::UnknownOrder(_)))
+        ));
+        assert!(matches!(
+            purchase(&shop, user.clone(), buy("o1", fine)).await,
+            Err(ShopError::Store(StoreError::DuplicateOrder(_)))
+        ));
+        assert_eq!(waiting(&shop).await, 3, "sign-up, sale, refund: once each");
+        assert!(matches!(
+            purchase(&shop, None, buy("o2", one)).await,
             Err(ShopError::NotLoggedIn)
         ));
+        shop.dispatcher.shutdown(Duration::from_secs(1)).await;
+    }
+
+    #[tokio::test]
+    async fn an_affiliate_visitor_nobody_referred_queues_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = shop(&dir, ProgramChoice::Affiliate).await;
+        let (reply, token) = signup(
+            &shop,
+            &ReferralContext::new(),
+            signup_input("b@example.com", "Bo"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.partnero, PartneroReport::not_referred());
+        let user = shop
+            .session_user([format!("{SESSION_COOKIE}={token}").as_str()])
+            .await
+            .unwrap();
+        let input = PurchaseInput {
+            order_id: "o1".into(),
+            amount: Decimal::TEN,
+        };
+        let bought = purchase(&shop, user.clone(), input).await.unwrap();
+        assert_eq!(bought.partnero.status, "not_referred");
+        let refunded = refund(
+            &shop,
+            user,
+            RefundInput {
+                order_id: "o1".into(),
+            },
+        );
+        assert_eq!(refunded.await.unwrap().partnero.status, "not_referred");
+        let stats = shop.outbox.stats().await.unwrap();
+        let rows: u64 = stats.rows.values().flat_map(|kinds| kinds.values()).sum();
+        assert_eq!(rows, 0, "no event at all: {stats:?}");
+        shop.dispatcher.shutdown(Duration::from_secs(1)).await;
     }
 }

@@ -1,39 +1,47 @@
-//! The shop's own data: users, login sessions and orders, in memory, each with where its
-//! Partnero event stands ([`Delivery`]).
+//! The shop's own data: users, login sessions and orders, in an SQLite file through `sqlx`.
 //!
-//! A real shop keeps these in its database. What matters for Partnero is kept with them: the
-//! referral captured at sign-up (so the attribution survives a Partnero outage) and whether
-//! each sign-up, sale and refund has reached Partnero yet (so a failed one is sent again
-//! instead of being lost, and a delivered one is never sent twice).
+//! The Partnero events of a sign-up, a purchase and a refund are not kept here: the shop
+//! enqueues them in the outbox table of the same database, in the same transaction as these
+//! rows (see [`crate::shop`]), so a row exists exactly when its event does. What is kept here
+//! is whether the user is a Partnero customer at all ([`User::reported`]: an affiliate
+//! sign-up nobody referred is not), so that their sales are not queued either.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::str::FromStr;
+use std::time::Duration;
 
-use partnero_core::ReferralContext;
 use rust_decimal::Decimal;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
 
-/// Where one Partnero event (a sign-up, a sale or a refund) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// Not accepted by Partnero yet, and surely not recorded (never sent, or refused): sent
-    /// again at the next chance.
-    Pending,
-    /// A sale whose create failed ambiguously (a timeout, a dropped connection, a 5xx, or a
-    /// handler cancelled mid-call): Partnero may record it later. Looked up by key before it
-    /// is ever sent again, and resent only once it had time to land.
-    Unconfirmed {
-        /// When the ambiguous attempt ended.
-        since: Instant,
-    },
-    /// A request handler is sending it now; others must not send it too.
-    InFlight,
-    /// Partnero has it.
-    Done,
-    /// Nothing to send: an affiliate customer nobody referred (or whose partner key Partnero
-    /// does not know) is not a Partnero customer, so neither are their sales.
-    NotNeeded,
-}
+/// The shop's tables, created when missing.
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS shop_users (
+    id          TEXT PRIMARY KEY,
+    email       TEXT NOT NULL,
+    email_key   TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    referred_by TEXT,
+    reported    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE TABLE IF NOT EXISTS shop_sessions (
+    token      TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES shop_users (id),
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE TABLE IF NOT EXISTS shop_orders (
+    user_id         TEXT NOT NULL REFERENCES shop_users (id),
+    order_id        TEXT NOT NULL,
+    amount          TEXT NOT NULL,
+    transaction_key TEXT NOT NULL UNIQUE,
+    refunded        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL DEFAULT (unixepoch()),
+    PRIMARY KEY (user_id, order_id)
+);
+";
 
 /// A shop user. Its `id` is the key the shop reports to Partnero.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +52,11 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// Who referred the user, captured when they signed up.
-    pub referral: ReferralContext,
-    /// Where the user's Partnero sign-up stands.
-    pub signup: Delivery,
+    /// The key of whoever referred the user (for the shop's program), captured at sign-up.
+    pub referred_by: Option<String>,
+    /// Whether the user's events go to Partnero: false for an affiliate sign-up nobody
+    /// referred, who is not a Partnero customer (nor are their sales).
+    pub reported: bool,
 }
 
 /// An order a user paid for.
@@ -61,392 +70,269 @@ pub struct Order {
     pub amount: Decimal,
     /// The Partnero transaction key of the sale.
     pub transaction_key: String,
-    /// Where the sale stands with Partnero.
-    pub sale: Delivery,
-    /// Where the refund stands with Partnero; `None` while the order is not refunded.
-    pub refund: Option<Delivery>,
-}
-
-impl Order {
     /// Whether the shop refunded the order.
-    pub fn is_refunded(&self) -> bool {
-        self.refund.is_some()
-    }
-}
-
-/// An order claimed for sending its sale: the order, where its sale stood before (a repeat of
-/// a purchase whose sale did not get through is `Pending` or `Unconfirmed`), and the claim to
-/// settle.
-#[derive(Debug)]
-pub struct ClaimedSale<'a> {
-    /// The order, its sale now [`Delivery::InFlight`].
-    pub order: Order,
-    /// The sale's state before this claim: [`Delivery::InFlight`] for a new order (nothing was
-    /// sent yet, it is simply being sent now), else `Pending` or `Unconfirmed`.
-    pub previous: Delivery,
-    /// Records the sale's outcome; see [`Claim`].
-    pub claim: Claim<'a>,
-}
-
-/// Which event of an order a [`Claim`] holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Event {
-    Sale,
-    Refund,
-}
-
-/// An order's sale or refund, [`Delivery::InFlight`] while this lives. [`settle`](Self::settle)
-/// records where it ended. Dropped unsettled (the request handler was cancelled, say because
-/// the client went away mid-call), it is never left in flight: a sale becomes
-/// [`Delivery::Unconfirmed`] (it may have been sent), a refund [`Delivery::Pending`] (sending it
-/// again is harmless).
-#[derive(Debug)]
-#[must_use = "settle the claim with where the event ended"]
-pub struct Claim<'a> {
-    store: &'a Store,
-    key: (String, String),
-    event: Event,
-    settled: bool,
-}
-
-impl Claim<'_> {
-    /// Records where the event ended.
-    pub fn settle(mut self, delivery: Delivery) {
-        self.set(delivery);
-        self.settled = true;
-    }
-
-    fn set(&self, delivery: Delivery) {
-        if let Some(order) = self.store.lock().orders.get_mut(&self.key) {
-            match self.event {
-                Event::Sale => order.sale = delivery,
-                Event::Refund => order.refund = Some(delivery),
-            }
-        }
-    }
-}
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        if !self.settled {
-            self.set(match self.event {
-                Event::Sale => Delivery::Unconfirmed {
-                    since: Instant::now(),
-                },
-                Event::Refund => Delivery::Pending,
-            });
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    users: HashMap<String, User>,
-    emails: HashMap<String, String>,
-    sessions: HashMap<String, String>,
-    orders: HashMap<(String, String), Order>,
+    pub refunded: bool,
 }
 
 /// Why the store refused something.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The e-mail address is already registered.
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
-    /// The order id was already used by this user, for another amount or a sale already
-    /// reported (repeating a purchase whose sale failed is allowed: it is sent again).
+    /// The order id was already used by this user, for another amount, or the order was
+    /// refunded (repeating a purchase as it was is allowed: nothing is queued twice).
     #[error("order {0} already exists")]
     DuplicateOrder(String),
     /// No such order for this user.
     #[error("order {0} not found")]
     UnknownOrder(String),
-    /// The order was already refunded (and the refund reported, or being reported).
-    #[error("order {0} was already refunded")]
-    AlreadyRefunded(String),
-    /// Another request is reporting this order to Partnero right now.
-    #[error("order {0} is being reported to Partnero; try again in a moment")]
-    Busy(String),
     /// The system's random source failed (no session could be opened).
     #[error("cannot create a session: {0}")]
     Random(String),
-}
-
-/// Users, sessions and orders.
-#[derive(Debug, Default)]
-pub struct Store {
-    inner: Mutex<Inner>,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 /// A random hex token of `bytes` bytes from the operating system's secure source (session
 /// tokens must not be guessable).
-fn random_hex(bytes: usize) -> Result<String, StoreError> {
+pub fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| StoreError::Random(e.to_string()))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Users, sessions and orders in an SQLite database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// `sqlite://...` as given, anything else as a file path.
+fn connect_options(database: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    let options = if database.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(database)?
+    } else {
+        SqliteConnectOptions::new().filename(database)
+    };
+    // What the outbox asks of a database it shares: WAL, commits that survive power loss,
+    // and writers that wait for each other instead of failing.
+    Ok(options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true))
+}
+
 impl Store {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Opens (creating when missing) the database `database`: an `sqlite://` URL or a file
+    /// path; creates the shop's tables when missing.
+    pub async fn open(database: &str) -> Result<Store, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(connect_options(database)?)
+            .await?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Store { pool })
     }
 
-    /// Registers a user with the referral captured at sign-up (its Partnero sign-up
-    /// [`Delivery::Pending`]) and opens a session; returns the user and the session token.
-    pub fn register(
-        &self,
-        email: &str,
-        name: &str,
-        referral: ReferralContext,
-    ) -> Result<(User, String), StoreError> {
-        let id = format!("user_{}", random_hex(8)?);
-        let token = random_hex(16)?;
-        let mut inner = self.lock();
-        let email_key = email.to_ascii_lowercase();
-        if inner.emails.contains_key(&email_key) {
-            return Err(StoreError::EmailTaken);
-        }
-        let user = User {
-            id,
-            email: email.to_owned(),
-            name: name.to_owned(),
-            referral,
-            signup: Delivery::Pending,
-        };
-        inner.emails.insert(email_key, user.id.clone());
-        inner.sessions.insert(token.clone(), user.id.clone());
-        inner.users.insert(user.id.clone(), user.clone());
-        Ok((user, token))
+    /// The pool (shared with the outbox).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
-    /// The user a session token belongs to, as stored now.
-    pub fn user_for_session(&self, token: &str) -> Option<User> {
-        let inner = self.lock();
-        let id = inner.sessions.get(token)?;
-        inner.users.get(id).cloned()
+    /// A write transaction, `BEGIN IMMEDIATE`: it takes SQLite's write lock at once (waiting
+    /// up to the busy timeout), so a read-then-write never fails half-way with "locked".
+    pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// Records where a user's Partnero sign-up stands.
-    pub fn set_signup(&self, user_id: &str, delivery: Delivery) {
-        if let Some(user) = self.lock().users.get_mut(user_id) {
-            user.signup = delivery;
-        }
-    }
-
-    /// Records a new order and claims its sale for sending, or, when the same order (same
-    /// amount) was recorded before and its sale did not reach Partnero, claims it again.
-    pub fn claim_order(
-        &self,
-        user: &User,
-        order_id: &str,
-        amount: Decimal,
-    ) -> Result<ClaimedSale<'_>, StoreError> {
-        let id = (user.id.clone(), order_id.to_owned());
-        let (order, previous) = {
-            let mut inner = self.lock();
-            match inner.orders.get_mut(&id) {
-                Some(order) => match order.sale {
-                    previous @ (Delivery::Pending | Delivery::Unconfirmed { .. })
-                        if order.amount == amount && !order.is_refunded() =>
-                    {
-                        order.sale = Delivery::InFlight;
-                        (order.clone(), previous)
-                    }
-                    Delivery::InFlight => return Err(StoreError::Busy(order_id.to_owned())),
-                    _ => return Err(StoreError::DuplicateOrder(order_id.to_owned())),
-                },
-                None => {
-                    let order = Order {
-                        order_id: order_id.to_owned(),
-                        user_id: user.id.clone(),
-                        amount,
-                        transaction_key: format!("{}:{}", user.id, order_id),
-                        sale: Delivery::InFlight,
-                        refund: None,
-                    };
-                    inner.orders.insert(id.clone(), order.clone());
-                    (order, Delivery::InFlight)
-                }
-            }
-        };
-        Ok(ClaimedSale {
-            order,
-            previous,
-            claim: self.claim(id, Event::Sale),
-        })
-    }
-
-    fn claim(&self, key: (String, String), event: Event) -> Claim<'_> {
-        Claim {
-            store: self,
-            key,
-            event,
-            settled: false,
-        }
-    }
-
-    /// Refunds a user's order in the shop and claims its refund for sending; a refund that
-    /// did not reach Partnero is claimed again. Refused while the sale is being sent.
-    pub fn claim_refund(
-        &self,
-        user: &User,
-        order_id: &str,
-    ) -> Result<(Order, Claim<'_>), StoreError> {
-        let id = (user.id.clone(), order_id.to_owned());
-        let order = {
-            let mut inner = self.lock();
-            let order = inner
-                .orders
-                .get_mut(&id)
-                .ok_or_else(|| StoreError::UnknownOrder(order_id.to_owned()))?;
-            match order.refund {
-                None | Some(Delivery::Pending) if order.sale != Delivery::InFlight => {
-                    order.refund = Some(Delivery::InFlight);
-                    order.clone()
-                }
-                Some(Delivery::Done | Delivery::NotNeeded) => {
-                    return Err(StoreError::AlreadyRefunded(order_id.to_owned()));
-                }
-                _ => return Err(StoreError::Busy(order_id.to_owned())),
-            }
-        };
-        Ok((order, self.claim(id, Event::Refund)))
+    /// The user a session token belongs to.
+    pub async fn user_for_session(&self, token: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.referred_by, u.reported
+             FROM shop_sessions s JOIN shop_users u ON u.id = s.user_id WHERE s.token = ?1",
+        )
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| User {
+            id: row.get("id"),
+            email: row.get("email"),
+            name: row.get("name"),
+            referred_by: row.get("referred_by"),
+            reported: row.get("reported"),
+        }))
     }
 
     /// The order as stored now.
-    pub fn order(&self, user_id: &str, order_id: &str) -> Option<Order> {
-        let key = (user_id.to_owned(), order_id.to_owned());
-        self.lock().orders.get(&key).cloned()
+    pub async fn order(&self, user_id: &str, order_id: &str) -> Result<Option<Order>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        order(&mut conn, user_id, order_id).await
     }
+}
+
+/// Inserts a new user, [`StoreError::EmailTaken`] when the address (case-insensitively) is.
+pub async fn insert_user(conn: &mut SqliteConnection, user: &User) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO shop_users (id, email, email_key, name, referred_by, reported)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (email_key) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(user.email.to_ascii_lowercase())
+    .bind(&user.name)
+    .bind(&user.referred_by)
+    .bind(user.reported)
+    .execute(conn)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::EmailTaken);
+    }
+    Ok(())
+}
+
+/// Opens a session for a user; returns its token.
+pub async fn insert_session(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+) -> Result<String, StoreError> {
+    let token = random_hex(16)?;
+    sqlx::query("INSERT INTO shop_sessions (token, user_id) VALUES (?1, ?2)")
+        .bind(&token)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(token)
+}
+
+/// A user's order.
+pub async fn order(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    order_id: &str,
+) -> Result<Option<Order>, StoreError> {
+    let row = sqlx::query(
+        "SELECT amount, transaction_key, refunded FROM shop_orders
+         WHERE user_id = ?1 AND order_id = ?2",
+    )
+    .bind(user_id)
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        let amount: String = row.get("amount");
+        Ok(Order {
+            order_id: order_id.to_owned(),
+            user_id: user_id.to_owned(),
+            amount: Decimal::from_str(&amount).map_err(|e| {
+                StoreError::Database(sqlx::Error::Decode(
+                    format!("order {order_id} has an unreadable amount {amount:?}: {e}").into(),
+                ))
+            })?,
+            transaction_key: row.get("transaction_key"),
+            refunded: row.get("refunded"),
+        })
+    })
+    .transpose()
+}
+
+/// Records a new order (its transaction key `<user id>:<order id>`).
+pub async fn insert_order(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    order_id: &str,
+    amount: Decimal,
+) -> Result<Order, StoreError> {
+    let order = Order {
+        order_id: order_id.to_owned(),
+        user_id: user_id.to_owned(),
+        amount,
+        transaction_key: format!("{user_id}:{order_id}"),
+        refunded: false,
+    };
+    sqlx::query(
+        "INSERT INTO shop_orders (user_id, order_id, amount, transaction_key)
+         VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(&order.user_id)
+    .bind(&order.order_id)
+    .bind(amount.normalize().to_string())
+    .bind(&order.transaction_key)
+    .execute(conn)
+    .await?;
+    Ok(order)
+}
+
+/// Marks an order refunded.
+pub async fn mark_refunded(
+    conn: &mut SqliteConnection,
+    user_id: &str,
+    order_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE shop_orders SET refunded = 1 WHERE user_id = ?1 AND order_id = ?2")
+        .bind(user_id)
+        .bind(order_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ann(store: &Store) -> (User, String) {
-        store
-            .register("a@example.com", "Ann", ReferralContext::new())
-            .unwrap()
+    fn ann(id: &str) -> User {
+        User {
+            id: id.into(),
+            email: "Ann@example.com".into(),
+            name: "Ann".into(),
+            referred_by: Some("demo-partner".into()),
+            reported: true,
+        }
     }
 
-    #[test]
-    fn register_and_log_in() {
-        let store = Store::default();
-        let (user, token) = ann(&store);
-        assert_eq!(user.signup, Delivery::Pending);
+    #[tokio::test]
+    async fn users_sessions_and_orders_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let path = path.to_str().unwrap();
+        let store = Store::open(path).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        insert_user(&mut tx, &ann("user_1")).await.unwrap();
+        let token = insert_session(&mut tx, "user_1").await.unwrap();
+        let amount = Decimal::new(19_990, 3);
+        let order = insert_order(&mut tx, "user_1", "o1", amount).await.unwrap();
+        assert_eq!(order.transaction_key, "user_1:o1");
+        tx.commit().await.unwrap();
         assert_eq!(token.len(), 32);
-        assert!(user.id.starts_with("user_") && user.id.len() == 21);
-        assert_eq!(store.user_for_session(&token), Some(user.clone()));
-        assert_eq!(store.user_for_session("nope"), None);
-        assert_eq!(
-            store.register("A@example.com", "Again", ReferralContext::new()),
+        // The same address in another case is taken; a rolled back user leaves nothing.
+        let mut tx = store.begin().await.unwrap();
+        let mut other = ann("user_2");
+        other.email = "ANN@example.com".into();
+        assert!(matches!(
+            insert_user(&mut tx, &other).await,
             Err(StoreError::EmailTaken)
-        );
-        store.set_signup(&user.id, Delivery::Done);
+        ));
+        tx.rollback().await.unwrap();
+        store.pool().close().await;
+
+        let store = Store::open(&format!("sqlite://{path}")).await.unwrap();
         assert_eq!(
-            store.user_for_session(&token).map(|u| u.signup),
-            Some(Delivery::Done)
+            store.user_for_session(&token).await.unwrap(),
+            Some(ann("user_1"))
         );
-    }
-
-    #[test]
-    fn a_failed_sale_is_claimed_again_a_delivered_one_never() {
-        let store = Store::default();
-        let (user, _) = ann(&store);
-        let amount = Decimal::new(1999, 2);
-        let first = store.claim_order(&user, "o1", amount).unwrap();
-        assert_eq!(first.order.transaction_key, format!("{}:o1", user.id));
-        assert_eq!(first.previous, Delivery::InFlight, "a new order");
-        // While it is being sent, a repeat waits.
-        assert!(matches!(
-            store.claim_order(&user, "o1", amount),
-            Err(StoreError::Busy(_))
-        ));
-        first.claim.settle(Delivery::Pending);
-        // Another amount under the same order id is a conflict, not a retry.
-        assert!(matches!(
-            store.claim_order(&user, "o1", Decimal::ONE),
-            Err(StoreError::DuplicateOrder(_))
-        ));
-        let again = store.claim_order(&user, "o1", amount).unwrap();
-        assert_eq!(again.previous, Delivery::Pending);
-        let since = Instant::now();
-        again.claim.settle(Delivery::Unconfirmed { since });
-        let once_more = store.claim_order(&user, "o1", amount).unwrap();
-        assert_eq!(once_more.previous, Delivery::Unconfirmed { since });
-        once_more.claim.settle(Delivery::Done);
-        assert!(matches!(
-            store.claim_order(&user, "o1", amount),
-            Err(StoreError::DuplicateOrder(_))
-        ));
-    }
-
-    #[test]
-    fn a_claim_dropped_unsettled_is_never_left_in_flight() {
-        let store = Store::default();
-        let (user, _) = ann(&store);
-        drop(store.claim_order(&user, "o1", Decimal::ONE).unwrap());
-        assert!(
-            matches!(
-                store.order(&user.id, "o1").map(|o| o.sale),
-                Some(Delivery::Unconfirmed { .. })
-            ),
-            "a cancelled handler never leaves the sale in flight, and it may have been sent"
-        );
-        let retried = store.claim_order(&user, "o1", Decimal::ONE).unwrap();
-        assert!(matches!(retried.previous, Delivery::Unconfirmed { .. }));
-        retried.claim.settle(Delivery::Done);
-        let (_, claim) = store.claim_refund(&user, "o1").unwrap();
-        drop(claim);
-        assert_eq!(
-            store.order(&user.id, "o1").and_then(|o| o.refund),
-            Some(Delivery::Pending)
-        );
-    }
-
-    #[test]
-    fn a_failed_refund_is_claimed_again_a_delivered_one_never() {
-        let store = Store::default();
-        let (user, _) = ann(&store);
-        let sale = store.claim_order(&user, "o1", Decimal::ONE).unwrap();
-        assert!(
-            matches!(store.claim_refund(&user, "o1"), Err(StoreError::Busy(_))),
-            "not while the sale is being sent"
-        );
-        sale.claim.settle(Delivery::Done);
-        let (refunded, claim) = store.claim_refund(&user, "o1").unwrap();
-        assert_eq!(refunded.refund, Some(Delivery::InFlight));
-        assert!(matches!(
-            store.claim_refund(&user, "o1"),
-            Err(StoreError::Busy(_))
-        ));
-        claim.settle(Delivery::Pending);
-        let (_, claim) = store.claim_refund(&user, "o1").unwrap();
-        claim.settle(Delivery::Done);
-        assert!(matches!(
-            store.claim_refund(&user, "o1"),
-            Err(StoreError::AlreadyRefunded(_))
-        ));
-        assert!(matches!(
-            store.claim_refund(&user, "o2"),
-            Err(StoreError::UnknownOrder(_))
-        ));
-        // A refunded order is never sold again, even if its sale had failed.
-        store
-            .claim_order(&user, "o3", Decimal::ONE)
-            .unwrap()
-            .claim
-            .settle(Delivery::Pending);
-        store
-            .claim_refund(&user, "o3")
-            .unwrap()
-            .1
-            .settle(Delivery::Done);
-        assert!(matches!(
-            store.claim_order(&user, "o3", Decimal::ONE),
-            Err(StoreError::DuplicateOrder(_))
-        ));
+        assert_eq!(store.user_for_session("nope").await.unwrap(), None);
+        let stored = store.order("user_1", "o1").await.unwrap().unwrap();
+        assert_eq!((stored.amount, stored.refunded), (amount, false));
+        let mut tx = store.begin().await.unwrap();
+        mark_refunded(&mut tx, "user_1", "o1").await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.order("user_1", "o1").await.unwrap().unwrap().refunded);
+        assert!(store.order("user_1", "o2").await.unwrap().is_none());
     }
 }

@@ -12,14 +12,13 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use partnero_examples::axum_shop::AxumShop;
+use partnero_examples::journey::{self, RunningShop};
 use partnero_examples::setup::{ProgramChoice, client_for_sandbox};
-use partnero_examples::shop::Shop;
+use partnero_examples::shop::ShopOptions;
 use partnero_sandbox::{Sandbox, SandboxConfig};
 
 /// A desktop Chrome user agent.
@@ -95,10 +94,12 @@ async fn a_real_browser_carries_the_referral_from_link_to_sign_up() {
         .unwrap();
     let program = ProgramChoice::Affiliate;
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
-    let shop = AxumShop::start(
-        Arc::new(Shop::new("axum", program)),
+    let (_dir, options) = ShopOptions::temporary().unwrap();
+    let shop = RunningShop::start(
+        "axum",
+        program,
         client_for_sandbox(&sandbox, program).unwrap(),
-        0,
+        &options,
     )
     .await
     .unwrap();
@@ -145,7 +146,7 @@ async fn a_real_browser_carries_the_referral_from_link_to_sign_up() {
     browser
         .goto(&format!(
             "{}/?aff=demo-partner&utm_source=partner-blog",
-            shop.url
+            shop.url()
         ))
         .await
         .unwrap();
@@ -183,7 +184,10 @@ async fn a_real_browser_carries_the_referral_from_link_to_sign_up() {
     );
 
     // 2. Another page, without the parameter: the sign-up form, submitted as a person would.
-    browser.goto(&format!("{}/signup", shop.url)).await.unwrap();
+    browser
+        .goto(&format!("{}/signup", shop.url()))
+        .await
+        .unwrap();
     browser
         .find(Locator::Id("email"))
         .await
@@ -215,23 +219,43 @@ async fn a_real_browser_carries_the_referral_from_link_to_sign_up() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(answer.contains("attributed"), "sign-up answer: {answer}");
+    assert!(
+        answer.contains("queued") && answer.contains("demo-partner"),
+        "sign-up answer: {answer}"
+    );
 
-    // 3. The sandbox holds the customer, attributed to the partner from the link.
+    // 3. The shop's dispatcher delivers it: the sandbox holds the customer, attributed to the
+    // partner from the link.
+    let is_visitor =
+        |c: &&partnero_sandbox::Customer| c.email.as_deref() == Some("browser-visitor@example.com");
+    journey::wait_for(
+        "browser sign-up",
+        || "the browser's customer".into(),
+        || {
+            sandbox
+                .state()
+                .customers(&api_key)
+                .iter()
+                .any(|c| is_visitor(&c))
+        },
+    )
+    .await
+    .unwrap();
     let state = sandbox.state();
     let customer = state
         .customers(&api_key)
         .iter()
-        .find(|c| c.email.as_deref() == Some("browser-visitor@example.com"))
+        .find(is_visitor)
         .expect("the sandbox holds the browser's customer");
     assert_eq!(
         customer.partner.as_ref().map(|p| p.key.as_str()),
         Some("demo-partner")
     );
+    drop(state);
 
     browser.close().await.unwrap();
     drop(driver);
-    shop.stop();
+    shop.stop().await;
     sandbox.shutdown().await;
     let _ = std::fs::remove_dir_all(profile);
 }

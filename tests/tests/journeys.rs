@@ -1,55 +1,64 @@
 //! End-to-end: the example shops on both frameworks, driven over real HTTP by a cookie-keeping
 //! client, against `partnero-sandbox` on 127.0.0.1. The happy journeys for both programs, then
-//! the outage paths: whatever Partnero does, the user's sign-up and purchase succeed.
+//! the outage paths: whatever Partnero does, the user's sign-up, purchase and refund succeed at
+//! once, and the shop's outbox delivers each event exactly once when Partnero is back, without
+//! the visitor repeating anything.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use partnero_client::{Partnero, RetryPolicy};
-use partnero_examples::actix_shop::ActixShop;
-use partnero_examples::axum_shop::AxumShop;
-use partnero_examples::journey;
+use partnero_examples::journey::{self, RunningShop};
 use partnero_examples::setup::{ProgramChoice, client_for_sandbox};
-use partnero_examples::shop::{PurchaseReply, Shop, SignupReply};
+use partnero_examples::shop::{PurchaseReply, ShopOptions, SignupReply, TempDir};
 use partnero_sandbox::{Sandbox, SandboxConfig};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-/// A shop on one framework, stopped when dropped by the test's end.
-enum Running {
-    Axum(AxumShop),
-    Actix(ActixShop),
+/// A shop on one framework, on its own database in a temporary directory, its dispatcher
+/// with short settings.
+struct Running {
+    shop: RunningShop,
+    _dir: TempDir,
 }
 
 impl Running {
     async fn start(framework: &str, program: ProgramChoice, client: Partnero) -> Running {
-        let shop = Arc::new(Shop::new(
-            if framework == "axum" { "axum" } else { "actix" },
-            program,
-        ));
-        match framework {
-            "axum" => Running::Axum(
-                AxumShop::start(shop, client, 0)
-                    .await
-                    .expect("axum shop starts"),
-            ),
-            _ => Running::Actix(ActixShop::start(shop, client, 0, 1).expect("actix shop starts")),
-        }
+        let (dir, options) = ShopOptions::temporary().expect("a temporary directory");
+        let shop = RunningShop::start(framework, program, client, &options)
+            .await
+            .unwrap_or_else(|e| panic!("{framework} shop: {e}"));
+        Running { shop, _dir: dir }
     }
 
     fn url(&self) -> &str {
-        match self {
-            Running::Axum(shop) => &shop.url,
-            Running::Actix(shop) => &shop.url,
+        self.shop.url()
+    }
+
+    /// Waits (up to 30 s) until the shop's outbox has nothing left to deliver, and checks that
+    /// nothing ended as a dead letter.
+    async fn until_delivered(&self) {
+        let deadline = Instant::now() + journey::DELIVERY_DEADLINE;
+        loop {
+            let stats = self.shop.shop().outbox.stats().await.expect("outbox stats");
+            if stats.waiting() == 0 {
+                assert_eq!(stats.dead(), 0, "dead letters: {stats:?}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "still waiting: {stats:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     async fn stop(self) {
-        match self {
-            Running::Axum(shop) => shop.stop(),
-            Running::Actix(shop) => shop.stop().await,
-        }
+        self.shop.stop().await;
     }
+}
+
+/// Waits (up to 30 s, checking every 100 ms) until `ready` holds.
+async fn until(what: &str, ready: impl FnMut() -> bool) {
+    journey::wait_for("test", || what.to_owned(), ready)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
@@ -183,7 +192,12 @@ async fn attributed_visitor(
         &format!("{label}-{framework}@example.com"),
     )
     .await;
-    assert_eq!(signed_up.partnero.outcome, "attributed", "{framework}");
+    assert_eq!(signed_up.partnero.status, "queued", "{framework}");
+    assert_eq!(
+        signed_up.partnero.referred_by.as_deref(),
+        Some("demo-partner"),
+        "{framework}"
+    );
     (shop, http)
 }
 
@@ -221,7 +235,7 @@ async fn the_whole_journey_on_both_frameworks_and_both_programs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_and_purchase_succeed_while_partnero_fails() {
+async fn sign_up_purchase_and_refund_succeed_while_partnero_fails_and_arrive_once_after() {
     let sandbox = sandbox().await;
     let program = ProgramChoice::Affiliate;
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
@@ -229,7 +243,7 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
         let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
         let http = browser();
 
-        sandbox.faults().fail_next(1_000, 503);
+        sandbox.faults().fail_next(1_000_000, 503);
         let (status, signed_up) = land_and_sign_up(
             &http,
             shop.url(),
@@ -239,19 +253,19 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
         .await;
         assert_eq!(status, 200, "{framework}: the sign-up itself must succeed");
         assert_eq!(
-            signed_up.partnero.outcome, "error",
+            signed_up.partnero.status, "queued",
             "{framework}: {:?}",
             signed_up.partnero
         );
-        assert!(signed_up.partnero.detail.is_some());
-
         let (status, bought) = buy(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
         assert_eq!(status, 200, "{framework}: the purchase itself must succeed");
-        assert_eq!(
-            bought.partnero.outcome, "error",
-            "{framework}: {:?}",
-            bought.partnero
-        );
+        assert_eq!(bought.partnero.status, "queued", "{:?}", bought.partnero);
+        // The dispatcher keeps trying meanwhile; nothing gets through.
+        let seen = sandbox.requests_seen();
+        until("a few failed attempts", || {
+            sandbox.requests_seen() >= seen + 3
+        })
+        .await;
         assert!(
             sandbox
                 .state()
@@ -260,17 +274,14 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
             "nothing reached the sandbox while it failed"
         );
 
-        // Partnero is back. Repeating the purchase sends what was missing: first the sign-up,
-        // with the referral the shop kept at sign-up, then the sale. Nothing was lost.
+        // Partnero is back. Nobody repeats anything: the dispatcher delivers the sign-up, with
+        // the referral captured at sign-up, then the sale. Nothing was lost.
         sandbox.faults().reset();
-        let (status, bought) = buy(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
-        assert_eq!(status, 200);
-        assert_eq!(
-            bought.partnero.outcome, "recorded",
-            "{framework}: {:?}",
-            bought.partnero
-        );
-        assert_eq!(bought.partnero.rewards, [Decimal::new(10, 0)], "20 % of 50");
+        until("the sale", || {
+            !recorded(&sandbox, &api_key, &bought.transaction_key).is_empty()
+        })
+        .await;
+        shop.until_delivered().await;
         let state = sandbox.state();
         let customer = state
             .customer(&api_key, &signed_up.user_id)
@@ -280,44 +291,52 @@ async fn sign_up_and_purchase_succeed_while_partnero_fails() {
             Some("demo-partner"),
             "{framework}: still attributed to the partner"
         );
-        assert_eq!(
-            recorded(&sandbox, &api_key, &bought.transaction_key).len(),
-            1
-        );
-        // Once reported, the same purchase again is a conflict, never a second sale.
-        let (status, _) = buy_raw(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
+        let sales = state.transactions_with_key(&api_key, &bought.transaction_key);
+        assert_eq!(sales.len(), 1, "{framework}: recorded once");
+        let commission: Decimal = sales[0].rewards.iter().map(|r| r.amount).sum();
+        assert_eq!(commission, Decimal::new(10, 0), "20 % of 50");
+        drop(state);
+        // The same purchase again is harmless: already queued, never a second sale; another
+        // amount under the same order id is a conflict.
+        let (status, again) = buy(&http, shop.url(), "o-1", Decimal::new(5000, 2)).await;
+        assert_eq!(status, 200);
+        assert_eq!(again.partnero.status, "already_queued");
+        let (status, _) = buy_raw(&http, shop.url(), "o-1", Decimal::new(6000, 2)).await;
         assert_eq!(status, 409);
 
-        // A refund during an outage: the shop refunds, the reversal is sent again on repeat.
-        sandbox.faults().fail_next(1_000, 503);
+        // A refund during an outage: the shop refunds at once, the reversal follows later.
+        let balance_before = sandbox.state().balance(&api_key, "demo-partner");
+        sandbox.faults().fail_next(1_000_000, 503);
         let (status, refunded) = refund(&http, shop.url(), "o-1").await;
         assert_eq!(status, 200, "{framework}: the refund itself must succeed");
-        assert_eq!(refunded["partnero"]["outcome"], "error", "{refunded}");
-        sandbox.faults().reset();
+        assert_eq!(refunded["partnero"]["status"], "queued", "{refunded}");
+        let seen = sandbox.requests_seen();
+        until("a failed reversal", || sandbox.requests_seen() > seen).await;
         let deleted = |sandbox: &Sandbox| recorded(sandbox, &api_key, &bought.transaction_key);
         assert_eq!(deleted(&sandbox), [false], "not reversed yet");
-        let balance_before = sandbox.state().balance(&api_key, "demo-partner");
-        let (status, refunded) = refund(&http, shop.url(), "o-1").await;
-        assert_eq!(status, 200);
-        assert_eq!(refunded["partnero"]["outcome"], "reversed", "{refunded}");
+        sandbox.faults().reset();
+        until("the reversal", || deleted(&sandbox) == [true]).await;
+        shop.until_delivered().await;
         assert_eq!(deleted(&sandbox), [true], "{framework}: reversed once");
         assert_eq!(
             sandbox.state().balance(&api_key, "demo-partner"),
             balance_before.map(|b| b - Decimal::new(10, 0)),
             "{framework}: the commission is taken back"
         );
-        let (status, _) = refund(&http, shop.url(), "o-1").await;
-        assert_eq!(status, 409, "a reported refund is not sent twice");
+        let (status, again) = refund(&http, shop.url(), "o-1").await;
+        assert_eq!(status, 200, "a repeated refund is harmless");
+        assert_eq!(again["partnero"]["status"], "already_queued", "{again}");
         shop.stop().await;
     }
     sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_succeeds_when_partnero_is_unreachable() {
+async fn sign_up_succeeds_when_partnero_is_unreachable_and_arrives_when_it_is_back() {
     let sandbox = sandbox().await;
+    let program = ProgramChoice::ReferAFriend;
+    let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
     for framework in FRAMEWORKS {
-        let program = ProgramChoice::ReferAFriend;
         let shop = Running::start(framework, program, quick_client(&sandbox, program)).await;
         let http = browser();
         sandbox.faults().refuse_connections(true);
@@ -329,13 +348,34 @@ async fn sign_up_succeeds_when_partnero_is_unreachable() {
             &format!("offline-{framework}@example.com"),
         )
         .await;
-        sandbox.faults().refuse_connections(false);
         assert_eq!(status, 200, "{framework}");
         assert_eq!(
-            signed_up.partnero.outcome, "error",
+            signed_up.partnero.status, "queued",
             "{framework}: {:?}",
             signed_up.partnero
         );
+        // Connection refused, attempt after attempt, for a while.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            sandbox
+                .state()
+                .customer(&api_key, &signed_up.user_id)
+                .is_none()
+        );
+        sandbox.faults().refuse_connections(false);
+        until("the customer", || {
+            sandbox
+                .state()
+                .customer(&api_key, &signed_up.user_id)
+                .is_some()
+        })
+        .await;
+        assert_eq!(
+            sandbox.state().referrer_of(&api_key, &signed_up.user_id),
+            Some("demo-referrer"),
+            "{framework}: attributed to the referring customer"
+        );
+        shop.until_delivered().await;
         shop.stop().await;
     }
     sandbox.shutdown().await;
@@ -348,39 +388,27 @@ async fn a_lost_answer_to_a_sale_does_not_pay_twice() {
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
     for framework in FRAMEWORKS {
         let (shop, http) = attributed_visitor(&sandbox, framework, "lost").await;
+        shop.until_delivered().await;
 
-        // The sandbox stores the sale, then drops the connection before answering.
+        // The sandbox stores the sale, then drops the connection before answering: the
+        // dispatcher cannot know, waits the settle time, looks the sale up and finds it.
         sandbox
             .faults()
             .on("POST", "/v1/transactions")
             .process_then_drop_next(1);
         let (status, bought) = buy(&http, shop.url(), "o-lost", Decimal::new(10_000, 2)).await;
-        sandbox.faults().reset();
         assert_eq!(status, 200);
+        assert_eq!(bought.partnero.status, "queued", "{:?}", bought.partnero);
+        shop.until_delivered().await;
+        sandbox.faults().reset();
         assert_eq!(
-            bought.partnero.outcome, "recorded",
-            "{framework}: {:?}",
-            bought.partnero
-        );
-        let stored = recorded(&sandbox, &api_key, &bought.transaction_key).len();
-        assert_eq!(
-            stored, 1,
+            recorded(&sandbox, &api_key, &bought.transaction_key).len(),
+            1,
             "{framework}: exactly one transaction, so exactly one commission"
         );
         shop.stop().await;
     }
     sandbox.shutdown().await;
-}
-
-/// Waits until the sandbox holds the transaction `key` (a slow create landing).
-async fn until_stored(sandbox: &Sandbox, api_key: &str, key: &str) {
-    for _ in 0..300 {
-        if !recorded(sandbox, api_key, key).is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the slow sale never landed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,42 +418,34 @@ async fn a_sale_still_processing_is_never_resent_and_its_refund_waits_for_it() {
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
     for framework in FRAMEWORKS {
         let (shop, http) = attributed_visitor(&sandbox, framework, "slow").await;
+        shop.until_delivered().await;
 
-        // The create outlives the client's 2 s timeout and its confirm check, then lands.
+        // The create outlives the dispatcher's 1 s timeout, then lands (well within the 4 s
+        // settle time the dispatcher waits before it looks the sale up).
         sandbox
             .faults()
             .on("POST", "/v1/transactions")
-            .process_slowly_next(1, Duration::from_secs(5));
+            .process_slowly_next(1, Duration::from_secs(3));
         let (status, bought) = buy(&http, shop.url(), "o-slow", Decimal::new(3000, 2)).await;
         assert_eq!(status, 200, "{framework}: the purchase itself succeeds");
-        assert_eq!(bought.partnero.outcome, "error", "{:?}", bought.partnero);
-
-        // Repeated (normally before it landed): looked up by key, and if absent not sent
-        // again. The outcome depends on how fast this machine is; the invariants do not.
+        assert_eq!(bought.partnero.status, "queued", "{:?}", bought.partnero);
+        // The visitor repeats the purchase and refunds at once, while the sale is processing:
+        // nothing is sent twice, and the reversal waits for the sale.
         let (status, again) = buy(&http, shop.url(), "o-slow", Decimal::new(3000, 2)).await;
+        assert_eq!(
+            (status, again.partnero.status.as_str()),
+            (200, "already_queued")
+        );
+        let (status, refunded) = refund(&http, shop.url(), "o-slow").await;
         assert_eq!(status, 200);
-        let mut reversed = false;
-        match again.partnero.outcome.as_str() {
-            "unconfirmed" => {
-                // A refund now usually finds nothing to reverse yet, and stays pending.
-                let (status, refunded) = refund(&http, shop.url(), "o-slow").await;
-                assert_eq!(status, 200);
-                match refunded["partnero"]["outcome"].as_str() {
-                    Some("unknown_transaction") => {}
-                    Some("reversed") => reversed = true,
-                    other => panic!("{framework}: refund said {other:?}"),
-                }
-            }
-            "recorded" => {}
-            other => panic!("{framework}: repeat said {other:?}: {:?}", again.partnero),
-        }
+        assert_eq!(refunded["partnero"]["status"], "queued", "{refunded}");
 
-        until_stored(&sandbox, &api_key, &bought.transaction_key).await;
-        if !reversed {
-            let (status, refunded) = refund(&http, shop.url(), "o-slow").await;
-            assert_eq!(status, 200, "{refunded}");
-            assert_eq!(refunded["partnero"]["outcome"], "reversed", "{refunded}");
-        }
+        until("the slow sale, reversed", || {
+            recorded(&sandbox, &api_key, &bought.transaction_key) == [true]
+        })
+        .await;
+        shop.until_delivered().await;
+        sandbox.faults().reset();
         assert_eq!(
             recorded(&sandbox, &api_key, &bought.transaction_key),
             [true],
@@ -437,7 +457,7 @@ async fn a_sale_still_processing_is_never_resent_and_its_refund_waits_for_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_shop_reports_helper_outcomes() {
+async fn the_shop_reports_what_it_queued_and_partnero_gets_it() {
     let sandbox = sandbox().await;
     let program = ProgramChoice::Affiliate;
     let api_key = sandbox.key_for(program.sandbox_kind()).unwrap();
@@ -449,7 +469,8 @@ async fn the_shop_reports_helper_outcomes() {
         )
         .await;
 
-        // A partner key Partnero does not know: the user is signed up, the outcome says so.
+        // A partner key Partnero does not know: the user is signed up, the sign-up queued and
+        // delivered, and Partnero creates no customer for it.
         let http = browser();
         let (status, reply) = land_and_sign_up(
             &http,
@@ -459,10 +480,19 @@ async fn the_shop_reports_helper_outcomes() {
         )
         .await;
         assert_eq!(status, 200);
-        assert_eq!(reply.partnero.outcome, "partner_key_unknown", "{framework}");
+        assert_eq!(reply.partnero.status, "queued", "{framework}");
+        assert_eq!(
+            reply.partnero.referred_by.as_deref(),
+            Some("no-such-partner")
+        );
+        assert_eq!(
+            reply.partnero.event.as_deref(),
+            Some(format!("signup:{}", reply.user_id).as_str())
+        );
+        shop.until_delivered().await;
         assert!(sandbox.state().customer(&api_key, &reply.user_id).is_none());
 
-        // Nobody referred this visitor: an affiliate sign-up is not sent at all.
+        // Nobody referred this visitor: an affiliate sign-up is not queued at all ...
         let http = browser();
         let seen = sandbox.requests_seen();
         let (status, reply) = land_and_sign_up(
@@ -473,30 +503,24 @@ async fn the_shop_reports_helper_outcomes() {
         )
         .await;
         assert_eq!(status, 200);
-        assert_eq!(reply.partnero.outcome, "not_referred", "{framework}");
-        assert_eq!(
-            sandbox.requests_seen(),
-            seen,
-            "{framework}: no API call for an unreferred affiliate sign-up"
-        );
-        // ... nor for their purchases and refunds: they are not Partnero customers.
+        assert_eq!(reply.partnero.status, "not_referred", "{framework}");
+        // ... nor their purchases and refunds: they are not Partnero customers.
         let (status, bought) = buy(&http, shop.url(), "organic-1", Decimal::new(2500, 2)).await;
         assert_eq!(status, 200);
-        assert_eq!(bought.partnero.outcome, "not_referred", "{framework}");
+        assert_eq!(bought.partnero.status, "not_referred", "{framework}");
         let (status, refunded) = refund(&http, shop.url(), "organic-1").await;
         assert_eq!(status, 200);
-        assert_eq!(
-            refunded["partnero"]["outcome"], "not_referred",
-            "{refunded}"
-        );
+        assert_eq!(refunded["partnero"]["status"], "not_referred", "{refunded}");
+        // Time for a dispatcher poll or two: still no API call.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             sandbox.requests_seen(),
             seen,
-            "{framework}: still no API call"
+            "{framework}: no API call for an unreferred affiliate visitor"
         );
 
         // A visitor carrying keys of both programs: each shop names the key of its own
-        // program, the one Partnero attributed the customer to.
+        // program, and Partnero attributes the customer to it.
         for (program, expected) in [
             (ProgramChoice::Affiliate, "demo-partner"),
             (ProgramChoice::ReferAFriend, "demo-referrer"),
@@ -514,15 +538,24 @@ async fn the_shop_reports_helper_outcomes() {
                 &format!("both-{framework}-{}@example.com", program.label()),
             )
             .await;
-            assert_eq!(
-                reply.partnero.outcome, "attributed",
-                "{framework} {program:?}"
-            );
+            assert_eq!(reply.partnero.status, "queued", "{framework} {program:?}");
             assert_eq!(
                 reply.partnero.referred_by.as_deref(),
                 Some(expected),
                 "{framework} {program:?}"
             );
+            other.until_delivered().await;
+            let key = sandbox.key_for(program.sandbox_kind()).unwrap();
+            let state = sandbox.state();
+            let attributed = match program {
+                ProgramChoice::Affiliate => state
+                    .customer(&key, &reply.user_id)
+                    .and_then(|c| c.partner.as_ref())
+                    .map(|p| p.key.as_str()),
+                ProgramChoice::ReferAFriend => state.referrer_of(&key, &reply.user_id),
+            };
+            assert_eq!(attributed, Some(expected), "{framework} {program:?}");
+            drop(state);
             other.stop().await;
         }
 
@@ -537,5 +570,31 @@ async fn the_shop_reports_helper_outcomes() {
         assert_eq!(res.status().as_u16(), 401, "{framework}");
         shop.stop().await;
     }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_killed_during_an_outage_delivers_everything_once_after_its_restart() {
+    let sandbox = sandbox().await;
+    let program = ProgramChoice::Affiliate;
+    let (_dir, options) = ShopOptions::temporary().unwrap();
+    let report = journey::outage_and_restart(
+        &sandbox,
+        client_for_sandbox(&sandbox, program).unwrap(),
+        options,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        report.during_outage,
+        journey::Counts {
+            customers: 0,
+            transactions: 0,
+            refunded: 0
+        },
+        "{}",
+        report.render()
+    );
+    assert!(report.matches(), "{}", report.render());
     sandbox.shutdown().await;
 }
