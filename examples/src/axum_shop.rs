@@ -1,12 +1,6 @@
 //! The shop on axum: `Router` + `PartneroLayer` + the `Referral` extractor. Handlers only
 //! translate HTTP to [`crate::shop`] calls and back.
 //!
-//! `Outbox::enqueue(&mut *tx, ..)` cannot be awaited in an axum handler: its future, generic
-//! over `sqlx::Executor<'c>`, is not provably `Send` when the executor is a `&mut
-//! SqliteConnection` (rustc issue #100013, "implementation of `Executor` is not general
-//! enough"), and axum wants `Send` handlers. The handlers that write therefore run the shop's
-//! transaction with [`run_unsend`], on tokio's blocking pool.
-//!
 //! Served by [`serve`], hyper's HTTP/1 connection with a header-read timeout (which also
 //! closes idle keep-alive connections) instead of `axum::serve`, which takes no timeouts; the
 //! body timeout is applied where handlers read the body.
@@ -123,23 +117,6 @@ pub async fn serve(
     }
 }
 
-/// Runs the future `task` makes to completion on tokio's blocking pool (it needs not be
-/// `Send`) and returns its output. The task finishes even when the visitor goes away
-/// mid-request: its transaction commits or rolls back whole either way.
-pub async fn run_unsend<T, F, Fut>(task: F) -> T
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = T>,
-    T: Send + 'static,
-{
-    let runtime = tokio::runtime::Handle::current();
-    match tokio::task::spawn_blocking(move || runtime.block_on(task())).await {
-        Ok(output) => output,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => panic!("the shop's write task was cancelled: {err}"),
-    }
-}
-
 struct Failure(ShopError);
 
 impl IntoResponse for Failure {
@@ -225,9 +202,7 @@ async fn signup(
     body: Body,
 ) -> Result<Response, Failure> {
     let input = read_input(&shop, &headers, body).await?;
-    let context = referral.context().clone();
-    let (reply, token) =
-        run_unsend(move || async move { shop::signup(&shop, &context, input).await }).await?;
+    let (reply, token) = shop::signup(&shop, referral.context(), input).await?;
     Ok((
         [(header::SET_COOKIE, shop::session_cookie(&token))],
         Json(reply),
@@ -242,7 +217,7 @@ async fn purchase(
 ) -> Result<Response, Failure> {
     let input = read_input(&shop, &headers, body).await?;
     let user = session_user(&shop, &headers).await?;
-    let reply = run_unsend(move || async move { shop::purchase(&shop, user, input).await }).await?;
+    let reply = shop::purchase(&shop, user, input).await?;
     Ok(Json(reply).into_response())
 }
 
@@ -253,7 +228,7 @@ async fn refund(
 ) -> Result<Response, Failure> {
     let input = read_input(&shop, &headers, body).await?;
     let user = session_user(&shop, &headers).await?;
-    let reply = run_unsend(move || async move { shop::refund(&shop, user, input).await }).await?;
+    let reply = shop::refund(&shop, user, input).await?;
     Ok(Json(reply).into_response())
 }
 

@@ -3,7 +3,8 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use sqlx::{Executor, Pool};
+use futures_util::future::BoxFuture;
+use sqlx::Pool;
 
 use crate::Error;
 use crate::dispatcher::DispatcherBuilder;
@@ -15,30 +16,40 @@ use crate::store::Store;
 /// [`sqlx::Postgres`] (feature `postgres`). Sealed.
 pub trait Backend: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
-    fn insert<'c, E>(
-        executor: E,
-        row: &NewRow<'_>,
-    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send
-    where
-        E: Executor<'c, Database = Self>;
+    fn insert<'a>(
+        connection: &'a mut Self::Connection,
+        row: &'a NewRow<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>>;
+
+    #[doc(hidden)]
+    fn insert_pooled<'a>(
+        pool: &'a Pool<Self>,
+        row: &'a NewRow<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>>;
 }
 
 mod sealed {
     pub trait Sealed {}
 }
 
+// Concrete connection types (not a generic `Executor`): the futures are then `Send` where a
+// web framework needs them to be, which a generic executor's are not (rust-lang/rust#100013).
 #[cfg(feature = "sqlite")]
 impl sealed::Sealed for sqlx::Sqlite {}
 #[cfg(feature = "sqlite")]
 impl Backend for sqlx::Sqlite {
-    fn insert<'c, E>(
-        executor: E,
-        row: &NewRow<'_>,
-    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send
-    where
-        E: Executor<'c, Database = Self>,
-    {
-        crate::store::sqlite::insert(executor, row)
+    fn insert<'a>(
+        connection: &'a mut sqlx::SqliteConnection,
+        row: &'a NewRow<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(crate::store::sqlite::insert(connection, row))
+    }
+
+    fn insert_pooled<'a>(
+        pool: &'a Pool<Self>,
+        row: &'a NewRow<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(crate::store::sqlite::insert(pool, row))
     }
 }
 
@@ -46,14 +57,18 @@ impl Backend for sqlx::Sqlite {
 impl sealed::Sealed for sqlx::Postgres {}
 #[cfg(feature = "postgres")]
 impl Backend for sqlx::Postgres {
-    fn insert<'c, E>(
-        executor: E,
-        row: &NewRow<'_>,
-    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send
-    where
-        E: Executor<'c, Database = Self>,
-    {
-        crate::store::postgres::insert(executor, row)
+    fn insert<'a>(
+        connection: &'a mut sqlx::PgConnection,
+        row: &'a NewRow<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(crate::store::postgres::insert(connection, row))
+    }
+
+    fn insert_pooled<'a>(
+        pool: &'a Pool<Self>,
+        row: &'a NewRow<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(crate::store::postgres::insert(pool, row))
     }
 }
 
@@ -155,38 +170,43 @@ impl Outbox<sqlx::Postgres> {
     }
 }
 
+fn record(row: &NewRow<'_>, queued: Option<i64>) -> Enqueued {
+    let result = if queued.is_some() {
+        "queued"
+    } else {
+        "already_queued"
+    };
+    metrics::counter!("partnero_outbox_enqueued_total", "kind" => row.kind, "result" => result)
+        .increment(1);
+    match queued {
+        Some(id) => Enqueued::Queued { id },
+        None => Enqueued::AlreadyQueued,
+    }
+}
+
 impl<DB: Backend> Outbox<DB> {
-    /// Writes `event` through `executor`: your transaction (`&mut *tx`), a connection or a
-    /// pool. Idempotent by the event's key: a handler that runs twice enqueues once, and a
-    /// second sale with the same transaction key is [`Enqueued::AlreadyQueued`].
+    /// Writes `event` on `connection`: your transaction (`&mut *tx`) or a connection.
+    /// Idempotent by the event's key: a handler that runs twice enqueues once, and a second
+    /// sale with the same transaction key is [`Enqueued::AlreadyQueued`].
     ///
     /// Written in your transaction, the event exists exactly when your own rows do: a
     /// rollback leaves nothing to deliver. Errors leave nothing behind; roll back on them.
-    pub async fn enqueue<'c, E>(&self, executor: E, event: &Event) -> Result<Enqueued, Error>
-    where
-        E: Executor<'c, Database = DB>,
-    {
+    pub async fn enqueue(
+        &self,
+        connection: &mut DB::Connection,
+        event: &Event,
+    ) -> Result<Enqueued, Error> {
         let row = event.row()?;
-        let queued = DB::insert(executor, &row).await?;
-        let result = if queued.is_some() {
-            "queued"
-        } else {
-            "already_queued"
-        };
-        metrics::counter!("partnero_outbox_enqueued_total", "kind" => row.kind, "result" => result)
-            .increment(1);
-        Ok(match queued {
-            Some(id) => Enqueued::Queued { id },
-            None => Enqueued::AlreadyQueued,
-        })
+        let queued = DB::insert(connection, &row).await?;
+        Ok(record(&row, queued))
     }
 
-    /// [`enqueue`](Self::enqueue) in a transaction of its own on the outbox's pool.
-    pub async fn enqueue_now(&self, event: &Event) -> Result<Enqueued, Error>
-    where
-        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-    {
-        self.enqueue(&self.pool, event).await
+    /// [`enqueue`](Self::enqueue) in a transaction of its own on the outbox's pool (for an
+    /// outbox in its own file: right after your commit).
+    pub async fn enqueue_now(&self, event: &Event) -> Result<Enqueued, Error> {
+        let row = event.row()?;
+        let queued = DB::insert_pooled(&self.pool, &row).await?;
+        Ok(record(&row, queued))
     }
 
     /// The pool the outbox uses.

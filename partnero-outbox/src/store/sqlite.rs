@@ -364,3 +364,48 @@ impl Store for SqliteStore {
         Box::pin(tokio::time::sleep(timeout))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Transition;
+    use crate::{Event, Outbox};
+
+    /// A dispatcher whose lease expired (it hung) and whose row another took over cannot
+    /// write its result: the fencing token no longer matches.
+    #[tokio::test]
+    async fn a_stale_lease_holder_cannot_write_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::sqlite(dir.path().join("fence.db").to_str().unwrap())
+            .await
+            .unwrap();
+        outbox.enqueue_now(&Event::refund("t1")).await.unwrap();
+        let store = outbox.sqlite.clone().unwrap();
+        let stale = store.claim("stale", 8, Duration::ZERO).await.unwrap();
+        assert_eq!(stale.len(), 1);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            store.release(None, Duration::ZERO).await.unwrap(),
+            1,
+            "lease expired"
+        );
+        let fresh = store
+            .claim("fresh", 8, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(fresh.len(), 1);
+        let done = |id| Ack {
+            id,
+            transition: Transition::Delivered {
+                outcome: "refunded".into(),
+            },
+        };
+        assert_eq!(
+            store.ack("stale", &[done(stale[0].id)]).await.unwrap(),
+            0,
+            "fenced"
+        );
+        assert_eq!(store.ack("fresh", &[done(fresh[0].id)]).await.unwrap(), 1);
+        assert_eq!(outbox.stats().await.unwrap().in_state("delivered"), 1);
+    }
+}

@@ -143,3 +143,22 @@ async fn a_locked_file_waits_then_fails_cleanly() {
     let stats = outbox.stats().await.unwrap();
     assert_eq!(stats.waiting(), 1, "only the first row: {stats:?}");
 }
+
+/// A handler's future must be `Send` (axum, `tokio::spawn`): enqueue in a transaction held
+/// across awaits, inside a spawned task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueue_in_a_transaction_is_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = sqlite_outbox(&dir).await;
+    let spawned = tokio::spawn({
+        let outbox = outbox.clone();
+        async move {
+            let mut tx = outbox.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+            let queued = outbox.enqueue(&mut tx, &signup("send")).await.unwrap();
+            tx.commit().await.unwrap();
+            queued
+        }
+    });
+    assert!(matches!(spawned.await.unwrap(), Enqueued::Queued { .. }));
+    assert_eq!(outbox.stats().await.unwrap().waiting(), 1);
+}
