@@ -2,6 +2,7 @@
 //! Partnero client.
 
 use std::future::{Ready, ready};
+use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -53,7 +54,20 @@ use crate::MissingPartneroMiddleware;
 #[derive(Debug, Clone)]
 pub struct Referral(pub ReferralHandle);
 
-partnero_client::__referral_newtype!(Referral);
+impl Referral {
+    /// The handle: the context and the client.
+    pub fn into_inner(self) -> ReferralHandle {
+        self.0
+    }
+}
+
+impl Deref for Referral {
+    type Target = ReferralHandle;
+
+    fn deref(&self) -> &ReferralHandle {
+        &self.0
+    }
+}
 
 impl FromRequest for Referral {
     type Error = MissingPartneroMiddleware;

@@ -53,7 +53,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod adapter_shortcuts;
 mod client;
 mod error;
 pub mod model;

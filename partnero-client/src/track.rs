@@ -449,3 +449,16 @@ pub struct TrackingState {
     /// The capture and cookie policy.
     pub config: TrackingConfig,
 }
+
+impl TrackingState {
+    /// Bundles a client with a policy.
+    pub fn new(client: Partnero, config: TrackingConfig) -> Self {
+        Self { client, config }
+    }
+
+    /// A new shared state with the same client and another policy: what an adapter's
+    /// `with_config` builds (clones of the adapter taken before keep the old one).
+    pub fn with_config(&self, config: TrackingConfig) -> Arc<Self> {
+        Arc::new(Self::new(self.client.clone(), config))
+    }
+}

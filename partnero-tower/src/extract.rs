@@ -2,6 +2,7 @@
 //! [`PartneroLayer`](crate::PartneroLayer) attached to the request.
 
 use std::convert::Infallible;
+use std::ops::Deref;
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
@@ -48,7 +49,20 @@ use crate::MissingPartneroLayer;
 #[derive(Debug, Clone)]
 pub struct Referral(pub ReferralHandle);
 
-partnero_client::__referral_newtype!(Referral);
+impl Referral {
+    /// The handle: the context and the client.
+    pub fn into_inner(self) -> ReferralHandle {
+        self.0
+    }
+}
+
+impl Deref for Referral {
+    type Target = ReferralHandle;
+
+    fn deref(&self) -> &ReferralHandle {
+        &self.0
+    }
+}
 
 impl<S> FromRequestParts<S> for Referral
 where

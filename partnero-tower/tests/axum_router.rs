@@ -12,7 +12,7 @@ use axum::{Extension, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use http_body_util::BodyExt;
 use partnero_client::ReferralHandle;
-use partnero_core::KeySource;
+use partnero_core::{KeySource, TrackingConfig};
 use partnero_tower::{MissingPartneroLayer, PartneroLayer, Referral};
 use tower::ServiceExt;
 
@@ -303,9 +303,9 @@ async fn second_extraction_uses_the_cached_handle() {
 
 #[tokio::test]
 async fn first_touch_existing_cookie_wins_over_the_link_through_the_extractor() {
-    let app = routes().layer(
-        PartneroLayer::new("sk_test_key").with_attribution(partnero_core::Attribution::FirstTouch),
-    );
+    let app = routes().layer(PartneroLayer::new("sk_test_key").with_config(
+        TrackingConfig::default().attribution(partnero_core::Attribution::FirstTouch),
+    ));
     let req = Request::get("/?aff=demo-partner")
         .header(header::HOST, "shop.example")
         .header(header::COOKIE, "partnero_partner=first-partner")

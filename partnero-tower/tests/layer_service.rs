@@ -206,9 +206,11 @@ fn debug_output_never_shows_the_api_key() {
 }
 
 #[test]
-fn with_shortcuts_do_not_change_clones_taken_before() {
+fn with_config_does_not_change_clones_taken_before() {
     let base = PartneroLayer::new("sk_test_key");
-    let changed = base.clone().with_secure(false);
+    let changed = base
+        .clone()
+        .with_config(TrackingConfig::default().secure(false));
     assert!(base.config().secure);
     assert!(!changed.config().secure);
 }
