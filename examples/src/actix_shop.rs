@@ -84,7 +84,7 @@ async fn signup(
         Ok(input) => input,
         Err(err) => return failure(err),
     };
-    match shop::signup(&shop, &referral, input).await {
+    match shop::signup(&shop, referral.handle(), input).await {
         Ok((reply, token)) => HttpResponse::Ok()
             .insert_header((header::SET_COOKIE, shop::session_cookie(&token)))
             .json(reply),
@@ -103,7 +103,7 @@ async fn purchase(
         Err(err) => return failure(err),
     };
     let user = session_user(&shop, &req);
-    match shop::purchase(&shop, &referral, user, input).await {
+    match shop::purchase(&shop, referral.handle(), user, input).await {
         Ok(reply) => HttpResponse::Ok().json(reply),
         Err(err) => failure(err),
     }
@@ -120,7 +120,7 @@ async fn refund(
         Err(err) => return failure(err),
     };
     let user = session_user(&shop, &req);
-    match shop::refund(&shop, &referral, user, input).await {
+    match shop::refund(&shop, referral.handle(), user, input).await {
         Ok(reply) => HttpResponse::Ok().json(reply),
         Err(err) => failure(err),
     }

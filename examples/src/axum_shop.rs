@@ -85,7 +85,7 @@ async fn signup(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let input = shop::parse_body(content_type(&headers), &body).map_err(Failure)?;
-    let (reply, token) = shop::signup(&shop, &referral, input)
+    let (reply, token) = shop::signup(&shop, referral.handle(), input)
         .await
         .map_err(Failure)?;
     Ok((
@@ -103,7 +103,7 @@ async fn purchase(
 ) -> Result<Response, Failure> {
     let input = shop::parse_body(content_type(&headers), &body).map_err(Failure)?;
     let user = session_user(&shop, &headers);
-    let reply = shop::purchase(&shop, &referral, user, input)
+    let reply = shop::purchase(&shop, referral.handle(), user, input)
         .await
         .map_err(Failure)?;
     Ok(Json(reply).into_response())
@@ -117,7 +117,7 @@ async fn refund(
 ) -> Result<Response, Failure> {
     let input = shop::parse_body(content_type(&headers), &body).map_err(Failure)?;
     let user = session_user(&shop, &headers);
-    let reply = shop::refund(&shop, &referral, user, input)
+    let reply = shop::refund(&shop, referral.handle(), user, input)
         .await
         .map_err(Failure)?;
     Ok(Json(reply).into_response())

@@ -101,7 +101,7 @@ impl PartneroMiddleware {
     /// use partnero_actix::PartneroMiddleware;
     ///
     /// let middleware = PartneroMiddleware::new("sk_test_key");
-    /// assert_eq!(middleware.config().partner.cookie_name, "partnero_partner");
+    /// assert_eq!(middleware.config().partner().cookie_name(), "partnero_partner");
     /// ```
     pub fn new(api_key: impl Into<ApiKey>) -> Self {
         Self::from_client(Partnero::new(api_key))
@@ -141,7 +141,7 @@ impl PartneroMiddleware {
     ///         .add_partner_query_param("via")
     ///         .attribution(Attribution::FirstTouch),
     /// );
-    /// assert_eq!(middleware.config().partner.query_params, ["aff", "via"]);
+    /// assert_eq!(middleware.config().partner().query_params(), ["aff", "via"]);
     /// ```
     #[must_use]
     pub fn with_config(mut self, config: TrackingConfig) -> Self {

@@ -47,7 +47,7 @@ async fn run(middleware: PartneroMiddleware, req: test::TestRequest) -> Outcome 
     let recorder = Rc::clone(&seen);
     let app = test::init_service(App::new().wrap(middleware).default_service(web::to(
         move |referral: Referral| {
-            *recorder.borrow_mut() = Some(referral.context().clone());
+            *recorder.borrow_mut() = Some((*referral).clone());
             async { HttpResponse::Ok().finish() }
         },
     )))
@@ -595,9 +595,9 @@ async fn extracting_twice_gives_the_same_context() {
     use actix_web::{FromRequest, HttpRequest};
 
     async fn handler(req: HttpRequest, first: Referral, second: Referral) -> String {
-        assert_eq!(first.context(), second.context());
+        assert_eq!(first.handle().context(), second.handle().context());
         let third = Referral::extract(&req).await.unwrap();
-        assert_eq!(third.context(), first.context());
+        assert_eq!(third.handle().context(), first.handle().context());
         format!(
             "{}|{}",
             first.partner_key().map_or("-", |k| k.as_str()),

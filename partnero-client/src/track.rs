@@ -330,10 +330,8 @@ fn mentions(message: &str, needle: &str) -> bool {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReferralHandle {
-    /// Who referred the visitor.
-    pub context: ReferralContext,
-    /// The API client.
-    pub client: Partnero,
+    context: ReferralContext,
+    client: Partnero,
 }
 
 impl ReferralHandle {
@@ -398,7 +396,7 @@ impl Deref for ReferralHandle {
 /// let pending = PendingReferral::new(links.context, Arc::clone(&state));
 /// let handle = pending.resolve(&req);
 /// assert_eq!(handle.partner_key().unwrap().as_str(), "demo-partner");
-/// assert_eq!(handle.context, config.capture(&req).context);
+/// assert_eq!(*handle.context(), config.capture(&req).context);
 ///
 /// // Resolved once: a second call does not read the cookies again.
 /// let other_headers = [("cookie", &b"partnero_partner=someone-else"[..])];

@@ -26,8 +26,8 @@ use crate::PartneroService;
 ///         .max_age(Duration::from_secs(60 * 24 * 60 * 60))
 ///         .domain("shop.example"),
 /// );
-/// assert_eq!(layer.config().attribution, Attribution::FirstTouch);
-/// assert_eq!(layer.config().domain.as_deref(), Some("shop.example"));
+/// assert_eq!(layer.config().get_attribution(), Attribution::FirstTouch);
+/// assert_eq!(layer.config().get_domain(), Some("shop.example"));
 /// ```
 #[derive(Clone)]
 pub struct PartneroLayer {
@@ -46,7 +46,7 @@ impl PartneroLayer {
     /// use partnero_tower::PartneroLayer;
     ///
     /// let layer = PartneroLayer::new("sk_test_key");
-    /// assert_eq!(layer.config().partner.cookie_name, "partnero_partner");
+    /// assert_eq!(layer.config().partner().cookie_name(), "partnero_partner");
     /// ```
     pub fn new(api_key: impl Into<ApiKey>) -> Self {
         Self::from_client(Partnero::new(api_key))
@@ -86,7 +86,7 @@ impl PartneroLayer {
     ///         .add_partner_query_param("via")
     ///         .attribution(Attribution::FirstTouch),
     /// );
-    /// assert_eq!(layer.config().partner.query_params, ["aff", "via"]);
+    /// assert_eq!(layer.config().partner().query_params(), ["aff", "via"]);
     /// ```
     #[must_use]
     pub fn with_config(mut self, config: TrackingConfig) -> Self {

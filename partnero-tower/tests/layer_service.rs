@@ -180,7 +180,7 @@ async fn service_built_without_the_layer_behaves_the_same() {
     let config = TrackingConfig::default().secure(false);
     let client = PartneroLayer::new("sk_test_key").client().clone();
     let svc = PartneroService::new(service_fn(echo_handle), client, config);
-    assert!(!svc.config().secure);
+    assert!(!svc.config().get_secure());
     let res = svc
         .oneshot(Request::get("/?aff=demo-partner").body(()).unwrap())
         .await
@@ -211,6 +211,6 @@ fn with_config_does_not_change_clones_taken_before() {
     let changed = base
         .clone()
         .with_config(TrackingConfig::default().secure(false));
-    assert!(base.config().secure);
-    assert!(!changed.config().secure);
+    assert!(base.config().get_secure());
+    assert!(!changed.config().get_secure());
 }

@@ -828,7 +828,7 @@ async fn through_axum(case: &Case) -> Seen {
     use partnero_tower::{PartneroLayer, Referral};
 
     async fn show(referral: Referral) -> String {
-        describe(referral.context())
+        describe(&referral)
     }
     let app = Router::new()
         .fallback(show)
@@ -868,7 +868,7 @@ async fn head_context_axum(case: &Case) -> String {
     use partnero_tower::{PartneroLayer, Referral};
 
     async fn header_echo(referral: Referral) -> ([(&'static str, HeaderValue); 1], ()) {
-        let ctx = describe(referral.context());
+        let ctx = describe(&referral);
         ([("x-context", HeaderValue::from_str(&ctx).unwrap())], ())
     }
     let app = Router::new()
@@ -889,7 +889,7 @@ async fn through_actix(case: &Case) -> Seen {
     use partnero_actix::{PartneroMiddleware, Referral};
 
     async fn show(referral: Referral) -> HttpResponse {
-        let ctx = describe(referral.context());
+        let ctx = describe(&referral);
         HttpResponse::Ok()
             .insert_header(("x-context", ctx.clone()))
             .body(ctx)
@@ -1018,9 +1018,9 @@ fn one_tracking_config_configures_both_adapters_alike() {
     let shown = format!("{:?}", tower.config());
     assert_eq!(shown, format!("{:?}", actix.config()));
     let config = tower.config();
-    assert!(!config.secure && config.http_only);
-    assert_eq!(config.referrer.query_params, ["ref", "invite"]);
-    assert_eq!(config.partner.path_prefix.as_deref(), Some("/aff/"));
-    assert!(config.consent.is_some());
-    assert!(config.renew_cookies);
+    assert!(!config.get_secure() && config.get_http_only());
+    assert_eq!(config.referrer().query_params(), ["ref", "invite"]);
+    assert_eq!(config.partner().path_prefix(), Some("/aff/"));
+    assert!(config.get_consent().is_some());
+    assert!(config.get_renew_cookies());
 }
