@@ -53,8 +53,7 @@ use crate::headers::ActixHeaders;
 ///
 /// ```no_run
 /// use actix_web::{App, HttpServer, web};
-/// use partnero_actix::{PartneroMiddleware, Referral};
-/// use partnero_core::TrackingConfig;
+/// use partnero_actix::{PartneroMiddleware, Referral, TrackingConfig};
 ///
 /// async fn pricing(referral: Referral) -> String {
 ///     match referral.partner_key() {
@@ -111,10 +110,9 @@ impl PartneroMiddleware {
     /// `reqwest::Client`), with the default [`TrackingConfig`].
     ///
     /// ```
-    /// use partnero_actix::PartneroMiddleware;
-    /// use partnero_client::{Partnero, Program};
+    /// use partnero_actix::{Partnero, PartneroMiddleware, Program};
     ///
-    /// # fn main() -> Result<(), partnero_client::Error> {
+    /// # fn main() -> Result<(), partnero_actix::Error> {
     /// let client = Partnero::builder("sk_test_key")
     ///     .base_url("http://127.0.0.1:4010/v1")
     ///     .program(Program::ReferAFriend)
@@ -133,8 +131,7 @@ impl PartneroMiddleware {
     /// Replaces the tracking policy. Clones of the middleware taken before keep theirs.
     ///
     /// ```
-    /// use partnero_actix::PartneroMiddleware;
-    /// use partnero_core::{Attribution, TrackingConfig};
+    /// use partnero_actix::{Attribution, PartneroMiddleware, TrackingConfig};
     ///
     /// let middleware = PartneroMiddleware::new("sk_test_key").with_config(
     ///     TrackingConfig::default()

@@ -30,8 +30,7 @@ use crate::MissingPartneroLayer;
 ///
 /// ```
 /// use axum::{Router, routing::post};
-/// use partnero_client::NewCustomer;
-/// use partnero_tower::{PartneroLayer, Referral};
+/// use partnero_tower::{NewCustomer, PartneroLayer, Referral};
 ///
 /// async fn signup(referral: Referral) -> String {
 ///     // Only referred visitors are reported to Partnero.

@@ -17,8 +17,7 @@ use crate::PartneroService;
 ///
 /// ```
 /// use std::time::Duration;
-/// use partnero_core::{Attribution, TrackingConfig};
-/// use partnero_tower::PartneroLayer;
+/// use partnero_tower::{Attribution, PartneroLayer, TrackingConfig};
 ///
 /// let layer = PartneroLayer::new("sk_test_key").with_config(
 ///     TrackingConfig::default()
@@ -56,10 +55,9 @@ impl PartneroLayer {
     /// `reqwest::Client`), with the default [`TrackingConfig`].
     ///
     /// ```
-    /// use partnero_client::{Partnero, Program};
-    /// use partnero_tower::PartneroLayer;
+    /// use partnero_tower::{Partnero, PartneroLayer, Program};
     ///
-    /// # fn main() -> Result<(), partnero_client::Error> {
+    /// # fn main() -> Result<(), partnero_tower::Error> {
     /// let client = Partnero::builder("sk_test_key")
     ///     .base_url("http://127.0.0.1:4010/v1")
     ///     .program(Program::ReferAFriend)
@@ -78,8 +76,7 @@ impl PartneroLayer {
     /// Replaces the tracking policy. Clones of the layer taken before keep theirs.
     ///
     /// ```
-    /// use partnero_core::{Attribution, TrackingConfig};
-    /// use partnero_tower::PartneroLayer;
+    /// use partnero_tower::{Attribution, PartneroLayer, TrackingConfig};
     ///
     /// let layer = PartneroLayer::new("sk_test_key").with_config(
     ///     TrackingConfig::default()
