@@ -114,7 +114,7 @@ async fn signup(
         Ok(input) => input,
         Err(err) => return failure(err),
     };
-    match shop::signup(&shop, referral.context(), input).await {
+    match shop::signup(&shop, &referral, input).await {
         Ok((reply, token)) => HttpResponse::Ok()
             .insert_header((header::SET_COOKIE, shop::session_cookie(&token)))
             .json(reply),

@@ -202,7 +202,7 @@ async fn signup(
     body: Body,
 ) -> Result<Response, Failure> {
     let input = read_input(&shop, &headers, body).await?;
-    let (reply, token) = shop::signup(&shop, referral.context(), input).await?;
+    let (reply, token) = shop::signup(&shop, &referral, input).await?;
     Ok((
         [(header::SET_COOKIE, shop::session_cookie(&token))],
         Json(reply),

@@ -2,10 +2,15 @@
 //! Partnero client.
 
 use std::future::{Ready, ready};
+use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use partnero_client::{PendingReferral, ReferralHandle};
+use partnero_client::{
+    Error, NewCustomer, Partnero, PendingReferral, ReferralHandle, RefundOutcome, Sale,
+    SaleOutcome, SignupOutcome,
+};
+use partnero_core::ReferralContext;
 
 use crate::headers::ActixHeaders;
 use crate::middleware::request_info;
@@ -15,9 +20,10 @@ use crate::MissingPartneroMiddleware;
 /// The referral context of the current request and the Partnero client, as captured by
 /// [`PartneroMiddleware`](crate::PartneroMiddleware).
 ///
-/// Derefs to [`ReferralHandle`] (which derefs to [`ReferralContext`](partnero_core::ReferralContext)),
-/// so a handler reads `referral.partner_key()` and calls the tracking helpers
-/// `referral.signup(..)`, `referral.sale(..)` and `referral.refund(..)` directly.
+/// Derefs to the [`ReferralContext`] (`referral.partner_key()`, `referral.landing_url()`), and
+/// offers the tracking calls [`signup`](Self::signup), [`sale`](Self::sale) and
+/// [`refund`](Self::refund), the [`client`](Self::client) and the whole
+/// [`handle`](Self::handle).
 ///
 /// The middleware decides the referral `Set-Cookie` from the request's links on every request;
 /// the referral cookies are read here, when a handler extracts `Referral` (once per request: the
@@ -51,9 +57,47 @@ use crate::MissingPartneroMiddleware;
 /// # });
 /// ```
 #[derive(Debug, Clone)]
-pub struct Referral(pub ReferralHandle);
+pub struct Referral(ReferralHandle);
 
-partnero_client::__referral_newtype!(Referral);
+impl Referral {
+    /// [`Partnero::signup`] with this request's referral context.
+    pub async fn signup(&self, customer: NewCustomer) -> Result<SignupOutcome, Error> {
+        self.0.signup(customer).await
+    }
+
+    /// [`Partnero::sale`]: records a sale of the customer with `customer_key`.
+    pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
+        self.0.sale(customer_key, sale).await
+    }
+
+    /// [`Partnero::refund`]: refunds the transaction with this key.
+    pub async fn refund(&self, transaction_key: &str) -> Result<RefundOutcome, Error> {
+        self.0.refund(transaction_key).await
+    }
+
+    /// The API client, for the calls beyond sign-up, sale and refund.
+    pub fn client(&self) -> &Partnero {
+        self.0.client()
+    }
+
+    /// The handle: the context and the client together.
+    pub fn handle(&self) -> &ReferralHandle {
+        &self.0
+    }
+
+    /// The handle, owned (to keep it past the handler, or move it into a task).
+    pub fn into_inner(self) -> ReferralHandle {
+        self.0
+    }
+}
+
+impl Deref for Referral {
+    type Target = ReferralContext;
+
+    fn deref(&self) -> &ReferralContext {
+        self.0.context()
+    }
+}
 
 impl FromRequest for Referral {
     type Error = MissingPartneroMiddleware;

@@ -22,8 +22,7 @@
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};
-//! use partnero_actix::{PartneroMiddleware, Referral};
-//! use partnero_client::NewCustomer;
+//! use partnero_actix::{NewCustomer, PartneroMiddleware, Referral};
 //!
 //! async fn signup(referral: Referral) -> HttpResponse {
 //!     // ... create the user account first, then tell Partnero:
@@ -80,6 +79,11 @@
 //!
 //! Wrap a [`Scope`](actix_web::Scope) instead of the `App` to track only part of a site;
 //! extract `Option<Referral>` in handlers that may also run without the middleware.
+//!
+//! The client and its request and outcome types ([`Partnero`], [`NewCustomer`], [`Sale`],
+//! [`SignupOutcome`], [`Error`], ...), core's [`TrackingConfig`] and [`ReferralContext`], and
+//! `rust_decimal`'s [`Decimal`] are re-exported: `partnero-actix` is the only Partnero
+//! dependency an actix-web app needs. The rest of the client is in `partnero-client`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -91,5 +95,18 @@ mod middleware;
 pub use error::MissingPartneroMiddleware;
 pub use extract::Referral;
 pub use middleware::{PartneroMiddleware, PartneroMiddlewareService, ResponseFuture};
-pub use partnero_client::ReferralHandle;
-pub use partnero_core::{ReferralContext, TrackingConfig};
+// What a handler and its setup need, so an app depends on this crate alone.
+pub use partnero_client::{
+    ApiKey, Balance, Customer, Error, NewCustomer, Partnero, PartneroBuilder, Program,
+    ReferralHandle, ReferralLink, RefundOutcome, RetryPolicy, Sale, SaleOutcome, SignupOutcome,
+    Transaction,
+};
+pub use partnero_core::{
+    Attribution, KeySource, ReferralContext, ReferralKey, SameSite, TrackingConfig,
+};
+pub use rust_decimal::Decimal;
+
+/// This crate's README, compiled as doc tests so its snippet cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -24,10 +24,8 @@ use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::http::uri::Authority;
 #[cfg(doc)]
 use partnero_client::ReferralHandle;
-use partnero_client::{PendingReferral, TrackingState};
-#[cfg(doc)]
-use partnero_core::TrackingConfig;
-use partnero_core::{Capture, RequestInfo};
+use partnero_client::{ApiKey, Partnero, PendingReferral, TrackingState};
+use partnero_core::{Capture, RequestInfo, TrackingConfig};
 use pin_project_lite::pin_project;
 
 use crate::headers::ActixHeaders;
@@ -55,7 +53,7 @@ use crate::headers::ActixHeaders;
 ///
 /// ```no_run
 /// use actix_web::{App, HttpServer, web};
-/// use partnero_actix::{PartneroMiddleware, Referral};
+/// use partnero_actix::{PartneroMiddleware, Referral, TrackingConfig};
 ///
 /// async fn pricing(referral: Referral) -> String {
 ///     match referral.partner_key() {
@@ -67,7 +65,7 @@ use crate::headers::ActixHeaders;
 /// #[actix_web::main]
 /// async fn main() -> std::io::Result<()> {
 ///     let partnero = PartneroMiddleware::new(std::env::var("PARTNERO_API_KEY").unwrap_or_default())
-///         .with_partner_path_prefix("/aff/");
+///         .with_config(TrackingConfig::default().partner_path_prefix("/aff/"));
 ///     HttpServer::new(move || {
 ///         App::new()
 ///             .wrap(partnero.clone())
@@ -94,7 +92,69 @@ pub struct PartneroMiddleware {
 }
 
 impl PartneroMiddleware {
-    partnero_client::__adapter_builder!(partnero_actix, PartneroMiddleware);
+    /// With a default [`Partnero`] client for `api_key` (default base URL, affiliate program)
+    /// and the default [`TrackingConfig`]. Use [`from_client`](Self::from_client) to configure
+    /// the client (base URL, timeout, retries, program kind).
+    ///
+    /// ```
+    /// use partnero_actix::PartneroMiddleware;
+    ///
+    /// let middleware = PartneroMiddleware::new("sk_test_key");
+    /// assert_eq!(middleware.config().partner().cookie_name(), "partnero_partner");
+    /// ```
+    pub fn new(api_key: impl Into<ApiKey>) -> Self {
+        Self::from_client(Partnero::new(api_key))
+    }
+
+    /// Around an existing client (a custom base URL, timeout, retry policy, program kind or
+    /// `reqwest::Client`), with the default [`TrackingConfig`].
+    ///
+    /// ```
+    /// use partnero_actix::{Partnero, PartneroMiddleware, Program};
+    ///
+    /// # fn main() -> Result<(), partnero_actix::Error> {
+    /// let client = Partnero::builder("sk_test_key")
+    ///     .base_url("http://127.0.0.1:4010/v1")
+    ///     .program(Program::ReferAFriend)
+    ///     .build()?;
+    /// let middleware = PartneroMiddleware::from_client(client);
+    /// assert_eq!(middleware.client().program(), Program::ReferAFriend);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_client(client: Partnero) -> Self {
+        Self {
+            state: Arc::new(TrackingState::new(client, TrackingConfig::default())),
+        }
+    }
+
+    /// Replaces the tracking policy. Clones of the middleware taken before keep theirs.
+    ///
+    /// ```
+    /// use partnero_actix::{Attribution, PartneroMiddleware, TrackingConfig};
+    ///
+    /// let middleware = PartneroMiddleware::new("sk_test_key").with_config(
+    ///     TrackingConfig::default()
+    ///         .add_partner_query_param("via")
+    ///         .attribution(Attribution::FirstTouch),
+    /// );
+    /// assert_eq!(middleware.config().partner().query_params(), ["aff", "via"]);
+    /// ```
+    #[must_use]
+    pub fn with_config(mut self, config: TrackingConfig) -> Self {
+        self.state = self.state.with_config(config);
+        self
+    }
+
+    /// The tracking policy in use.
+    pub fn config(&self) -> &TrackingConfig {
+        &self.state.config
+    }
+
+    /// The client handed to handlers.
+    pub fn client(&self) -> &Partnero {
+        &self.state.client
+    }
 }
 
 impl std::fmt::Debug for PartneroMiddleware {

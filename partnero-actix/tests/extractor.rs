@@ -5,7 +5,7 @@ use actix_web::http::header::{CONTENT_TYPE, COOKIE};
 use actix_web::{App, test, web};
 use partnero_actix::{MissingPartneroMiddleware, PartneroMiddleware, Referral};
 use partnero_client::ReferralHandle;
-use partnero_core::{KeySource, ReferralKey};
+use partnero_core::{KeySource, ReferralContext, ReferralKey};
 
 async fn partner_of(referral: Referral) -> String {
     // `Referral` -> `ReferralHandle` -> `ReferralContext`.
@@ -40,13 +40,14 @@ async fn extracts_the_context_the_middleware_captured() {
 }
 
 #[actix_web::test]
-async fn derefs_to_the_handle_and_into_inner_returns_it() {
+async fn derefs_to_the_context_and_into_inner_returns_the_handle() {
     let app = test::init_service(App::new().wrap(PartneroMiddleware::new("test-key")).route(
         "/",
         web::get().to(|referral: Referral| async move {
-            let handle: &ReferralHandle = &referral;
-            let source = handle.context().partner.as_ref().map(|c| c.source);
+            let context: &ReferralContext = &referral;
+            let source = context.partner.as_ref().map(|c| c.source);
             assert_eq!(source, Some(KeySource::Query));
+            assert_eq!(referral.handle().context(), context);
             let inner: ReferralHandle = referral.into_inner();
             inner.context().partner_key().unwrap().as_str().to_owned()
         }),

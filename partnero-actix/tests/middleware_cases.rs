@@ -11,7 +11,9 @@ use actix_web::http::header::{COOKIE, SET_COOKIE, USER_AGENT};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpResponse, error, test, web};
 use partnero_actix::{PartneroMiddleware, Referral};
-use partnero_core::{Attribution, KeySource, ReferralContext, ReferralKey, SameSite};
+use partnero_core::{
+    Attribution, KeySource, ReferralContext, ReferralKey, SameSite, TrackingConfig,
+};
 
 const DEFAULT_COOKIE: &str =
     "partnero_partner=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure";
@@ -45,7 +47,7 @@ async fn run(middleware: PartneroMiddleware, req: test::TestRequest) -> Outcome 
     let recorder = Rc::clone(&seen);
     let app = test::init_service(App::new().wrap(middleware).default_service(web::to(
         move |referral: Referral| {
-            *recorder.borrow_mut() = Some(referral.context().clone());
+            *recorder.borrow_mut() = Some((*referral).clone());
             async { HttpResponse::Ok().finish() }
         },
     )))
@@ -162,7 +164,7 @@ async fn landing_url_uses_the_scheme_and_authority_of_an_absolute_uri() {
 #[actix_web::test]
 async fn extra_query_parameter_name_is_honoured() {
     let out = run(
-        mw().with_partner_query_param("via"),
+        mw().with_config(TrackingConfig::default().add_partner_query_param("via")),
         test::TestRequest::get().uri("/?via=demo-partner"),
     )
     .await;
@@ -173,7 +175,7 @@ async fn extra_query_parameter_name_is_honoured() {
 #[actix_web::test]
 async fn captures_the_path_form_when_configured() {
     let out = run(
-        mw().with_partner_path_prefix("/aff/"),
+        mw().with_config(TrackingConfig::default().partner_path_prefix("/aff/")),
         test::TestRequest::get().uri("/aff/demo-partner/pricing"),
     )
     .await;
@@ -188,11 +190,14 @@ async fn captures_the_path_form_when_configured() {
 #[actix_web::test]
 async fn cookie_attributes_follow_the_knobs() {
     let out = run(
-        mw().with_secure(false)
-            .with_http_only(true)
-            .with_domain("example.com")
-            .with_max_age(Duration::from_secs(3600))
-            .with_same_site(SameSite::Strict),
+        mw().with_config(
+            TrackingConfig::default()
+                .secure(false)
+                .http_only(true)
+                .domain("example.com")
+                .max_age(Duration::from_secs(3600))
+                .same_site(SameSite::Strict),
+        ),
         test::TestRequest::get().uri("/?aff=demo-partner"),
     )
     .await;
@@ -280,7 +285,11 @@ async fn crawler_gets_no_cookie_but_a_browser_does() {
 
 #[actix_web::test]
 async fn consent_hook_vetoes_the_cookie_only() {
-    let consent = || mw().with_consent(|req| req.cookie("consent") == Some(&b"yes"[..]));
+    let consent = || {
+        mw().with_config(
+            TrackingConfig::default().consent(|req| req.cookie("consent") == Some(&b"yes"[..])),
+        )
+    };
 
     let denied = run(
         consent(),
@@ -312,11 +321,19 @@ async fn first_touch_keeps_an_existing_cookie() {
             .uri("/?aff=newcomer")
             .insert_header((COOKIE, "partnero_partner=first-one"))
     };
-    let first = run(mw().with_attribution(Attribution::FirstTouch), req()).await;
+    let first = run(
+        mw().with_config(TrackingConfig::default().attribution(Attribution::FirstTouch)),
+        req(),
+    )
+    .await;
     assert_eq!(first.context, Some(partner("first-one", KeySource::Cookie)));
     assert!(first.set_cookies.is_empty());
 
-    let last = run(mw().with_attribution(Attribution::LastTouch), req()).await;
+    let last = run(
+        mw().with_config(TrackingConfig::default().attribution(Attribution::LastTouch)),
+        req(),
+    )
+    .await;
     assert_eq!(last.context, Some(partner("newcomer", KeySource::Query)));
     assert_eq!(
         last.set_cookies,
@@ -324,7 +341,7 @@ async fn first_touch_keeps_an_existing_cookie() {
     );
 
     let first_without_cookie = run(
-        mw().with_attribution(Attribution::FirstTouch),
+        mw().with_config(TrackingConfig::default().attribution(Attribution::FirstTouch)),
         test::TestRequest::get().uri("/?aff=newcomer"),
     )
     .await;
@@ -578,9 +595,9 @@ async fn extracting_twice_gives_the_same_context() {
     use actix_web::{FromRequest, HttpRequest};
 
     async fn handler(req: HttpRequest, first: Referral, second: Referral) -> String {
-        assert_eq!(first.context(), second.context());
+        assert_eq!(first.handle().context(), second.handle().context());
         let third = Referral::extract(&req).await.unwrap();
-        assert_eq!(third.context(), first.context());
+        assert_eq!(third.handle().context(), first.handle().context());
         format!(
             "{}|{}",
             first.partner_key().map_or("-", |k| k.as_str()),
@@ -605,7 +622,11 @@ async fn first_touch_cookie_and_link_through_the_extractor() {
         .uri("/?aff=demo-partner")
         .insert_header(("host", "shop.example"))
         .insert_header((COOKIE, "partnero_partner=first-partner"));
-    let out = run(mw().with_attribution(Attribution::FirstTouch), req).await;
+    let out = run(
+        mw().with_config(TrackingConfig::default().attribution(Attribution::FirstTouch)),
+        req,
+    )
+    .await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(
         out.context,

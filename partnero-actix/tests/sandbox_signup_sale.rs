@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::{App, HttpResponse, test, web};
-use partnero_actix::{PartneroMiddleware, Referral};
+use partnero_actix::{PartneroMiddleware, Referral, TrackingConfig};
 use partnero_client::{NewCustomer, Partnero, RefundOutcome, Sale, SignupOutcome};
 use partnero_sandbox::{ProgramKind, RewardRecipient, Sandbox, SandboxConfig};
 
@@ -66,7 +66,10 @@ async fn referred_signup_sale_and_refund_reach_the_sandbox() {
         .unwrap();
     let app = test::init_service(
         App::new()
-            .wrap(PartneroMiddleware::from_client(client).with_secure(false))
+            .wrap(
+                PartneroMiddleware::from_client(client)
+                    .with_config(TrackingConfig::default().secure(false)),
+            )
             .route("/", web::get().to(landing))
             .route("/signup/{user}", web::post().to(signup))
             .route("/sale/{user}", web::post().to(sale))

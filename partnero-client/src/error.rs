@@ -3,6 +3,10 @@
 //! One `#[non_exhaustive]` enum for the whole client. The `Display` text says what happened
 //! and what to do about it; no message ever contains the API key (the key travels in a
 //! sensitive `Authorization` header, never in a URL, and is never formatted).
+//!
+//! A variant that wraps another error ([`Error::Connect`], [`Error::Transport`]) returns it from
+//! [`source()`](std::error::Error::source) and does not repeat it in its own text, so a
+//! reporter that walks the chain (`anyhow`'s `{:#}`, `tracing-error`, ...) prints it once.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -75,11 +79,11 @@ pub enum Error {
     },
 
     /// The connection could not be established: the request surely never reached the server.
-    #[error("could not connect to Partnero: {0} (check the base URL, DNS and network)")]
+    #[error("could not connect to Partnero (check the base URL, DNS and network)")]
     Connect(#[source] reqwest::Error),
 
     /// The connection failed after the request may have been sent (reset, closed mid-response).
-    #[error("the connection to Partnero failed during the request: {0}")]
+    #[error("the connection to Partnero failed during the request")]
     Transport(#[source] reqwest::Error),
 
     /// The request timed out (the server may or may not have processed it).

@@ -2,7 +2,8 @@
 //! double-commission guard, and the webhook signature check.
 //!
 //! Capture (who referred a visitor: cookies, referral links, the server-set cookie policy) is
-//! `partnero-core`'s job; this crate turns a captured [`ReferralContext`] into API calls.
+//! `partnero-core`'s job; this crate turns a captured
+//! [`ReferralContext`](partnero_core::ReferralContext) into API calls.
 //!
 //! # Talking to Partnero
 //!
@@ -53,7 +54,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod adapter_shortcuts;
 mod client;
 mod error;
 pub mod model;
@@ -79,3 +79,8 @@ pub use model::{
 #[doc(hidden)]
 pub use track::{PendingReferral, TrackingState};
 pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};
+
+/// This crate's README, compiled as doc tests so its snippet cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -330,10 +330,8 @@ fn mentions(message: &str, needle: &str) -> bool {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReferralHandle {
-    /// Who referred the visitor.
-    pub context: ReferralContext,
-    /// The API client.
-    pub client: Partnero,
+    context: ReferralContext,
+    client: Partnero,
 }
 
 impl ReferralHandle {
@@ -398,7 +396,7 @@ impl Deref for ReferralHandle {
 /// let pending = PendingReferral::new(links.context, Arc::clone(&state));
 /// let handle = pending.resolve(&req);
 /// assert_eq!(handle.partner_key().unwrap().as_str(), "demo-partner");
-/// assert_eq!(handle.context, config.capture(&req).context);
+/// assert_eq!(*handle.context(), config.capture(&req).context);
 ///
 /// // Resolved once: a second call does not read the cookies again.
 /// let other_headers = [("cookie", &b"partnero_partner=someone-else"[..])];
@@ -448,4 +446,17 @@ pub struct TrackingState {
     pub client: Partnero,
     /// The capture and cookie policy.
     pub config: TrackingConfig,
+}
+
+impl TrackingState {
+    /// Bundles a client with a policy.
+    pub fn new(client: Partnero, config: TrackingConfig) -> Self {
+        Self { client, config }
+    }
+
+    /// A new shared state with the same client and another policy: what an adapter's
+    /// `with_config` builds (clones of the adapter taken before keep the old one).
+    pub fn with_config(&self, config: TrackingConfig) -> Arc<Self> {
+        Arc::new(Self::new(self.client.clone(), config))
+    }
 }

@@ -29,7 +29,13 @@ async fn requests(server: &MockServer) -> usize {
 }
 
 fn assert_no_secret(e: &Error) {
-    let shown = format!("{e} {e:?}");
+    let mut shown = format!("{e} {e:?}");
+    // The whole chain, as a reporter would print it.
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        shown.push_str(&format!(" {cause}"));
+        source = cause.source();
+    }
     assert!(!shown.contains(KEY), "{shown}");
 }
 
@@ -502,9 +508,14 @@ async fn connection_refused_is_a_connect_error() {
     let e = c.customers().get("ann@example.com").await.unwrap_err();
     assert!(e.is_connect(), "{e:?}");
     assert!(e.to_string().starts_with("could not connect to Partnero"));
+    // The cause is the source, and is not repeated in the message: a reporter walking the
+    // chain prints it once.
+    let cause = std::error::Error::source(&e).expect("the transport error is the source");
+    assert!(!e.to_string().contains(&cause.to_string()), "{e}");
     assert_no_secret(&e);
-    // Customer keys are often e-mail addresses: the URL (and its path) stays out of the error.
-    let shown = format!("{e} {e:?}");
+    // Customer keys are often e-mail addresses: the URL (and its path) stays out of the error,
+    // its source included.
+    let shown = format!("{e} {e:?} {cause}");
     assert!(
         !shown.contains("ann") && !shown.contains("/customers/"),
         "{shown}"

@@ -14,8 +14,6 @@
 //! Invalid values are ignored with a `tracing` debug event naming the cookie or parameter and
 //! the reason, never the value or the whole header.
 
-use memchr::memmem::Finder;
-
 use crate::cookie_header::CookieValues;
 use crate::{
     Attribution, Captured, InvalidKey, KeyChannel, KeySource, ReferralContext, ReferralKey,
@@ -210,25 +208,7 @@ impl TrackingConfig {
 
     /// The valid cookie of one program.
     fn cookie_key_of(&self, side: Side, req: &RequestInfo<'_>) -> Option<Captured> {
-        let channel = self.channel(side);
-        match self
-            .cookie_finders
-            .get(&self.partner.cookie_name, &self.referrer.cookie_name)
-        {
-            Some([partner, referrer]) => {
-                let finder = match side {
-                    Side::Partner => partner,
-                    Side::Referrer => referrer,
-                };
-                cookie_key(channel, finder, req)
-            }
-            None => {
-                // The cookie names were changed through the public fields after the searchers
-                // were built: search with a one-off searcher rather than a stale one.
-                let finder = Finder::new(channel.cookie_name.as_bytes());
-                cookie_key(channel, &finder, req)
-            }
-        }
+        cookie_key(self.channel(side), req)
     }
 
     /// Applies the attribution policy to one program's link; `None` when no link decides it
@@ -338,12 +318,9 @@ fn path_key(channel: &KeyChannel, path: &str) -> Option<ReferralKey> {
 }
 
 /// The first valid occurrence of the program's cookie across every `Cookie` header.
-fn cookie_key(
-    channel: &KeyChannel,
-    finder: &Finder<'_>,
-    req: &RequestInfo<'_>,
-) -> Option<Captured> {
+fn cookie_key(channel: &KeyChannel, req: &RequestInfo<'_>) -> Option<Captured> {
     let name: &str = &channel.cookie_name;
+    let finder = &channel.cookie_finder;
     let mut found = None;
     req.headers().each_value("cookie", &mut |header| {
         if found.is_some() {

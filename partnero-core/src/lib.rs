@@ -110,3 +110,8 @@ pub use policy::{
     TrackingConfig,
 };
 pub use request::{Headers, RequestInfo};
+
+/// This crate's README, compiled as doc tests so its snippet cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

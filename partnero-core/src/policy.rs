@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::RequestInfo;
@@ -38,14 +38,72 @@ pub enum SameSite {
 }
 
 /// How one program's key is found: its cookie, its query parameters and its optional path form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read through [`TrackingConfig::partner`] / [`TrackingConfig::referrer`]; set through
+/// [`TrackingConfig`]'s builder.
+#[derive(Clone)]
 pub struct KeyChannel {
+    pub(crate) cookie_name: Cow<'static, str>,
+    /// The `memmem` searcher for `cookie_name`, built with it: capture looks for the name in the
+    /// `Cookie` header of every request, and building a searcher costs more than running it
+    /// over a typical header (`partnero-core/benches/capture.rs`, BENCHMARKS.md).
+    pub(crate) cookie_finder: memchr::memmem::Finder<'static>,
+    pub(crate) query_params: Vec<Cow<'static, str>>,
+    pub(crate) path_prefix: Option<Cow<'static, str>>,
+}
+
+impl KeyChannel {
+    /// A channel with one cookie name and one query parameter, no path form.
+    pub(crate) fn new(cookie_name: &'static str, query_param: &'static str) -> Self {
+        Self {
+            cookie_name: Cow::Borrowed(cookie_name),
+            cookie_finder: memchr::memmem::Finder::new(cookie_name),
+            query_params: vec![Cow::Borrowed(query_param)],
+            path_prefix: None,
+        }
+    }
+
+    /// Renames the cookie, and rebuilds its searcher with it.
+    fn set_cookie_name(&mut self, name: Cow<'static, str>) {
+        self.cookie_finder = memchr::memmem::Finder::new(name.as_bytes()).into_owned();
+        self.cookie_name = name;
+    }
+
     /// The cookie name (`partnero_partner` / `partnero_referral`).
-    pub cookie_name: Cow<'static, str>,
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
     /// The query parameter names, earlier names first (`aff`, `ref`, `via`, ...).
-    pub query_params: Vec<Cow<'static, str>>,
-    /// The path prefix of the path form, with slashes: `/aff/` matches `/aff/KEY`. Off by default.
-    pub path_prefix: Option<Cow<'static, str>>,
+    pub fn query_params(&self) -> &[Cow<'static, str>] {
+        &self.query_params
+    }
+
+    /// The path prefix of the path form, with slashes: `/aff/` matches `/aff/KEY`. Off (`None`)
+    /// by default.
+    pub fn path_prefix(&self) -> Option<&str> {
+        self.path_prefix.as_deref()
+    }
+}
+
+impl PartialEq for KeyChannel {
+    fn eq(&self, other: &Self) -> bool {
+        // The searcher is derived from the name.
+        self.cookie_name == other.cookie_name
+            && self.query_params == other.query_params
+            && self.path_prefix == other.path_prefix
+    }
+}
+
+impl Eq for KeyChannel {}
+
+impl fmt::Debug for KeyChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyChannel")
+            .field("cookie_name", &self.cookie_name)
+            .field("query_params", &self.query_params)
+            .field("path_prefix", &self.path_prefix)
+            .finish()
+    }
 }
 
 /// A consent hook: returns `false` to forbid persisting a referral cookie for this request.
@@ -65,66 +123,27 @@ pub type ConsentHook = Arc<dyn Fn(&RequestInfo<'_>) -> bool + Send + Sync>;
 ///     .max_age(Duration::from_secs(60 * 24 * 60 * 60))
 ///     .domain("example.com")
 ///     .consent(|req| req.cookie("cookie_consent") != Some(&b"denied"[..]));
-/// assert_eq!(config.partner.query_params, ["aff", "via"]);
+/// assert_eq!(config.partner().query_params(), ["aff", "via"]);
+/// assert_eq!(config.get_attribution(), Attribution::FirstTouch);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct TrackingConfig {
     /// The affiliate program's channel (cookie `partnero_partner`, query `aff`).
-    pub partner: KeyChannel,
+    pub(crate) partner: KeyChannel,
     /// The refer-a-friend program's channel (cookie `partnero_referral`, query `ref`).
-    pub referrer: KeyChannel,
-    /// First- or last-touch.
-    pub attribution: Attribution,
-    /// `Max-Age` of the server-set cookie.
-    pub max_age: Duration,
-    /// `Path` of the server-set cookie (`/`).
-    pub cookie_path: Cow<'static, str>,
-    /// `SameSite` of the server-set cookie.
-    pub same_site: SameSite,
-    /// Whether the server-set cookie carries `Secure` (on by default; turn off only for
-    /// plain-HTTP development, where browsers other than on `localhost` drop `Secure` cookies).
-    pub secure: bool,
-    /// Whether the server-set cookie carries `HttpOnly`. Off by default so that PartneroJS on the
-    /// same page can still read the key it set; turn on for pure server-to-server set-ups.
-    pub http_only: bool,
-    /// `Domain` of the server-set cookie; `None` (the default) is host-only, as PartneroJS does.
-    pub domain: Option<Cow<'static, str>>,
-    /// Substrings of `User-Agent` values that mark crawlers, matched ASCII case-insensitively
-    /// without allocating; no cookie is set for them (the context is still captured).
-    pub bot_user_agents: Vec<Cow<'static, str>>,
-    /// The consent hook, if any.
-    pub consent: Option<ConsentHook>,
-    /// Whether a referral cookie the request carries is written again as a server-set cookie
-    /// (off by default). See [`renew_cookies`](TrackingConfig::renew_cookies).
-    pub renew_cookies: bool,
-    /// Prebuilt searchers for the two cookie names (see [`CookieFinders`]).
-    pub(crate) cookie_finders: CookieFinders,
-}
-
-/// Prebuilt `memmem` searchers for the partner and referrer cookie names.
-///
-/// Capture looks for both names in the `Cookie` header of every request. Building a searcher
-/// costs more than running it over a typical header, so they are built once, on first use.
-/// The names are public fields and may be changed after that: [`CookieFinders::get`] checks the
-/// searchers still match the names (a short byte comparison) and returns `None` otherwise, and
-/// the caller then builds one-off searchers, so a stale cache is never used.
-#[derive(Clone, Default)]
-pub(crate) struct CookieFinders(OnceLock<[memchr::memmem::Finder<'static>; 2]>);
-
-impl CookieFinders {
-    /// The searchers for `[partner, referrer]`, when they match those names.
-    pub(crate) fn get(
-        &self,
-        partner: &str,
-        referrer: &str,
-    ) -> Option<&[memchr::memmem::Finder<'static>; 2]> {
-        let finders = self.0.get_or_init(|| {
-            [partner, referrer].map(|name| memchr::memmem::Finder::new(name).into_owned())
-        });
-        (finders[0].needle() == partner.as_bytes() && finders[1].needle() == referrer.as_bytes())
-            .then_some(finders)
-    }
+    pub(crate) referrer: KeyChannel,
+    pub(crate) attribution: Attribution,
+    pub(crate) max_age: Duration,
+    pub(crate) cookie_path: Cow<'static, str>,
+    pub(crate) same_site: SameSite,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) domain: Option<Cow<'static, str>>,
+    /// Lowercase; matched ASCII case-insensitively without allocating.
+    pub(crate) bot_user_agents: Vec<Cow<'static, str>>,
+    pub(crate) consent: Option<ConsentHook>,
+    pub(crate) renew_cookies: bool,
 }
 
 /// Crawler and link-preview user-agent fragments (lowercase) that never get a referral cookie.
@@ -155,16 +174,8 @@ pub const DEFAULT_BOT_USER_AGENTS: &[&str] = &[
 impl Default for TrackingConfig {
     fn default() -> Self {
         Self {
-            partner: KeyChannel {
-                cookie_name: Cow::Borrowed("partnero_partner"),
-                query_params: vec![Cow::Borrowed("aff")],
-                path_prefix: None,
-            },
-            referrer: KeyChannel {
-                cookie_name: Cow::Borrowed("partnero_referral"),
-                query_params: vec![Cow::Borrowed("ref")],
-                path_prefix: None,
-            },
+            partner: KeyChannel::new("partnero_partner", "aff"),
+            referrer: KeyChannel::new("partnero_referral", "ref"),
             attribution: Attribution::LastTouch,
             max_age: DEFAULT_MAX_AGE,
             cookie_path: Cow::Borrowed("/"),
@@ -178,7 +189,6 @@ impl Default for TrackingConfig {
                 .collect(),
             consent: None,
             renew_cookies: false,
-            cookie_finders: CookieFinders::default(),
         }
     }
 }
@@ -193,16 +203,14 @@ impl TrackingConfig {
     /// Renames the affiliate cookie.
     #[must_use]
     pub fn partner_cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.partner.cookie_name = name.into();
-        self.cookie_finders = CookieFinders::default();
+        self.partner.set_cookie_name(name.into());
         self
     }
 
     /// Renames the refer-a-friend cookie.
     #[must_use]
     pub fn referrer_cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.referrer.cookie_name = name.into();
-        self.cookie_finders = CookieFinders::default();
+        self.referrer.set_cookie_name(name.into());
         self
     }
 
@@ -380,6 +388,72 @@ impl TrackingConfig {
     pub fn renew_cookies(mut self, renew: bool) -> Self {
         self.renew_cookies = renew;
         self
+    }
+}
+
+/// Reading the policy back. The getters are named `get_*` because the builder setters above own
+/// the bare names (the convention of `std::process::Command`).
+impl TrackingConfig {
+    /// The affiliate program's channel: cookie `partnero_partner`, query `aff` by default.
+    pub fn partner(&self) -> &KeyChannel {
+        &self.partner
+    }
+
+    /// The refer-a-friend program's channel: cookie `partnero_referral`, query `ref` by default.
+    pub fn referrer(&self) -> &KeyChannel {
+        &self.referrer
+    }
+
+    /// First- or last-touch; see [`attribution`](Self::attribution).
+    pub fn get_attribution(&self) -> Attribution {
+        self.attribution
+    }
+
+    /// The server-set cookie's `Max-Age`; see [`max_age`](Self::max_age).
+    pub fn get_max_age(&self) -> Duration {
+        self.max_age
+    }
+
+    /// The server-set cookie's `Path`; see [`cookie_path`](Self::cookie_path).
+    pub fn get_cookie_path(&self) -> &str {
+        &self.cookie_path
+    }
+
+    /// The server-set cookie's `SameSite`; see [`same_site`](Self::same_site).
+    pub fn get_same_site(&self) -> SameSite {
+        self.same_site
+    }
+
+    /// Whether the server-set cookie carries `Secure`; see [`secure`](Self::secure).
+    pub fn get_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// Whether the server-set cookie carries `HttpOnly`; see [`http_only`](Self::http_only).
+    pub fn get_http_only(&self) -> bool {
+        self.http_only
+    }
+
+    /// The server-set cookie's `Domain`, `None` for host-only; see [`domain`](Self::domain).
+    pub fn get_domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    /// The crawler user-agent fragments, lowercase; see
+    /// [`bot_user_agents`](Self::bot_user_agents).
+    pub fn get_bot_user_agents(&self) -> &[Cow<'static, str>] {
+        &self.bot_user_agents
+    }
+
+    /// The consent hook, if any; see [`consent`](Self::consent).
+    pub fn get_consent(&self) -> Option<&ConsentHook> {
+        self.consent.as_ref()
+    }
+
+    /// Whether a referral cookie the request carries is written again; see
+    /// [`renew_cookies`](Self::renew_cookies).
+    pub fn get_renew_cookies(&self) -> bool {
+        self.renew_cookies
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn matching_values<'q, 'n, N: AsRef<str>>(
 /// A byte loop rather than `str::split`/`split_once`: query strings are short, and on every
 /// request std's generic pattern searchers cost more here than the scan itself. `&` and `=` are
 /// ASCII, so every slice boundary is a char boundary.
+// Hot path, hand-written on purpose: partnero-core/benches/capture.rs, BENCHMARKS.md section 1.
 struct Pairs<'q> {
     query: &'q str,
     pos: usize,

@@ -941,19 +941,20 @@ fn an_over_long_landing_url_is_dropped_but_the_key_is_kept() {
 
 #[test]
 fn cookie_names_changed_after_first_use_are_honoured() {
-    let mut config = TrackingConfig::default();
+    let config = TrackingConfig::default();
     let headers = cookie_header("partnero_partner=old-name; aff_cookie=new-name");
     assert_eq!(
         partner(&run(&config, None, &headers)),
         Some(("old-name", KeySource::Cookie))
     );
-    // Through the public field, after the searchers were built on first use...
-    config.partner.cookie_name = "aff_cookie".into();
+    // Renamed after the config was used: the cookie searcher follows the name...
+    let config = config.partner_cookie_name("aff_cookie");
+    assert_eq!(config.partner().cookie_name(), "aff_cookie");
     assert_eq!(
         partner(&run(&config, None, &headers)),
         Some(("new-name", KeySource::Cookie))
     );
-    // ...and through the builder, which starts afresh.
+    // ...and renamed back again.
     let config = config.partner_cookie_name("partnero_partner");
     assert_eq!(
         partner(&run(&config, None, &headers)),

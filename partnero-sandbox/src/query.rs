@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Characters escaped in a query component: everything but unreserved ones.
 pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -16,17 +16,14 @@ pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 pub(crate) struct QueryPairs(pub(crate) Vec<(String, String)>);
 
 impl QueryPairs {
-    /// Parses `application/x-www-form-urlencoded` text (`+` is a space).
+    /// Parses `application/x-www-form-urlencoded` text (`+` is a space; invalid UTF-8 is
+    /// replaced, never rejected).
     pub(crate) fn parse(query: &str) -> Self {
-        let pairs = query
-            .split('&')
-            .filter(|part| !part.is_empty())
-            .map(|part| {
-                let (name, value) = part.split_once('=').unwrap_or((part, ""));
-                (decode(name), decode(value))
-            })
-            .collect();
-        QueryPairs(pairs)
+        QueryPairs(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     /// The last value of `name`, if any and not empty.
@@ -56,11 +53,6 @@ impl QueryPairs {
     }
 }
 
-fn decode(s: &str) -> String {
-    let spaced = s.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = std::convert::Infallible;
 
@@ -83,5 +75,9 @@ mod tests {
             q.with_page(4, 2),
             "partner.key=a%20b&email=x%40y.z&q=a%20b&page=4&limit=2"
         );
+        let q = QueryPairs::parse("&&flag&name=%2B1&bad=%FF");
+        assert_eq!(q.get("flag"), None);
+        assert_eq!(q.get("name"), Some("+1"));
+        assert_eq!(q.get("bad"), Some("\u{FFFD}"));
     }
 }

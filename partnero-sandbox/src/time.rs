@@ -2,6 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use time::OffsetDateTime;
+use time::macros::format_description;
+
 /// The current time as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 pub(crate) fn now_iso8601() -> String {
     let since = SystemTime::now()
@@ -10,31 +13,16 @@ pub(crate) fn now_iso8601() -> String {
     format_unix(since.as_secs(), since.subsec_micros())
 }
 
-/// Formats seconds since the Unix epoch plus microseconds.
+/// Formats seconds since the Unix epoch plus microseconds (the calendar is the `time` crate's).
+/// An instant `time` cannot represent (after the year 9999) is clamped to the epoch rather than
+/// panicking: the sandbox only formats "now".
 pub(crate) fn format_unix(secs: u64, micros: u32) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let nanos = i128::from(secs) * 1_000_000_000 + i128::from(micros) * 1_000;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    at.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    ))
+    .unwrap_or_else(|_| "1970-01-01T00:00:00.000000Z".to_owned())
 }
 
 #[cfg(test)]

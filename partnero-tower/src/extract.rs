@@ -2,19 +2,23 @@
 //! [`PartneroLayer`](crate::PartneroLayer) attached to the request.
 
 use std::convert::Infallible;
+use std::ops::Deref;
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
-use partnero_client::ReferralHandle;
+use partnero_client::{
+    Error, NewCustomer, Partnero, ReferralHandle, RefundOutcome, Sale, SaleOutcome, SignupOutcome,
+};
+use partnero_core::ReferralContext;
 
 use crate::MissingPartneroLayer;
 
 /// The referral context of the current request and the client to report it with.
 ///
-/// Derefs to [`ReferralHandle`], which derefs to
-/// [`ReferralContext`](partnero_core::ReferralContext): `referral.partner_key()`,
-/// `referral.landing_url()`, and the tracking calls `referral.signup(..)`,
-/// `referral.sale(..)`, `referral.refund(..)` all work on it directly.
+/// Derefs to the [`ReferralContext`] (`referral.partner_key()`, `referral.landing_url()`), and
+/// offers the tracking calls [`signup`](Self::signup), [`sale`](Self::sale) and
+/// [`refund`](Self::refund), the [`client`](Self::client) and the whole
+/// [`handle`](Self::handle).
 ///
 /// The layer decides the referral `Set-Cookie` from the request's links on every request; the
 /// referral cookies are read here, when a handler extracts `Referral` (once per request: the
@@ -26,8 +30,7 @@ use crate::MissingPartneroLayer;
 ///
 /// ```
 /// use axum::{Router, routing::post};
-/// use partnero_client::NewCustomer;
-/// use partnero_tower::{PartneroLayer, Referral};
+/// use partnero_tower::{NewCustomer, PartneroLayer, Referral};
 ///
 /// async fn signup(referral: Referral) -> String {
 ///     // Only referred visitors are reported to Partnero.
@@ -46,9 +49,47 @@ use crate::MissingPartneroLayer;
 /// # let _ = app;
 /// ```
 #[derive(Debug, Clone)]
-pub struct Referral(pub ReferralHandle);
+pub struct Referral(ReferralHandle);
 
-partnero_client::__referral_newtype!(Referral);
+impl Referral {
+    /// [`Partnero::signup`] with this request's referral context.
+    pub async fn signup(&self, customer: NewCustomer) -> Result<SignupOutcome, Error> {
+        self.0.signup(customer).await
+    }
+
+    /// [`Partnero::sale`]: records a sale of the customer with `customer_key`.
+    pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
+        self.0.sale(customer_key, sale).await
+    }
+
+    /// [`Partnero::refund`]: refunds the transaction with this key.
+    pub async fn refund(&self, transaction_key: &str) -> Result<RefundOutcome, Error> {
+        self.0.refund(transaction_key).await
+    }
+
+    /// The API client, for the calls beyond sign-up, sale and refund.
+    pub fn client(&self) -> &Partnero {
+        self.0.client()
+    }
+
+    /// The handle: the context and the client together.
+    pub fn handle(&self) -> &ReferralHandle {
+        &self.0
+    }
+
+    /// The handle, owned (to keep it past the handler, or move it into a task).
+    pub fn into_inner(self) -> ReferralHandle {
+        self.0
+    }
+}
+
+impl Deref for Referral {
+    type Target = ReferralContext;
+
+    fn deref(&self) -> &ReferralContext {
+        self.0.context()
+    }
+}
 
 impl<S> FromRequestParts<S> for Referral
 where

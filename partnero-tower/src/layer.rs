@@ -3,8 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use partnero_client::TrackingState;
-#[cfg(doc)]
+use partnero_client::{ApiKey, Partnero, TrackingState};
 use partnero_core::TrackingConfig;
 use tower_layer::Layer;
 
@@ -14,20 +13,20 @@ use crate::PartneroService;
 /// handler (with the client) and appends the referral `Set-Cookie` to the response.
 ///
 /// Policy (cookie names, attribution, cookie attributes, crawler and consent rules) is
-/// [`TrackingConfig`]'s: set a whole one with [`with_config`](Self::with_config), or change a
-/// single knob with the `with_*` shortcuts, which delegate to its builder.
+/// [`TrackingConfig`]'s: build one and hand it over with [`with_config`](Self::with_config).
 ///
 /// ```
 /// use std::time::Duration;
-/// use partnero_core::Attribution;
-/// use partnero_tower::PartneroLayer;
+/// use partnero_tower::{Attribution, PartneroLayer, TrackingConfig};
 ///
-/// let layer = PartneroLayer::new("sk_test_key")
-///     .with_attribution(Attribution::FirstTouch)
-///     .with_max_age(Duration::from_secs(60 * 24 * 60 * 60))
-///     .with_domain("shop.example");
-/// assert_eq!(layer.config().attribution, Attribution::FirstTouch);
-/// assert_eq!(layer.config().domain.as_deref(), Some("shop.example"));
+/// let layer = PartneroLayer::new("sk_test_key").with_config(
+///     TrackingConfig::default()
+///         .attribution(Attribution::FirstTouch)
+///         .max_age(Duration::from_secs(60 * 24 * 60 * 60))
+///         .domain("shop.example"),
+/// );
+/// assert_eq!(layer.config().get_attribution(), Attribution::FirstTouch);
+/// assert_eq!(layer.config().get_domain(), Some("shop.example"));
 /// ```
 #[derive(Clone)]
 pub struct PartneroLayer {
@@ -38,7 +37,69 @@ pub struct PartneroLayer {
 }
 
 impl PartneroLayer {
-    partnero_client::__adapter_builder!(partnero_tower, PartneroLayer);
+    /// With a default [`Partnero`] client for `api_key` (default base URL, affiliate program)
+    /// and the default [`TrackingConfig`]. Use [`from_client`](Self::from_client) to configure
+    /// the client (base URL, timeout, retries, program kind).
+    ///
+    /// ```
+    /// use partnero_tower::PartneroLayer;
+    ///
+    /// let layer = PartneroLayer::new("sk_test_key");
+    /// assert_eq!(layer.config().partner().cookie_name(), "partnero_partner");
+    /// ```
+    pub fn new(api_key: impl Into<ApiKey>) -> Self {
+        Self::from_client(Partnero::new(api_key))
+    }
+
+    /// Around an existing client (a custom base URL, timeout, retry policy, program kind or
+    /// `reqwest::Client`), with the default [`TrackingConfig`].
+    ///
+    /// ```
+    /// use partnero_tower::{Partnero, PartneroLayer, Program};
+    ///
+    /// # fn main() -> Result<(), partnero_tower::Error> {
+    /// let client = Partnero::builder("sk_test_key")
+    ///     .base_url("http://127.0.0.1:4010/v1")
+    ///     .program(Program::ReferAFriend)
+    ///     .build()?;
+    /// let layer = PartneroLayer::from_client(client);
+    /// assert_eq!(layer.client().program(), Program::ReferAFriend);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_client(client: Partnero) -> Self {
+        Self {
+            state: Arc::new(TrackingState::new(client, TrackingConfig::default())),
+        }
+    }
+
+    /// Replaces the tracking policy. Clones of the layer taken before keep theirs.
+    ///
+    /// ```
+    /// use partnero_tower::{Attribution, PartneroLayer, TrackingConfig};
+    ///
+    /// let layer = PartneroLayer::new("sk_test_key").with_config(
+    ///     TrackingConfig::default()
+    ///         .add_partner_query_param("via")
+    ///         .attribution(Attribution::FirstTouch),
+    /// );
+    /// assert_eq!(layer.config().partner().query_params(), ["aff", "via"]);
+    /// ```
+    #[must_use]
+    pub fn with_config(mut self, config: TrackingConfig) -> Self {
+        self.state = self.state.with_config(config);
+        self
+    }
+
+    /// The tracking policy in use.
+    pub fn config(&self) -> &TrackingConfig {
+        &self.state.config
+    }
+
+    /// The client handed to handlers.
+    pub fn client(&self) -> &Partnero {
+        &self.state.client
+    }
 }
 
 impl<S> Layer<S> for PartneroLayer {

@@ -10,7 +10,7 @@
 //! On every request the layer checks only the links (query and path) and decides the
 //! `Set-Cookie` from them; the referral cookies are read when a handler extracts [`Referral`]
 //! (once per request), so routes that never extract it pay only for the link check. What is captured and when a cookie is written is
-//! [`partnero_core::TrackingConfig`]'s policy; this crate only adapts it to tower.
+//! [`TrackingConfig`]'s policy; this crate only adapts it to tower.
 //!
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
@@ -21,9 +21,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::post};
-//! use partnero_client::{NewCustomer, Sale, SignupOutcome};
-//! use partnero_tower::{PartneroLayer, Referral};
-//! use rust_decimal::Decimal;
+//! use partnero_tower::{Decimal, NewCustomer, PartneroLayer, Referral, Sale, SignupOutcome};
 //!
 //! # async fn create_user() -> (String, String) { ("user-1".into(), "ada@example.com".into()) }
 //! async fn signup(referral: Referral) -> &'static str {
@@ -158,7 +156,14 @@
 //!
 //! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection.
 //!   Depends on `axum-core` only, not on `axum`.
-//! - `rustls` (default) / `native-tls`: the TLS stack of the client, passed to `partnero-core`.
+//! - `rustls` (default) / `native-tls`: the TLS stack of the client, passed to `partnero-client`.
+//!
+//! # Re-exports
+//!
+//! The client and its request and outcome types ([`Partnero`], [`NewCustomer`], [`Sale`],
+//! [`SignupOutcome`], [`Error`], ...), core's [`TrackingConfig`] and [`ReferralContext`], and
+//! `rust_decimal`'s [`Decimal`] are re-exported: `partnero-tower` is the only Partnero
+//! dependency an axum app needs. The rest of the client is in `partnero-client`.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -175,11 +180,19 @@ mod service;
 pub use extract::Referral;
 pub use future::ResponseFuture;
 pub use layer::PartneroLayer;
-pub use partnero_client::ReferralHandle;
-pub use partnero_core::{ReferralContext, TrackingConfig};
+// What a handler and its setup need, so an app depends on this crate alone.
+pub use partnero_client::{
+    ApiKey, Balance, Customer, Error, NewCustomer, Partnero, PartneroBuilder, Program,
+    ReferralHandle, ReferralLink, RefundOutcome, RetryPolicy, Sale, SaleOutcome, SignupOutcome,
+    Transaction,
+};
+pub use partnero_core::{
+    Attribution, KeySource, ReferralContext, ReferralKey, SameSite, TrackingConfig,
+};
 #[cfg(feature = "axum")]
 pub use rejection::MissingPartneroLayer;
 pub use resolve::referral_handle;
+pub use rust_decimal::Decimal;
 pub use service::PartneroService;
 
 /// Compile-time checks: the layer and the service are `Send + Sync` (and the future `Send`)
@@ -196,3 +209,8 @@ const _: () = {
     #[cfg(feature = "axum")]
     assert_send_sync::<MissingPartneroLayer>();
 };
+
+/// This crate's README, compiled as doc tests so its snippet cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -66,7 +66,7 @@ impl<S> PartneroService<S> {
     /// Wraps `inner` with a client and a tracking policy (usually built through
     /// [`PartneroLayer`](crate::PartneroLayer) instead).
     pub fn new(inner: S, client: Partnero, config: TrackingConfig) -> Self {
-        Self::from_state(inner, Arc::new(TrackingState { client, config }))
+        Self::from_state(inner, Arc::new(TrackingState::new(client, config)))
     }
 
     pub(crate) fn from_state(inner: S, state: Arc<TrackingState>) -> Self {

@@ -12,7 +12,7 @@ use axum::{Extension, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use http_body_util::BodyExt;
 use partnero_client::ReferralHandle;
-use partnero_core::KeySource;
+use partnero_core::{KeySource, TrackingConfig};
 use partnero_tower::{MissingPartneroLayer, PartneroLayer, Referral};
 use tower::ServiceExt;
 
@@ -67,6 +67,7 @@ async fn extractor_derefs_to_the_context_and_the_handle() {
     async fn handler(referral: Referral) -> String {
         let from_context = referral.partner_key().map(|k| k.as_str().to_owned());
         let via_handle = referral
+            .handle()
             .context()
             .partner_key()
             .map(|k| k.as_str().to_owned());
@@ -241,8 +242,8 @@ async fn route_that_never_extracts_still_gets_the_set_cookie() {
 async fn extracting_twice_gives_the_same_context() {
     async fn handler(first: Referral, second: Option<Referral>, third: Referral) -> String {
         let second = second.expect("the layer wraps the route");
-        assert_eq!(first.context(), second.context());
-        assert_eq!(first.context(), third.context());
+        assert_eq!(first.handle().context(), second.handle().context());
+        assert_eq!(first.handle().context(), third.handle().context());
         format!(
             "{}|{}",
             first.partner_key().map_or("-", |k| k.as_str()),
@@ -288,8 +289,8 @@ async fn second_extraction_uses_the_cached_handle() {
                     .await
                     .unwrap()
                     .unwrap();
-            assert_eq!(second.context(), first.context());
-            assert_eq!(third.context(), first.context());
+            assert_eq!(second.handle().context(), first.handle().context());
+            assert_eq!(third.handle().context(), first.handle().context());
             let key = first.partner_key().unwrap().as_str().to_owned();
             Ok::<_, std::convert::Infallible>(Response::new(Body::from(key)))
         }));
@@ -303,9 +304,9 @@ async fn second_extraction_uses_the_cached_handle() {
 
 #[tokio::test]
 async fn first_touch_existing_cookie_wins_over_the_link_through_the_extractor() {
-    let app = routes().layer(
-        PartneroLayer::new("sk_test_key").with_attribution(partnero_core::Attribution::FirstTouch),
-    );
+    let app = routes().layer(PartneroLayer::new("sk_test_key").with_config(
+        TrackingConfig::default().attribution(partnero_core::Attribution::FirstTouch),
+    ));
     let req = Request::get("/?aff=demo-partner")
         .header(header::HOST, "shop.example")
         .header(header::COOKIE, "partnero_partner=first-partner")

@@ -180,7 +180,7 @@ async fn service_built_without_the_layer_behaves_the_same() {
     let config = TrackingConfig::default().secure(false);
     let client = PartneroLayer::new("sk_test_key").client().clone();
     let svc = PartneroService::new(service_fn(echo_handle), client, config);
-    assert!(!svc.config().secure);
+    assert!(!svc.config().get_secure());
     let res = svc
         .oneshot(Request::get("/?aff=demo-partner").body(()).unwrap())
         .await
@@ -206,9 +206,11 @@ fn debug_output_never_shows_the_api_key() {
 }
 
 #[test]
-fn with_shortcuts_do_not_change_clones_taken_before() {
+fn with_config_does_not_change_clones_taken_before() {
     let base = PartneroLayer::new("sk_test_key");
-    let changed = base.clone().with_secure(false);
-    assert!(base.config().secure);
-    assert!(!changed.config().secure);
+    let changed = base
+        .clone()
+        .with_config(TrackingConfig::default().secure(false));
+    assert!(base.config().get_secure());
+    assert!(!changed.config().get_secure());
 }

@@ -828,7 +828,7 @@ async fn through_axum(case: &Case) -> Seen {
     use partnero_tower::{PartneroLayer, Referral};
 
     async fn show(referral: Referral) -> String {
-        describe(referral.context())
+        describe(&referral)
     }
     let app = Router::new()
         .fallback(show)
@@ -868,7 +868,7 @@ async fn head_context_axum(case: &Case) -> String {
     use partnero_tower::{PartneroLayer, Referral};
 
     async fn header_echo(referral: Referral) -> ([(&'static str, HeaderValue); 1], ()) {
-        let ctx = describe(referral.context());
+        let ctx = describe(&referral);
         ([("x-context", HeaderValue::from_str(&ctx).unwrap())], ())
     }
     let app = Router::new()
@@ -889,7 +889,7 @@ async fn through_actix(case: &Case) -> Seen {
     use partnero_actix::{PartneroMiddleware, Referral};
 
     async fn show(referral: Referral) -> HttpResponse {
-        let ctx = describe(referral.context());
+        let ctx = describe(&referral);
         HttpResponse::Ok()
             .insert_header(("x-context", ctx.clone()))
             .body(ctx)
@@ -998,39 +998,29 @@ async fn set_cookie_attributes_are_the_documented_defaults_on_both() {
 }
 
 #[test]
-fn the_with_shortcuts_configure_both_adapters_alike() {
+fn one_tracking_config_configures_both_adapters_alike() {
     use partnero_core::SameSite;
 
-    let tower = partnero_tower::PartneroLayer::new("sk_parity")
-        .with_secure(false)
-        .with_http_only(true)
-        .with_domain("example.com")
-        .with_max_age(Duration::from_secs(3600))
-        .with_same_site(SameSite::Strict)
-        .with_attribution(Attribution::FirstTouch)
-        .with_partner_query_param("via")
-        .with_referrer_query_param("invite")
-        .with_partner_path_prefix("/aff/")
-        .with_renew_cookies(true)
-        .with_consent(|_| true);
-    let actix = partnero_actix::PartneroMiddleware::new("sk_parity")
-        .with_secure(false)
-        .with_http_only(true)
-        .with_domain("example.com")
-        .with_max_age(Duration::from_secs(3600))
-        .with_same_site(SameSite::Strict)
-        .with_attribution(Attribution::FirstTouch)
-        .with_partner_query_param("via")
-        .with_referrer_query_param("invite")
-        .with_partner_path_prefix("/aff/")
-        .with_renew_cookies(true)
-        .with_consent(|_| true);
+    let config = TrackingConfig::default()
+        .secure(false)
+        .http_only(true)
+        .domain("example.com")
+        .max_age(Duration::from_secs(3600))
+        .same_site(SameSite::Strict)
+        .attribution(Attribution::FirstTouch)
+        .add_partner_query_param("via")
+        .add_referrer_query_param("invite")
+        .partner_path_prefix("/aff/")
+        .renew_cookies(true)
+        .consent(|_| true);
+    let tower = partnero_tower::PartneroLayer::new("sk_parity").with_config(config.clone());
+    let actix = partnero_actix::PartneroMiddleware::new("sk_parity").with_config(config);
     let shown = format!("{:?}", tower.config());
     assert_eq!(shown, format!("{:?}", actix.config()));
     let config = tower.config();
-    assert!(!config.secure && config.http_only);
-    assert_eq!(config.referrer.query_params, ["ref", "invite"]);
-    assert_eq!(config.partner.path_prefix.as_deref(), Some("/aff/"));
-    assert!(config.consent.is_some());
-    assert!(config.renew_cookies);
+    assert!(!config.get_secure() && config.get_http_only());
+    assert_eq!(config.referrer().query_params(), ["ref", "invite"]);
+    assert_eq!(config.partner().path_prefix(), Some("/aff/"));
+    assert!(config.get_consent().is_some());
+    assert!(config.get_renew_cookies());
 }

@@ -145,100 +145,22 @@ impl RetryPolicy {
     }
 }
 
-/// Parses a `Retry-After` value: delta-seconds or an HTTP-date (IMF-fixdate only).
+/// Parses a `Retry-After` value: delta-seconds or an HTTP-date in any of the three forms
+/// RFC 9110 (section 5.6.7) says a recipient must accept: IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 form
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`), through
+/// [`httpdate`].
 ///
 /// Never panics: the header comes from the network and is read on every response. Anything
-/// else (an obsolete date format, a number too large for `u64`, an out-of-range field) is
-/// `None`, and the caller falls back to its own backoff.
+/// else (a number too large for `u64`, an out-of-range field, a year before 1970 or after 9999)
+/// is `None`, and the caller falls back to its own backoff.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return value.parse::<u64>().ok().map(Duration::from_secs);
     }
-    let at = parse_http_date(value)?;
+    let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Parses an IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 section 5.6.7), strictly:
-/// fixed widths, a 4-digit year from 1970, a day that exists in its month, `GMT`.
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let b = value.as_bytes();
-    if b.len() != 29 || !value.is_ascii() {
-        return None;
-    }
-    // Byte positions: "Sun, 06 Nov 1994 08:49:37 GMT"
-    //                  0    5  8   12   17 20 23 26
-    const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    if !WEEKDAYS.contains(&&value[0..3])
-        || &value[3..5] != ", "
-        || b[7] != b' '
-        || b[11] != b' '
-        || b[16] != b' '
-        || b[19] != b':'
-        || b[22] != b':'
-        || &value[25..] != " GMT"
-    {
-        return None;
-    }
-    let day = digits(&b[5..7])?;
-    let month = MONTHS.iter().position(|m| *m == &value[8..11])? as u64 + 1;
-    let year = digits(&b[12..16])?;
-    let (hour, minute, second) = (
-        digits(&b[17..19])?,
-        digits(&b[20..22])?,
-        digits(&b[23..25])?,
-    );
-    if year < 1970
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let days = days_from_civil(year, month, day)?;
-    let secs = days
-        .checked_mul(86_400)?
-        .checked_add(hour * 3600 + minute * 60 + second)?;
-    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
-}
-
-/// A fixed-width run of ASCII digits as a number.
-fn digits(bytes: &[u8]) -> Option<u64> {
-    bytes.iter().try_fold(0u64, |n, &b| {
-        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
-    })
-}
-
-fn days_in_month(year: u64, month: u64) -> u64 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 for a Gregorian date from 1970 on (Howard Hinnant's algorithm), with
-/// checked arithmetic.
-fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
-    let y = if month <= 2 {
-        year.checked_sub(1)?
-    } else {
-        year
-    };
-    let era = y / 400;
-    let yoe = y % 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era.checked_mul(146_097)?
-        .checked_add(doe)?
-        .checked_sub(719_468)
 }
 
 #[cfg(test)]
@@ -262,6 +184,27 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_accepts_the_three_http_date_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_770);
+        for value in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",  // IMF-fixdate
+            "Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850
+            "Sun Nov  6 08:49:37 1994",       // obsolete asctime
+        ] {
+            assert_eq!(
+                parse_retry_after(value, now),
+                Some(Duration::from_secs(7)),
+                "{value}"
+            );
+        }
+        // Surrounding white space is not part of the value.
+        assert_eq!(
+            parse_retry_after("  Sun Nov  6 08:49:37 1994 ", now),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
     fn absurd_or_malformed_dates_are_none_not_a_panic() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_770);
         for value in [
@@ -279,8 +222,8 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 UTC",
             "Sun, 06 Nov 1994 8:49:37 GMT",
             "Sun, 06 Nov +994 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
+            "Sunday, 06-Nov-94 08:49:37 UTC",
+            "Sun Nov 06 08:49:37 94",
             "Xyz, 06 Nov 1994 08:49:37 GMT",
             "Sun, 06 Növ 1994 08:49:37 GMT",
             "99999999999999999999999",
@@ -291,7 +234,7 @@ mod tests {
             assert_eq!(parse_retry_after(value, now), None, "{value}");
         }
         assert_eq!(
-            parse_retry_after("Fri, 31 Dec 9999 23:59:60 GMT", now).map(|d| d > Duration::ZERO),
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).map(|d| d > Duration::ZERO),
             Some(true)
         );
         assert_eq!(
@@ -327,38 +270,17 @@ mod tests {
         }
 
         #[test]
-        fn valid_fixdates_round_trip(secs in 0u64..253_402_300_800) {
-            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
-            let value = format_fixdate(secs);
-            proptest::prop_assert_eq!(parse_http_date(&value), Some(at), "{}", value);
+        fn formatted_dates_parse_back_to_the_same_wait(secs in 0u64..253_402_300_800) {
+            let now = SystemTime::UNIX_EPOCH;
+            let at = now + Duration::from_secs(secs);
+            let value = httpdate::fmt_http_date(at);
+            proptest::prop_assert_eq!(
+                parse_retry_after(&value, now),
+                Some(Duration::from_secs(secs)),
+                "{}",
+                value
+            );
         }
-    }
-
-    /// The reference formatter for the round-trip property (civil_from_days, Hinnant).
-    fn format_fixdate(secs: u64) -> String {
-        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        let days = secs / 86_400;
-        let rem = secs % 86_400;
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z % 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + u64::from(month <= 2);
-        format!(
-            "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
-            WEEKDAYS[(days % 7) as usize],
-            MONTHS[(month - 1) as usize],
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
     }
 
     #[test]

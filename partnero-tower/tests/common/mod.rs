@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use http::{HeaderMap, Request, header};
-use partnero_core::{Attribution, KeySource, ReferralContext, SameSite};
+use partnero_core::{Attribution, KeySource, ReferralContext, SameSite, TrackingConfig};
 use partnero_tower::PartneroLayer;
 
 /// The `Set-Cookie` value the default policy renders for `demo-partner`.
@@ -128,7 +128,9 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "partner from path",
-        layer: || default_layer().with_partner_path_prefix("/aff/"),
+        layer: || {
+            default_layer().with_config(TrackingConfig::default().partner_path_prefix("/aff/"))
+        },
         method: "GET",
         uri: "/aff/demo-partner",
         headers: &[HOST],
@@ -139,7 +141,9 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "extra query parameter",
-        layer: || default_layer().with_partner_query_param("via"),
+        layer: || {
+            default_layer().with_config(TrackingConfig::default().add_partner_query_param("via"))
+        },
         method: "GET",
         uri: "/?via=demo-partner",
         headers: &[HOST],
@@ -162,14 +166,16 @@ pub(crate) const CASES: &[Case] = &[
         ],
     },
     Case {
-        name: "cookie attributes from the with_* shortcuts",
+        name: "cookie attributes from the config",
         layer: || {
-            default_layer()
-                .with_secure(false)
-                .with_http_only(true)
-                .with_domain("shop.example")
-                .with_max_age(Duration::from_secs(3600))
-                .with_same_site(SameSite::Strict)
+            default_layer().with_config(
+                TrackingConfig::default()
+                    .secure(false)
+                    .http_only(true)
+                    .domain("shop.example")
+                    .max_age(Duration::from_secs(3600))
+                    .same_site(SameSite::Strict),
+            )
         },
         method: "GET",
         uri: "/?aff=demo-partner",
@@ -262,7 +268,10 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "first-touch keeps an existing cookie",
-        layer: || default_layer().with_attribution(Attribution::FirstTouch),
+        layer: || {
+            default_layer()
+                .with_config(TrackingConfig::default().attribution(Attribution::FirstTouch))
+        },
         method: "GET",
         uri: "/?aff=demo-partner",
         headers: &[HOST, ("cookie", "partnero_partner=first-partner")],
@@ -348,5 +357,8 @@ pub(crate) const CASES: &[Case] = &[
 ];
 
 fn consent_layer() -> PartneroLayer {
-    default_layer().with_consent(|req| req.cookie("cookie_consent") == Some(&b"granted"[..]))
+    default_layer().with_config(
+        TrackingConfig::default()
+            .consent(|req| req.cookie("cookie_consent") == Some(&b"granted"[..])),
+    )
 }
