@@ -7,13 +7,9 @@
 //! sign-up nobody referred is not), so that their sales are not queued either.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use rust_decimal::Decimal;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, Sqlite, Transaction};
 
 /// The shop's tables, created when missing.
@@ -109,21 +105,9 @@ pub struct Store {
     pool: SqlitePool,
 }
 
-/// `sqlite://...` as given, anything else as a file path.
+/// The outbox's settings for a shared database, with foreign keys on for the shop's tables.
 fn connect_options(database: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
-    let options = if database.starts_with("sqlite:") {
-        SqliteConnectOptions::from_str(database)?
-    } else {
-        SqliteConnectOptions::new().filename(database)
-    };
-    // What the outbox asks of a database it shares: WAL, commits that survive power loss,
-    // and writers that wait for each other instead of failing.
-    Ok(options
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true))
+    Ok(partnero_outbox::sqlite_options(database)?.foreign_keys(true))
 }
 
 impl Store {

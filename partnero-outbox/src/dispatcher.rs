@@ -44,7 +44,7 @@ pub(crate) struct StoreParts {
 #[derive(Debug)]
 #[must_use = "call spawn() to start the dispatcher"]
 pub struct DispatcherBuilder {
-    parts: Option<StoreParts>,
+    parts: StoreParts,
     client: Partnero,
     policy: Policy,
     concurrency: u32,
@@ -63,7 +63,7 @@ impl std::fmt::Debug for StoreParts {
 impl DispatcherBuilder {
     pub(crate) fn new(parts: StoreParts, client: Partnero) -> Self {
         Self {
-            parts: Some(parts),
+            parts,
             client,
             policy: Policy {
                 settle: Duration::from_secs(120),
@@ -150,10 +150,8 @@ impl DispatcherBuilder {
     ///
     /// On SQLite, fails with [`Error::DispatcherRunning`] when another dispatcher delivers
     /// from the same file. Must be called from within a tokio runtime.
-    pub fn spawn(mut self) -> Result<Dispatcher, Error> {
-        let Some(parts) = self.parts.take() else {
-            return Err(Error::InvalidEvent("dispatcher already spawned".into()));
-        };
+    pub fn spawn(self) -> Result<Dispatcher, Error> {
+        let parts = self.parts;
         #[cfg(feature = "sqlite")]
         let lock = match &parts.sqlite {
             Some(store) => store.lock_dispatcher()?,

@@ -71,6 +71,9 @@ pub use stats::{DeadLetter, Stats};
 #[cfg(feature = "postgres")]
 pub const POSTGRES_SCHEMA: &str = store::postgres::SCHEMA;
 
+#[cfg(feature = "sqlite")]
+pub use store::sqlite::sqlite_options;
+
 /// The SQLite table and indexes, for apps that create it in their own migrations.
 #[cfg(feature = "sqlite")]
 pub const SQLITE_SCHEMA: &str = store::sqlite::SCHEMA;

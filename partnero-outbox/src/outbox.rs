@@ -128,19 +128,16 @@ impl Outbox<sqlx::Sqlite> {
     /// in another database): enqueue right after your commit, and let the idempotency key
     /// absorb a handler that runs twice. For atomicity put the table in your own database
     /// with [`sqlite_pool`](Self::sqlite_pool) or [`postgres`](Outbox::postgres).
-    pub async fn sqlite(url: &str) -> Result<Self, Error> {
-        let url = if url.starts_with("sqlite:") {
-            url.to_owned()
-        } else {
-            format!("sqlite://{url}")
-        };
-        Self::sqlite_pool(crate::store::sqlite::open(&url).await?).await
+    pub async fn sqlite(database: &str) -> Result<Self, Error> {
+        Self::sqlite_pool(crate::store::sqlite::open(database).await?).await
     }
 
     /// The outbox table in your own SQLite pool, created when missing (never touching your
     /// `_sqlx_migrations`), so events go in with your rows, in your transaction. Open write
     /// transactions with `pool.begin_with("BEGIN IMMEDIATE")`: a deferred transaction that
-    /// reads, then writes, fails at once with "database is locked" instead of waiting.
+    /// reads, then writes, fails at once with "database is locked" instead of waiting. Open
+    /// the pool with [`sqlite_options`](crate::sqlite_options) (WAL, `synchronous=FULL`, a
+    /// busy timeout).
     pub async fn sqlite_pool(pool: sqlx::SqlitePool) -> Result<Self, Error> {
         crate::store::sqlite::migrate(&pool).await?;
         let store = crate::store::sqlite::SqliteStore::new(pool.clone());

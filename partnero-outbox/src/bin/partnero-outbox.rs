@@ -17,7 +17,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use partnero_outbox::{Backend, Error, Outbox};
+use partnero_outbox::{Backend, Outbox};
+
+/// Anything the command reports: outbox, client configuration or build errors.
+type Error = Box<dyn std::error::Error>;
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Inspect and repair a partnero-outbox table")]
@@ -80,7 +83,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("partnero-outbox: {e}");
-            let mut source = std::error::Error::source(&e);
+            let mut source = e.source();
             while let Some(cause) = source {
                 eprintln!("  caused by: {cause}");
                 source = cause.source();
@@ -98,9 +101,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             return command(&Outbox::postgres(pool).await?, cli.command).await;
         }
         #[cfg(not(feature = "postgres"))]
-        return Err(Error::InvalidEvent(
-            "this build has no PostgreSQL support (build with --features postgres)".into(),
-        ));
+        return Err("this build has no PostgreSQL support (build with --features postgres)".into());
     }
     command(&Outbox::sqlite(&cli.database).await?, cli.command).await
 }
@@ -149,8 +150,7 @@ async fn command<DB: Backend>(outbox: &Outbox<DB>, command: Command) -> Result<(
             poll_ms,
             backoff_cap_ms,
         } => {
-            let client = partnero_client::Partnero::from_env()
-                .map_err(|e| Error::InvalidEvent(format!("cannot configure the client: {e}")))?;
+            let client = partnero_client::Partnero::from_env()?;
             let base = Duration::from_millis(backoff_cap_ms.min(1000));
             let dispatcher = outbox
                 .dispatcher(client)

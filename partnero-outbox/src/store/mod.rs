@@ -201,6 +201,142 @@ pub(crate) trait Store: Send + Sync + 'static {
     fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()>;
 }
 
+/// Implements [`Store`] for `$store` (a type with a `pool` field and an
+/// `async fn wait_for(&self, Duration)`) from the SQL constants of the module that invokes it
+/// (`CLAIM`, `ACK`, `RELEASE`, `STATS`, `OLDEST`, `DEAD`, `RETRY`, `DISCARD`, `PURGE`), opening
+/// write transactions with `$begin`. The dialects differ only in SQL text and pool type, and
+/// a generic impl over `sqlx::Database` cannot prove its futures `Send` (rust-lang/rust#100013).
+macro_rules! sql_store {
+    ($store:ty, begin = $begin:literal) => {
+        impl $crate::store::Store for $store {
+            fn claim<'a>(
+                &'a self,
+                owner: &'a str,
+                limit: u32,
+                lease: Duration,
+            ) -> BoxFuture<'a, Result<Vec<Claimed>, sqlx::Error>> {
+                Box::pin(async move {
+                    let rows = sqlx::query(CLAIM)
+                        .bind(owner)
+                        .bind(millis(lease))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(claimed).collect()
+                })
+            }
+
+            fn ack<'a>(
+                &'a self,
+                owner: &'a str,
+                acks: &'a [Ack],
+            ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+                Box::pin(async move {
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut accepted = 0;
+                    for ack in acks {
+                        let c = ack.columns();
+                        accepted += sqlx::query(ACK)
+                            .bind(c.state)
+                            .bind(c.delay_ms)
+                            .bind(c.attempt_adjust)
+                            .bind(c.last_status)
+                            .bind(c.last_error)
+                            .bind(c.outcome)
+                            .bind(c.done)
+                            .bind(c.sent)
+                            .bind(ack.id)
+                            .bind(owner)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                    }
+                    tx.commit().await?;
+                    Ok(accepted)
+                })
+            }
+
+            fn release<'a>(
+                &'a self,
+                owner: Option<&'a str>,
+                settle: Duration,
+            ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+                Box::pin(async move {
+                    let why = if owner.is_some() {
+                        "released at shutdown mid-delivery"
+                    } else {
+                        "lease expired mid-delivery (the dispatcher stopped or hung)"
+                    };
+                    Ok(sqlx::query(RELEASE)
+                        .bind(millis(settle))
+                        .bind(why)
+                        .bind(owner)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected())
+                })
+            }
+
+            fn stats(&self) -> BoxFuture<'_, Result<Stats, sqlx::Error>> {
+                Box::pin(async move {
+                    let mut stats = Stats::default();
+                    for row in sqlx::query(STATS).fetch_all(&self.pool).await? {
+                        let kind: String = row.try_get("kind").unwrap_or_default();
+                        let state: String = row.try_get("state").unwrap_or_default();
+                        stats.add(&kind, &state, row.try_get::<i64, _>("n")?);
+                    }
+                    let oldest: Option<i64> =
+                        sqlx::query_scalar(OLDEST).fetch_one(&self.pool).await?;
+                    stats.oldest_waiting = oldest.map(|ms| Duration::from_millis(ms.max(0) as u64));
+                    Ok(stats)
+                })
+            }
+
+            fn dead_letters(
+                &self,
+                limit: u32,
+            ) -> BoxFuture<'_, Result<Vec<DeadLetter>, sqlx::Error>> {
+                Box::pin(async move {
+                    let rows = sqlx::query(DEAD)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(DeadLetter::from_row).collect()
+                })
+            }
+
+            fn retry(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+                Box::pin(async move {
+                    let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            }
+
+            fn discard(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+                Box::pin(async move {
+                    let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            }
+
+            fn purge(&self, older_than: Duration) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
+                Box::pin(async move {
+                    let done = sqlx::query(PURGE)
+                        .bind(millis(older_than))
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(done.rows_affected())
+                })
+            }
+
+            fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+                Box::pin(self.wait_for(timeout))
+            }
+        }
+    };
+}
+pub(crate) use sql_store;
+
 /// Column types every store decodes the same way.
 pub(crate) trait LenientRow: sqlx::Row
 where

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgListener, PgPool};
 use sqlx::{Executor, Postgres, Row};
 use tokio::sync::Mutex;
 
-use super::{Ack, Claimed, Store, claimed, millis};
+use super::{Ack, Claimed, claimed, millis};
 use crate::event::NewRow;
 use crate::stats::{DeadLetter, Stats};
 
@@ -184,148 +184,33 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
-    fn claim<'a>(
-        &'a self,
-        owner: &'a str,
-        limit: u32,
-        lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<Claimed>, sqlx::Error>> {
-        Box::pin(async move {
-            let rows = sqlx::query(CLAIM)
-                .bind(owner)
-                .bind(millis(lease))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-            rows.iter().map(claimed).collect()
-        })
-    }
+super::sql_store!(PgStore, begin = "BEGIN");
 
-    fn ack<'a>(
-        &'a self,
-        owner: &'a str,
-        acks: &'a [Ack],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            let mut accepted = 0;
-            for ack in acks {
-                let c = ack.columns();
-                accepted += sqlx::query(ACK)
-                    .bind(c.state)
-                    .bind(c.delay_ms)
-                    .bind(c.attempt_adjust)
-                    .bind(c.last_status)
-                    .bind(c.last_error)
-                    .bind(c.outcome)
-                    .bind(c.done)
-                    .bind(c.sent)
-                    .bind(ack.id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            tx.commit().await?;
-            Ok(accepted)
-        })
-    }
-
-    fn release<'a>(
-        &'a self,
-        owner: Option<&'a str>,
-        settle: Duration,
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let why = if owner.is_some() {
-                "released at shutdown mid-delivery"
-            } else {
-                "lease expired mid-delivery (the dispatcher stopped or hung)"
-            };
-            Ok(sqlx::query(RELEASE)
-                .bind(millis(settle))
-                .bind(why)
-                .bind(owner)
-                .execute(&self.pool)
-                .await?
-                .rows_affected())
-        })
-    }
-
-    fn stats(&self) -> BoxFuture<'_, Result<Stats, sqlx::Error>> {
-        Box::pin(async move {
-            let mut stats = Stats::default();
-            for row in sqlx::query(STATS).fetch_all(&self.pool).await? {
-                let kind: String = row.try_get("kind").unwrap_or_default();
-                let state: String = row.try_get("state").unwrap_or_default();
-                stats.add(&kind, &state, row.try_get::<i64, _>("n")?);
-            }
-            let oldest: Option<i64> = sqlx::query_scalar(OLDEST).fetch_one(&self.pool).await?;
-            stats.oldest_waiting = oldest.map(|ms| Duration::from_millis(ms.max(0) as u64));
-            Ok(stats)
-        })
-    }
-
-    fn dead_letters(&self, limit: u32) -> BoxFuture<'_, Result<Vec<DeadLetter>, sqlx::Error>> {
-        Box::pin(async move {
-            let rows = sqlx::query(DEAD)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-            rows.iter().map(DeadLetter::from_row).collect()
-        })
-    }
-
-    fn retry(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn discard(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn purge(&self, older_than: Duration) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(PURGE)
-                .bind(millis(older_than))
-                .execute(&self.pool)
-                .await?;
-            Ok(done.rows_affected())
-        })
-    }
-
-    fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let mut slot = self.listener.lock().await;
-            if slot.is_none() {
-                match PgListener::connect_with(&self.pool).await {
-                    Ok(mut listener) => match listener.listen(CHANNEL).await {
-                        Ok(()) => *slot = Some(listener),
-                        Err(e) => tracing::debug!(error = %e, "outbox LISTEN failed; polling"),
-                    },
-                    Err(e) => {
-                        tracing::debug!(error = %e, "outbox listener connect failed; polling")
-                    }
+impl PgStore {
+    /// Waits for a notification (or `timeout`), reopening the listener when it failed.
+    async fn wait_for(&self, timeout: Duration) {
+        let mut slot = self.listener.lock().await;
+        if slot.is_none() {
+            match PgListener::connect_with(&self.pool).await {
+                Ok(mut listener) => match listener.listen(CHANNEL).await {
+                    Ok(()) => *slot = Some(listener),
+                    Err(e) => tracing::debug!(error = %e, "outbox LISTEN failed; polling"),
+                },
+                Err(e) => {
+                    tracing::debug!(error = %e, "outbox listener connect failed; polling")
                 }
             }
-            let Some(listener) = slot.as_mut() else {
-                tokio::time::sleep(timeout).await;
-                return;
-            };
-            match tokio::time::timeout(timeout, listener.recv()).await {
-                Ok(Ok(_)) | Err(_) => {}
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "outbox listener failed; reopening later");
-                    *slot = None;
-                }
+        }
+        let Some(listener) = slot.as_mut() else {
+            tokio::time::sleep(timeout).await;
+            return;
+        };
+        match tokio::time::timeout(timeout, listener.recv()).await {
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "outbox listener failed; reopening later");
+                *slot = None;
             }
-        })
+        }
     }
 }

@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Executor, Row, Sqlite};
 
-use super::{Ack, Claimed, Store, claimed, millis};
+use super::{Ack, Claimed, claimed, millis};
 use crate::Error;
 use crate::event::NewRow;
 use crate::stats::{DeadLetter, Stats};
@@ -148,22 +148,34 @@ const PURGE: &str = concat!(
     " - ?1"
 );
 
-/// Connection settings for a file the outbox owns: WAL, `synchronous=FULL` (a commit
-/// survives power loss), a 5 s busy timeout, created when missing.
-pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
-    Ok(SqliteConnectOptions::from_str(url)?
+/// The settings the outbox asks of an SQLite database, its own or one it shares with the app:
+/// WAL (readers never wait for the writer), `synchronous=FULL` (a commit survives power loss),
+/// a 5 s busy timeout (writers wait for each other instead of failing), created when missing.
+/// `database` is an `sqlite:` URL or a file path.
+///
+/// ```
+/// let options = partnero_outbox::sqlite_options("shop.db").unwrap();
+/// assert_eq!(options.get_filename(), std::path::Path::new("shop.db"));
+/// ```
+pub fn sqlite_options(database: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    let options = if database.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(database)?
+    } else {
+        SqliteConnectOptions::new().filename(database)
+    };
+    Ok(options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(5)))
 }
 
-/// A pool on `url` with [`connect_options`].
-pub(crate) async fn open(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    SqlitePoolOptions::new()
+/// A pool on `database` with [`sqlite_options`].
+pub(crate) async fn open(database: &str) -> Result<SqlitePool, crate::Error> {
+    Ok(SqlitePoolOptions::new()
         .max_connections(8)
-        .connect_with(connect_options(url)?)
-        .await
+        .connect_with(sqlite_options(database)?)
+        .await?)
 }
 
 /// Creates the table and indexes when missing.
@@ -198,6 +210,11 @@ pub(crate) struct SqliteStore {
 impl SqliteStore {
     pub(crate) fn new(pool: SqlitePool) -> Self {
         Self { pool }
+    }
+
+    /// SQLite has no notifications: the dispatcher polls (and is nudged in-process).
+    async fn wait_for(&self, timeout: Duration) {
+        tokio::time::sleep(timeout).await;
     }
 
     /// Takes the one-dispatcher-per-file lock: an OS lock on `<database>-dispatcher.lock`,
@@ -243,132 +260,12 @@ fn lock_path(filename: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-impl Store for SqliteStore {
-    fn claim<'a>(
-        &'a self,
-        owner: &'a str,
-        limit: u32,
-        lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<Claimed>, sqlx::Error>> {
-        Box::pin(async move {
-            let rows = sqlx::query(CLAIM)
-                .bind(owner)
-                .bind(millis(lease))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-            rows.iter().map(claimed).collect()
-        })
-    }
-
-    fn ack<'a>(
-        &'a self,
-        owner: &'a str,
-        acks: &'a [Ack],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            let mut accepted = 0;
-            for ack in acks {
-                let c = ack.columns();
-                accepted += sqlx::query(ACK)
-                    .bind(c.state)
-                    .bind(c.delay_ms)
-                    .bind(c.attempt_adjust)
-                    .bind(c.last_status)
-                    .bind(c.last_error)
-                    .bind(c.outcome)
-                    .bind(c.done)
-                    .bind(c.sent)
-                    .bind(ack.id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            tx.commit().await?;
-            Ok(accepted)
-        })
-    }
-
-    fn release<'a>(
-        &'a self,
-        owner: Option<&'a str>,
-        settle: Duration,
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let why = if owner.is_some() {
-                "released at shutdown mid-delivery"
-            } else {
-                "lease expired mid-delivery (the dispatcher stopped or hung)"
-            };
-            Ok(sqlx::query(RELEASE)
-                .bind(millis(settle))
-                .bind(why)
-                .bind(owner)
-                .execute(&self.pool)
-                .await?
-                .rows_affected())
-        })
-    }
-
-    fn stats(&self) -> BoxFuture<'_, Result<Stats, sqlx::Error>> {
-        Box::pin(async move {
-            let mut stats = Stats::default();
-            for row in sqlx::query(STATS).fetch_all(&self.pool).await? {
-                let kind: String = row.try_get("kind").unwrap_or_default();
-                let state: String = row.try_get("state").unwrap_or_default();
-                stats.add(&kind, &state, row.try_get::<i64, _>("n")?);
-            }
-            let oldest: Option<i64> = sqlx::query_scalar(OLDEST).fetch_one(&self.pool).await?;
-            stats.oldest_waiting = oldest.map(|ms| Duration::from_millis(ms.max(0) as u64));
-            Ok(stats)
-        })
-    }
-
-    fn dead_letters(&self, limit: u32) -> BoxFuture<'_, Result<Vec<DeadLetter>, sqlx::Error>> {
-        Box::pin(async move {
-            let rows = sqlx::query(DEAD)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-            rows.iter().map(DeadLetter::from_row).collect()
-        })
-    }
-
-    fn retry(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn discard(&self, id: i64) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn purge(&self, older_than: Duration) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(PURGE)
-                .bind(millis(older_than))
-                .execute(&self.pool)
-                .await?;
-            Ok(done.rows_affected())
-        })
-    }
-
-    fn wait(&self, timeout: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(tokio::time::sleep(timeout))
-    }
-}
+super::sql_store!(SqliteStore, begin = "BEGIN IMMEDIATE");
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Transition;
+    use crate::store::{Store, Transition};
     use crate::{Event, Outbox};
 
     /// A dispatcher whose lease expired (it hung) and whose row another took over cannot

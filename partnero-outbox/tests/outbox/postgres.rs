@@ -7,7 +7,7 @@ use std::time::Duration;
 use partnero_outbox::Outbox;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::support::{LONG, cases, env, fast, sale, signup, until_stats};
+use crate::support::{cases, env, fast, sale, signup, until_stats};
 
 /// A pool on a fresh schema of the test server, or `None` (with a loud line) when no server
 /// answers and PostgreSQL is not required.
@@ -146,5 +146,4 @@ async fn two_dispatchers_share_the_work_without_doubling() {
     }
     one.shutdown(Duration::from_secs(5)).await;
     two.shutdown(Duration::from_secs(5)).await;
-    let _ = LONG;
 }
