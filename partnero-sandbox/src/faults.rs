@@ -18,6 +18,9 @@ pub(crate) enum FaultAction {
     Fail {
         status: u16,
         retry_after: Option<u64>,
+        /// Send `retry_after` as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), not seconds.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        retry_after_as_date: bool,
         body: Option<String>,
     },
     /// Close the connection without processing or answering.
@@ -163,6 +166,7 @@ impl Faults {
             FaultAction::Fail {
                 status: error_status(status),
                 retry_after: None,
+                retry_after_as_date: false,
                 body: None,
             },
         );
@@ -175,6 +179,21 @@ impl Faults {
             FaultAction::Fail {
                 status: error_status(status),
                 retry_after: Some(secs),
+                retry_after_as_date: false,
+                body: None,
+            },
+        );
+    }
+
+    /// Like [`fail_next_with_retry_after`](Self::fail_next_with_retry_after), with the
+    /// `Retry-After` as an HTTP date `secs` seconds from now (the other form RFC 9110 allows).
+    pub fn fail_next_with_retry_after_date(&self, n: u32, status: u16, secs: u64) {
+        self.add(
+            n,
+            FaultAction::Fail {
+                status: error_status(status),
+                retry_after: Some(secs),
+                retry_after_as_date: true,
                 body: None,
             },
         );
@@ -188,6 +207,7 @@ impl Faults {
             FaultAction::Fail {
                 status: error_status(status),
                 retry_after: None,
+                retry_after_as_date: false,
                 body: Some(body.into()),
             },
         );
@@ -393,6 +413,7 @@ mod tests {
             Some(FaultAction::Fail {
                 status: 503,
                 retry_after: None,
+                retry_after_as_date: false,
                 body: None
             })
         );

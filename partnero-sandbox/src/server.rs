@@ -305,8 +305,20 @@ async fn handle_request(
         FaultAction::Fail {
             status,
             retry_after,
+            retry_after_as_date,
             body,
-        } => Ok(fault_response(status, retry_after, body)),
+        } => {
+            let retry_after = retry_after.map(|secs| {
+                if retry_after_as_date {
+                    let at = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
+                    HeaderValue::from_str(&httpdate::fmt_http_date(at))
+                        .unwrap_or_else(|_| HeaderValue::from(secs))
+                } else {
+                    HeaderValue::from(secs)
+                }
+            });
+            Ok(fault_response(status, retry_after, body))
+        }
         FaultAction::Drop => {
             abort.notify_one();
             std::future::pending().await
@@ -363,7 +375,11 @@ async fn route(ctx: &ConnCtx, req: Request<Body>) -> Response<Body> {
 }
 
 /// The answer of an injected failure.
-fn fault_response(status: u16, retry_after: Option<u64>, body: Option<String>) -> Response<Body> {
+fn fault_response(
+    status: u16,
+    retry_after: Option<HeaderValue>,
+    body: Option<String>,
+) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match body {
         Some(text) => {
@@ -386,10 +402,8 @@ fn fault_response(status: u16, retry_after: Option<u64>, body: Option<String>) -
             json_response(status, &ApiError::new(status, message).body())
         }
     };
-    if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    if let Some(value) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }

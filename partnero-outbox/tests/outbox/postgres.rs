@@ -146,4 +146,14 @@ async fn two_dispatchers_share_the_work_without_doubling() {
     }
     one.shutdown(Duration::from_secs(5)).await;
     two.shutdown(Duration::from_secs(5)).await;
+    let everything: String =
+        sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM partnero_outbox t")
+            .fetch_one(outbox.pool())
+            .await
+            .unwrap();
+    assert!(everything.contains("two-0"), "the scan reads the rows");
+    assert!(
+        !everything.contains(&env.api_key),
+        "the API key is never stored"
+    );
 }

@@ -26,7 +26,8 @@ on_sqlite! {
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
     processed_then_dropped_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, true);
     slow_sale_is_found_not_resent => |env, outbox| cases::slow_sale_is_found_not_resent(&env, outbox);
-    rate_limit_pauses_everything => |env, outbox| cases::rate_limit_pauses_everything(&env, outbox);
+    rate_limit_in_seconds_pauses_everything => |env, outbox| cases::rate_limit_pauses_everything(&env, outbox, false);
+    rate_limit_as_an_http_date_pauses_everything => |env, outbox| cases::rate_limit_pauses_everything(&env, outbox, true);
     unauthorized_pauses_without_burning_attempts => |env, outbox| cases::unauthorized_pauses_without_burning_attempts(&env, outbox);
     dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
     shutdown_in_an_outage_resumes_later => |env, outbox| cases::shutdown_in_an_outage_resumes_later(&env, outbox);
@@ -161,4 +162,49 @@ async fn enqueue_in_a_transaction_is_send() {
     });
     assert!(matches!(spawned.await.unwrap(), Enqueued::Queued { .. }));
     assert_eq!(outbox.stats().await.unwrap().waiting(), 1);
+}
+
+/// The API key is never written to the database: not in payloads, errors (a 401 is stored as
+/// the last error) or outcomes. Checked on the file's bytes, WAL included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_key_is_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    env.sandbox.faults().fail_next(1, 401);
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next(1, 422);
+    outbox.enqueue_now(&signup("secret")).await.unwrap();
+    outbox
+        .enqueue_now(&crate::support::sale("secret", "secret-1"))
+        .await
+        .unwrap();
+    let dispatcher = fast(&outbox, &env).spawn().unwrap();
+    let stats = until_stats(&outbox, LONG, |s| {
+        s.in_state("delivered") == 1 && s.dead() == 1
+    })
+    .await;
+    assert_eq!(
+        (stats.in_state("delivered"), stats.dead()),
+        (1, 1),
+        "{stats:?}"
+    );
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    let mut bytes = Vec::new();
+    for file in ["outbox.db", "outbox.db-wal"] {
+        if let Ok(content) = std::fs::read(dir.path().join(file)) {
+            bytes.extend(content);
+        }
+    }
+    assert!(
+        bytes.windows(7).any(|w| w == b"pending" || w == b"secret-"),
+        "the scan reads the rows"
+    );
+    let key = env.api_key.as_bytes();
+    assert!(
+        !bytes.windows(key.len()).any(|w| w == key),
+        "the API key is stored"
+    );
 }

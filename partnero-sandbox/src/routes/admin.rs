@@ -104,6 +104,7 @@ pub(crate) async fn faults(State(app): State<AppState>, JsonBody(body): JsonBody
             FaultAction::Fail {
                 status,
                 retry_after,
+                retry_after_as_date: false,
                 body: raw_body,
             },
         ),

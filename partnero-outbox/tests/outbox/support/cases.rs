@@ -181,13 +181,21 @@ where
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
 
-/// A 429 with `Retry-After` pauses the whole dispatcher: nothing else reaches Partnero before
-/// the time is up (a lower bound: it cannot flake), then everything is delivered.
-pub async fn rate_limit_pauses_everything<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+/// A 429 with `Retry-After` (in seconds, or as an HTTP date) pauses the whole dispatcher:
+/// nothing else reaches Partnero before the time is up (a lower bound: it cannot flake), then
+/// everything is delivered.
+pub async fn rate_limit_pauses_everything<DB: Backend>(env: &Env, outbox: Outbox<DB>, as_date: bool)
 where
     for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
 {
-    env.sandbox.faults().fail_next_with_retry_after(1, 429, 2);
+    if as_date {
+        // An HTTP date has whole seconds: 3 s from now is at least 2 s away.
+        env.sandbox
+            .faults()
+            .fail_next_with_retry_after_date(1, 429, 3);
+    } else {
+        env.sandbox.faults().fail_next_with_retry_after(1, 429, 2);
+    }
     let dispatcher = fast(&outbox, env).concurrency(1).spawn().unwrap();
     outbox.enqueue_now(&signup("rl-0")).await.unwrap();
     assert!(
