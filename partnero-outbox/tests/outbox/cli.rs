@@ -26,7 +26,7 @@ async fn cli(db: &str, args: &[&str]) -> (bool, String) {
 }
 
 /// A dispatcher in a child process, configured through the environment like an app's.
-fn run_child(env: &Env, db: &str) -> Child {
+pub(crate) fn run_child(env: &Env, db: &str) -> Child {
     Command::new(BIN)
         .args([
             "--database",

@@ -11,6 +11,7 @@ use crate::support::{cases, env, fast, sale, signup, until_stats};
 
 /// A pool on a fresh schema of the test server, or `None` (with a loud line) when no server
 /// answers and PostgreSQL is not required.
+/// Also the URL of that schema, for a child process.
 async fn pg_pool() -> Option<(sqlx::PgPool, String, String)> {
     let url = std::env::var("PARTNERO_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -43,7 +44,9 @@ async fn pg_pool() -> Option<(sqlx::PgPool, String, String)> {
         .connect_with(options)
         .await
         .unwrap();
-    Some((pool, url, schema))
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let schema_url = format!("{url}{separator}options%5Bsearch_path%5D={schema}");
+    Some((pool, schema_url, schema))
 }
 
 macro_rules! on_postgres {
@@ -156,4 +159,77 @@ async fn two_dispatchers_share_the_work_without_doubling() {
         !everything.contains(&env.api_key),
         "the API key is never stored"
     );
+}
+
+/// Two dispatcher *processes* on one PostgreSQL, 10,000 events over 1,000 customers (a
+/// sign-up, eight sales, a refund of the first sale each), faults on (processed-then-502,
+/// dropped connections, 503s, a processed-then-dropped refund): every sale recorded exactly
+/// once, each customer's sales in enqueue order, every first sale refunded, both processes
+/// still running at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatcher_processes_deliver_ten_thousand_events_once_in_order() {
+    let Some((pool, schema_url, _)) = pg_pool().await else {
+        return;
+    };
+    let env = env().await;
+    let outbox = Outbox::postgres(pool.clone()).await.unwrap();
+    let (customers, sales_each) = (1000, 8);
+    let mut tx = pool.begin().await.unwrap();
+    for c in 0..customers {
+        let customer = format!("proc-{c}");
+        outbox.enqueue(&mut tx, &signup(&customer)).await.unwrap();
+        for s in 0..sales_each {
+            outbox
+                .enqueue(&mut tx, &sale(&customer, &format!("{customer}-{s}")))
+                .await
+                .unwrap();
+        }
+        let refund = partnero_outbox::Event::refund(format!("{customer}-0"));
+        outbox.enqueue(&mut tx, &refund).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let total = (customers * (sales_each + 2)) as u64;
+    let faults = env.sandbox.faults();
+    faults
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(30, 502);
+    faults.on("POST", "/v1/transactions").drop_next(30);
+    faults.on("POST", "/v1/customers").fail_next(30, 503);
+    faults
+        .on("DELETE", "/v1/transactions")
+        .process_then_drop_next(10);
+    let mut one = crate::cli::run_child(&env, &schema_url);
+    let mut two = crate::cli::run_child(&env, &schema_url);
+    let stats = until_stats(&outbox, Duration::from_secs(300), |s| {
+        s.in_state("delivered") == total
+    })
+    .await;
+    assert_eq!(stats.in_state("delivered"), total, "{stats:?}");
+    assert!(
+        one.try_wait().unwrap().is_none() && two.try_wait().unwrap().is_none(),
+        "both ran to the end"
+    );
+    let state = env.sandbox.state();
+    let mut seen: HashMap<String, Vec<(u64, String, bool)>> = HashMap::new();
+    for t in state.transactions(&env.api_key) {
+        seen.entry(t.customer_key.clone())
+            .or_default()
+            .push((t.uid, t.key.clone(), t.deleted));
+    }
+    for c in 0..customers {
+        let customer = format!("proc-{c}");
+        let mut recorded = seen.remove(&customer).unwrap_or_default();
+        recorded.sort();
+        let keys: Vec<&str> = recorded.iter().map(|(_, k, _)| k.as_str()).collect();
+        let expected: Vec<String> = (0..sales_each).map(|s| format!("{customer}-{s}")).collect();
+        assert_eq!(keys, expected, "{customer}: each sale once, in order");
+        assert!(
+            recorded[0].2 && recorded[1..].iter().all(|t| !t.2),
+            "{customer}: only the first refunded"
+        );
+        assert_eq!(
+            env.customer_partner(&customer),
+            Some(Some("demo-partner".into()))
+        );
+    }
 }
