@@ -9,4 +9,5 @@ mod support;
 
 mod cli;
 mod postgres;
+mod properties;
 mod sqlite;
