@@ -233,3 +233,39 @@ async fn two_dispatcher_processes_deliver_ten_thousand_events_once_in_order() {
         );
     }
 }
+
+/// The table vanishes under a running dispatcher (a database restored from an old backup, a
+/// schema dropped by mistake): enqueue fails with a typed error, the dispatcher keeps backing
+/// off instead of crashing, and once the table is back it delivers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_table_is_an_error_not_a_crash() {
+    let Some((pool, _, _)) = pg_pool().await else {
+        return;
+    };
+    let env = env().await;
+    let outbox = Outbox::postgres(pool.clone()).await.unwrap();
+    let dispatcher = fast(&outbox, &env).spawn().unwrap();
+    sqlx::query("DROP TABLE partnero_outbox")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let failed = outbox.enqueue_now(&signup("gone")).await.unwrap_err();
+    assert!(
+        matches!(failed, partnero_outbox::Error::Database(_)),
+        "{failed:?}"
+    );
+    assert!(outbox.stats().await.is_err());
+    tokio::time::sleep(Duration::from_millis(500)).await; // the dispatcher hits the missing table
+
+    Outbox::postgres(pool.clone()).await.unwrap();
+    outbox.enqueue_now(&signup("back")).await.unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, Duration::from_secs(60), |s| {
+        s.in_state("delivered") == 1
+    })
+    .await;
+    assert_eq!(stats.in_state("delivered"), 1, "{stats:?}");
+    assert!(env.customer_partner("back").is_some());
+    assert!(env.customer_partner("gone").is_none());
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
