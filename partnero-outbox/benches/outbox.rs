@@ -70,6 +70,63 @@ async fn main() {
     }
 
     dispatch(dir.path()).await;
+    memory_in_an_outage(dir.path()).await;
+}
+
+/// Resident memory of this process in KiB (Linux), `None` elsewhere.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Partnero refuses connections while 30,000 events arrive and the dispatcher keeps trying:
+/// the backlog lives in the database, so the process's memory stays flat.
+async fn memory_in_an_outage(dir: &std::path::Path) {
+    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap();
+    let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
+    let client = Partnero::builder(key.as_str())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    sandbox.faults().refuse_connections(true);
+    let outbox = Outbox::sqlite(dir.join("outage.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let dispatcher = outbox
+        .dispatcher(client)
+        .concurrency(8)
+        .poll_interval(Duration::from_millis(20))
+        .backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .spawn()
+        .unwrap();
+    let ctx = ReferralContext::new();
+    let mut samples = Vec::new();
+    let batches = 3;
+    for batch in 0..batches {
+        let mut tx = outbox.pool().begin().await.unwrap();
+        for i in 0..10_000 {
+            let customer = format!("m-{batch}-{i}");
+            let event = Event::signup(&ctx, NewCustomer::new(&customer));
+            outbox.enqueue(&mut tx, &event).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await; // the dispatcher churns on it
+        samples.push(rss_kib());
+    }
+    let stats = outbox.stats().await.unwrap();
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    let shown: Vec<String> = samples
+        .iter()
+        .map(|s| s.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0)))
+        .collect();
+    println!(
+        "| memory during an outage, RSS after 10k / 20k / 30k waiting events ({} waiting at the end) | {} |",
+        stats.waiting(),
+        shown.join(" / ")
+    );
 }
 
 /// Handler-like transactions, `CONCURRENCY` at a time: the floor (a user row + a bare insert

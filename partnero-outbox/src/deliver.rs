@@ -9,7 +9,7 @@
 //! | 429 | retry after `Retry-After`, whole dispatcher paused, attempt not counted | same |
 //! | 401 / 403 | retry later, whole dispatcher paused, attempt not counted | same |
 //! | other 4xx | dead (with the reason) | dead; "customer does not exist" (an affiliate customer nobody referred) is delivered as `customer_unknown` |
-//! | attempts or age over the bound | dead | dead |
+//! | attempts over the bound (not counting an outage: refused connections, timeouts, 502-504) or age over the bound | dead | dead |
 
 use std::time::Duration;
 
@@ -56,6 +56,10 @@ impl PauseReason {
 pub(crate) struct Decision {
     pub(crate) transition: Transition,
     pub(crate) pause: Option<(Duration, PauseReason)>,
+    /// Partnero was unreachable or overloaded (connection refused, timeout, 502/503/504): not
+    /// the event's fault, so the attempt bound does not apply, only the age bound. An outage
+    /// of hours must not turn every waiting event into a dead letter.
+    pub(crate) outage: bool,
 }
 
 impl Decision {
@@ -63,6 +67,14 @@ impl Decision {
         Self {
             transition,
             pause: None,
+            outage: false,
+        }
+    }
+
+    fn in_outage(self) -> Self {
+        Self {
+            outage: true,
+            ..self
         }
     }
 
@@ -150,6 +162,7 @@ async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Poli
             Decision {
                 transition: Transition::Retry { delay, .. },
                 pause,
+                outage,
             } => Decision {
                 transition: Transition::Unconfirmed {
                     settle: delay,
@@ -157,6 +170,7 @@ async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Poli
                     error: format!("looking the sale up failed: {e}"),
                 },
                 pause,
+                outage,
             },
             other => other,
         },
@@ -178,6 +192,7 @@ fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision
             Decision {
                 transition: retry(policy.auth_pause, false),
                 pause: Some((policy.auth_pause, PauseReason::Unauthorized)),
+                outage: false,
             }
         }
         ApiError::RateLimited { retry_after } => {
@@ -185,11 +200,12 @@ fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision
             Decision {
                 transition: retry(wait, false),
                 pause: Some((wait, PauseReason::RateLimited)),
+                outage: false,
             }
         }
-        e if e.is_connect() => Decision::to(retry(backoff(row.attempts, policy), true)),
+        e if e.is_connect() => Decision::to(retry(backoff(row.attempts, policy), true)).in_outage(),
         e if e.is_ambiguous() => {
-            if kind == Kind::Sale {
+            let decision = if kind == Kind::Sale {
                 Decision::to(Transition::Unconfirmed {
                     settle: policy.settle,
                     status,
@@ -198,6 +214,11 @@ fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision
             } else {
                 let delay = backoff(row.attempts, policy).max(e.retry_after().unwrap_or_default());
                 Decision::to(retry(delay, true))
+            };
+            if is_outage(e) {
+                decision.in_outage()
+            } else {
+                decision
             }
         }
         _ => Decision::to(Transition::Dead {
@@ -207,10 +228,17 @@ fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision
     }
 }
 
-/// Dead once the attempts or the age pass their bound (a retry that counts, or a sale still
-/// unconfirmed).
+/// Partnero unreachable or overloaded rather than refusing this event: a timeout, a
+/// connection dropped mid-request, 502/503/504. (A 500 may be this event's doing, and counts.)
+fn is_outage(e: &ApiError) -> bool {
+    matches!(e, ApiError::Timeout | ApiError::Transport(_)) || matches!(e.status(), Some(502..=504))
+}
+
+/// Dead once the attempts (not during an outage) or the age pass their bound: a retry that
+/// counts, or a sale still unconfirmed.
 fn give_up_when_over_bounds(decision: Decision, row: &Claimed, policy: &Policy) -> Decision {
-    let over = u32::try_from(row.attempts).unwrap_or(0) >= policy.max_attempts
+    let over = (!decision.outage
+        && u32::try_from(row.attempts).unwrap_or(0) >= policy.max_attempts)
         || row.age >= policy.max_age;
     match &decision.transition {
         Transition::Retry {

@@ -403,7 +403,9 @@ async fn deliver_one(shared: &Shared, row: &Claimed) -> Ack {
         kind,
         attempt = row.attempts
     );
-    let Decision { transition, pause } = deliver(&shared.client, row, &shared.policy)
+    let Decision {
+        transition, pause, ..
+    } = deliver(&shared.client, row, &shared.policy)
         .instrument(span.clone())
         .await;
     if let Some((wait, reason)) = pause {

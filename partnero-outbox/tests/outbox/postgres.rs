@@ -64,6 +64,7 @@ macro_rules! on_postgres {
 on_postgres! {
     outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);
     duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
+    a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
     dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
     poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(

@@ -31,6 +31,7 @@ on_sqlite! {
     unauthorized_pauses_without_burning_attempts => |env, outbox| cases::unauthorized_pauses_without_burning_attempts(&env, outbox);
     dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
     shutdown_in_an_outage_resumes_later => |env, outbox| cases::shutdown_in_an_outage_resumes_later(&env, outbox);
+    a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);
     poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(
         &env,
         outbox,

@@ -380,3 +380,39 @@ pub async fn poison_rows_go_dead_without_a_crash_loop<DB: Backend>(
     );
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
+
+/// An outage longer than the attempt bound (connections refused, then 503s) makes no dead
+/// letter: it is not the events' fault; they are all delivered once Partnero is back. A 500
+/// repeated past the bound does make one (it may be the event's doing).
+pub async fn a_long_outage_makes_no_dead_letters<DB: Backend>(env: &Env, outbox: Outbox<DB>)
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    env.sandbox.faults().refuse_connections(true);
+    let dispatcher = fast(&outbox, env).max_attempts(2).spawn().unwrap();
+    outbox.enqueue_now(&signup("long-1")).await.unwrap();
+    outbox
+        .enqueue_now(&sale("long-1", "long-1-a"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // several attempts at 20..300 ms
+    env.sandbox.faults().refuse_connections(false);
+    env.sandbox.faults().fail_next(8, 503);
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    assert_eq!(
+        (stats.in_state("delivered"), stats.dead()),
+        (2, 0),
+        "{stats:?}"
+    );
+    assert_eq!(env.transactions("long-1-a"), 1);
+
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/customers")
+        .fail_next(5, 500);
+    outbox.enqueue_now(&signup("long-2")).await.unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| s.dead() == 1).await;
+    assert_eq!(stats.dead(), 1, "two 500s with max_attempts 2: {stats:?}");
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
