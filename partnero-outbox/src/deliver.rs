@@ -3,7 +3,7 @@
 //!
 //! | attempt ends with | sign-up, refund | sale |
 //! |---|---|---|
-//! | 2xx, sign-up "duplicate key", refund 404 | delivered | delivered |
+//! | 2xx, sign-up "duplicate key", refund 404 | delivered (a refund whose sale is not in the outbox: 404 only after the settle time) | delivered |
 //! | never left (connection refused, DNS) | retry with backoff | retry with backoff |
 //! | 5xx, timeout, connection dropped after sending | retry with backoff (a resend is safe) | **unconfirmed**: looked up by key after the settle time, resent only when absent |
 //! | 429 | retry after `Retry-After`, whole dispatcher paused, attempt not counted | same |
@@ -135,6 +135,21 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
         }
         (Kind::Refund, Payload::Refund { transaction_key }) => {
             match client.refund(&transaction_key).await {
+                // Its sale was sent some other way and may still be processing: a refund
+                // that gave up now would leave that sale's commission paid. Ask again until
+                // the settle time has passed.
+                Ok(RefundOutcome::UnknownTransaction)
+                    if row.unordered_refund && row.age < policy.settle =>
+                {
+                    Decision::to(Transition::Retry {
+                        delay: policy.settle - row.age,
+                        status: Some(404),
+                        error:
+                            "no transaction with this key yet; looking again after the settle time"
+                                .into(),
+                        count: false,
+                    })
+                }
                 Ok(RefundOutcome::UnknownTransaction) => Decision::delivered("not_found"),
                 Ok(_) => Decision::delivered("refunded"),
                 Err(e) => failure(Kind::Refund, &e, row, policy),

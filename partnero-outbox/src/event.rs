@@ -181,7 +181,7 @@ impl Event {
         let transaction_key = transaction_key.into();
         Self {
             kind: Kind::Refund,
-            order_key: format!("tx:{transaction_key}"),
+            order_key: format!("{UNORDERED_REFUND_PREFIX}{transaction_key}"),
             idem_key: format!("refund:{transaction_key}"),
             after_sale: Some(format!("sale:{transaction_key}")),
             payload: Payload::Refund { transaction_key },
@@ -230,6 +230,10 @@ impl Event {
         })
     }
 }
+
+/// The order key of a refund whose sale is not in the outbox (it is replaced by the sale's
+/// order key when it is).
+pub(crate) const UNORDERED_REFUND_PREFIX: &str = "tx:";
 
 /// The longest key accepted (Partnero's string limit).
 const MAX_KEY_LEN: usize = 255;

@@ -38,6 +38,9 @@ pub(crate) struct Claimed {
     pub(crate) payload: String,
     /// True when the row was `unconfirmed`: a sale whose POST may have reached Partnero.
     pub(crate) unconfirmed: bool,
+    /// A refund ordered on its own (`tx:<key>`): its sale did not go through this outbox, so
+    /// nothing here says whether Partnero has recorded it yet.
+    pub(crate) unordered_refund: bool,
     /// Claims so far, this one included.
     pub(crate) attempts: i32,
     /// Time since enqueue.
@@ -376,6 +379,9 @@ where
         kind: row.lenient::<String>("kind").and_then(|k| Kind::parse(&k)),
         payload: row.lenient("payload").unwrap_or_default(),
         unconfirmed: row.lenient::<String>("state").as_deref() == Some(state::UNCONFIRMED),
+        unordered_refund: row
+            .lenient::<String>("order_key")
+            .is_some_and(|k| k.starts_with(crate::event::UNORDERED_REFUND_PREFIX)),
         attempts: row.lenient("attempts").unwrap_or(1),
         age: row.millis("age_ms"),
     })

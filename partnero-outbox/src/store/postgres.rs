@@ -84,7 +84,7 @@ const CLAIM: &str = concat!(
     "lease_owner = $1, lease_until = now() + ",
     ms!("$2"),
     ", attempts = t.attempts + 1 FROM next WHERE t.id = next.id ",
-    "RETURNING t.id, t.kind, t.idem_key, t.payload::text AS payload, t.state, t.attempts, ",
+    "RETURNING t.id, t.kind, t.order_key, t.payload::text AS payload, t.state, t.attempts, ",
     age_ms!("t.created_at"),
     " AS age_ms"
 );

@@ -76,7 +76,7 @@ const CLAIM: &str = concat!(
     ") AND NOT EXISTS (SELECT 1 FROM partnero_outbox p WHERE p.order_key = o.order_key ",
     "AND p.id < o.id AND p.state NOT IN ('delivered', 'discarded')) ",
     "ORDER BY o.run_at, o.id LIMIT ?3) ",
-    "RETURNING id, kind, idem_key, payload, state, attempts, ",
+    "RETURNING id, kind, order_key, payload, state, attempts, ",
     now_ms!(),
     " - created_at AS age_ms"
 );

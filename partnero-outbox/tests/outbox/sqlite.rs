@@ -209,3 +209,55 @@ async fn the_api_key_is_never_stored() {
         "the API key is stored"
     );
 }
+
+/// A refund of a sale sent outside the outbox (inline, still being processed by Partnero)
+/// keeps asking until the settle time, so the sale's commission is reversed; a refund of a
+/// key nobody sold ends as not found after that time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_waits_for_a_sale_sent_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    outbox.enqueue_now(&signup("inline")).await.unwrap();
+    let dispatcher = fast(&outbox, &env).spawn().unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(1, Duration::from_millis(1500));
+    let inline = tokio::spawn({
+        let client = env.client.clone();
+        async move {
+            let sale = partnero_client::Sale::new(rust_decimal::Decimal::ONE).key("inline-1");
+            client.transactions().create_once("inline", &sale).await
+        }
+    });
+    assert!(
+        crate::support::eventually(LONG, || env
+            .sandbox
+            .requests_seen_for("POST", "/v1/transactions")
+            >= 1)
+        .await
+    );
+    let started = std::time::Instant::now();
+    outbox
+        .enqueue_now(&partnero_outbox::Event::refund("inline-1"))
+        .await
+        .unwrap();
+    outbox
+        .enqueue_now(&partnero_outbox::Event::refund("never-sold"))
+        .await
+        .unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 3).await;
+    assert_eq!(stats.in_state("delivered"), 3, "{stats:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "not found only after the settle time"
+    );
+    inline.await.unwrap().expect("the inline sale was recorded");
+    assert_eq!(env.transactions("inline-1"), 1);
+    assert_eq!(env.live("inline-1"), 0, "the refund reversed it");
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
