@@ -61,6 +61,13 @@ async fn main() {
                 .unwrap();
             let pg_outbox = Outbox::postgres(pg.clone()).await.unwrap();
             enqueue_rows("PostgreSQL", &pg, &pg_outbox, "BEGIN", "$").await;
+            // The same with the LISTEN/NOTIFY trigger dropped (dispatchers would poll): what
+            // the wake-up costs a committing handler.
+            pg.execute("DROP TRIGGER partnero_outbox_notify ON partnero_outbox")
+                .await
+                .unwrap();
+            pg.execute("DELETE FROM partnero_outbox").await.unwrap();
+            enqueue_rows("PostgreSQL, no notify trigger", &pg, &pg_outbox, "BEGIN", "$").await;
             admin
                 .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
                 .await
@@ -102,7 +109,12 @@ async fn memory_in_an_outage(dir: &std::path::Path) {
         .backoff(Duration::from_millis(10), Duration::from_millis(200))
         .spawn()
         .unwrap();
-    let ctx = ReferralContext::new();
+    // Referred visitors: an unreferred affiliate sign-up needs no call and would be
+    // "delivered" without Partnero.
+    let ctx = ReferralContext::new().with_partner(
+        partnero_core::ReferralKey::parse("demo-partner").unwrap(),
+        partnero_core::KeySource::Cookie,
+    );
     let mut samples = Vec::new();
     let batches = 3;
     for batch in 0..batches {
