@@ -1,10 +1,8 @@
 //! The single-lock store stays correct under concurrent requests.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{AFF, Api};
+use crate::common::{AFF, Api};
 use rust_decimal::Decimal;
 use serde_json::json;
 

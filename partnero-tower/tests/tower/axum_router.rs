@@ -1,8 +1,6 @@
 //! `PartneroLayer` on an axum `Router` with the `Referral` extractor: the capture cases, the
 //! handler's own cookies, `Option<Referral>`, and the missing-layer rejection.
 
-mod common;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode, header};
@@ -16,7 +14,7 @@ use partnero_core::{KeySource, TrackingConfig};
 use partnero_tower::{MissingPartneroLayer, PartneroLayer, Referral};
 use tower::ServiceExt;
 
-use common::{CASES, DEFAULT_SET_COOKIE};
+use crate::common::{CASES, DEFAULT_SET_COOKIE};
 
 /// Hands the extracted handle back in the response extensions.
 async fn echo_referral(referral: Referral) -> impl IntoResponse {

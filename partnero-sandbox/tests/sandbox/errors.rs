@@ -1,8 +1,6 @@
 //! Bad input and unknown routes: always an enveloped answer, never a panic or a hang.
 
-mod common;
-
-use common::{AFF, Api, RAF, assert_error, assert_field_error};
+use crate::common::{AFF, Api, RAF, assert_error, assert_field_error};
 use reqwest::Method;
 use serde_json::json;
 

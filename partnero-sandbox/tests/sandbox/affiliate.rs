@@ -1,8 +1,7 @@
 //! Affiliate program: partners, customers, transactions and commissions over HTTP.
 
-mod common;
-
-use common::{AFF, Api, assert_error, assert_field_error};
+use crate::common;
+use crate::common::{AFF, Api, assert_error, assert_field_error};
 use rust_decimal::Decimal;
 use serde_json::json;
 

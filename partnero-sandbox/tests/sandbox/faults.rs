@@ -1,10 +1,8 @@
 //! Fault injection, from the library handle and over the admin HTTP routes.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{AFF, Api, assert_error, client};
+use crate::common::{AFF, Api, assert_error, client};
 use reqwest::Method;
 use serde_json::json;
 
