@@ -9,16 +9,13 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::wiremock_client;
+
 fn client(server: &MockServer) -> Partnero {
-    Partnero::builder("sk_test")
-        .base_url(format!("{}/v1/", server.uri()))
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(5))
-                .confirm_delay(Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap()
+    let retry = RetryPolicy::default()
+        .base_delay(Duration::from_millis(5))
+        .confirm_delay(Duration::from_millis(5));
+    wiremock_client(server, "sk_test", retry)
 }
 
 fn keyed() -> [Sale; 2] {

@@ -7,6 +7,7 @@ mod list_params;
 mod pagination;
 mod requests;
 mod sandbox;
+mod support;
 mod tracing_spans;
 mod track_errors;
 mod track_signup;

@@ -14,14 +14,16 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::wiremock_client;
+
 const KEY: &str = "sk_test_secret";
 
 fn client(server: &MockServer) -> Partnero {
-    Partnero::builder(KEY)
-        .base_url(format!("{}/v1", server.uri()))
-        .retry(RetryPolicy::default().base_delay(Duration::from_millis(5)))
-        .build()
-        .unwrap()
+    wiremock_client(
+        server,
+        KEY,
+        RetryPolicy::default().base_delay(Duration::from_millis(5)),
+    )
 }
 
 fn ok(data: serde_json::Value) -> ResponseTemplate {
