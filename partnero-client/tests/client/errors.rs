@@ -22,6 +22,24 @@ fn client(server: &MockServer, retry: RetryPolicy) -> Partnero {
     wiremock_client(server, KEY, retry)
 }
 
+/// `customers().get(key)`, which must fail.
+async fn get_fails(server: &MockServer, retry: RetryPolicy, key: &str) -> Error {
+    client(server, retry)
+        .customers()
+        .get(key)
+        .await
+        .unwrap_err()
+}
+
+/// `customers().create(customer)`, which must fail.
+async fn create_fails(server: &MockServer, retry: RetryPolicy, customer: &NewCustomer) -> Error {
+    client(server, retry)
+        .customers()
+        .create(customer)
+        .await
+        .unwrap_err()
+}
+
 async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
@@ -45,11 +63,7 @@ async fn unauthorized_is_actionable_and_not_retried() {
             .set_body_json(json!({"message": "Unauthenticated.", "status": 0})),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries(), "a").await;
     assert!(matches!(e, Error::Unauthorized));
     assert!(e.to_string().contains("PARTNERO_API_KEY"));
     assert_no_secret(&e);
@@ -64,11 +78,7 @@ async fn not_found_carries_the_message() {
             .set_body_json(json!({"message": "Customer not found.", "status": 0})),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("nobody")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries(), "nobody").await;
     match &e {
         Error::NotFound { message } => assert_eq!(message, "Customer not found."),
         other => panic!("{other:?}"),
@@ -84,11 +94,12 @@ async fn validation_errors_keep_the_field_map() {
             "errors": {"email": ["The email must be a valid email address."], "name": ["Too long.", "Bad."]},
             "status": 0
         }))).await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .create(&NewCustomer::new("k").email("nope"))
-        .await
-        .unwrap_err();
+    let e = create_fails(
+        &server,
+        fast_retries(),
+        &NewCustomer::new("k").email("nope"),
+    )
+    .await;
     match &e {
         Error::Validation { message, errors } => {
             assert_eq!(message, "The given data was invalid.");
@@ -112,11 +123,7 @@ async fn duplicate_key_on_a_first_attempt_is_an_error() {
     let server = answering("POST", ResponseTemplate::new(422).set_body_json(json!({
             "message": "Duplicate key", "errors": {"key": ["The key has already been taken."]}, "status": 0
         }))).await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .create(&NewCustomer::new("k"))
-        .await
-        .unwrap_err();
+    let e = create_fails(&server, fast_retries(), &NewCustomer::new("k")).await;
     assert!(e.is_duplicate(), "{e:?}");
 }
 
@@ -128,11 +135,12 @@ async fn invalid_partner_key_is_its_own_error() {
             .set_body_json(json!({"message": "Invalid partner key", "status": 0})),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .create(&NewCustomer::new("k").partner_key("ghost"))
-        .await
-        .unwrap_err();
+    let e = create_fails(
+        &server,
+        fast_retries(),
+        &NewCustomer::new("k").partner_key("ghost"),
+    )
+    .await;
     assert!(matches!(e, Error::InvalidPartnerKey), "{e:?}");
     assert_eq!(requests(&server).await, 1);
 }
@@ -144,11 +152,7 @@ async fn non_json_502_is_an_api_error_with_a_snippet_after_retries() {
         ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries(), "a").await;
     match &e {
         Error::Api {
             status, message, ..
@@ -168,11 +172,7 @@ async fn non_json_success_is_a_decode_error() {
         ResponseTemplate::new(200).set_body_string("<html>captive portal</html>"),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries(), "a").await;
     match &e {
         Error::Decode {
             status, snippet, ..
@@ -252,11 +252,7 @@ async fn rate_limit_without_retry_after_backs_off_then_reports() {
             .set_body_json(json!({"message": "Too Many Attempts.", "status": 0})),
     )
     .await;
-    let e = client(&server, fast_retries().max_attempts(4))
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries().max_attempts(4), "a").await;
     assert!(
         matches!(e, Error::RateLimited { retry_after: None }),
         "{e:?}"
@@ -271,11 +267,7 @@ async fn retry_after_beyond_max_delay_is_reported_not_waited() {
         ResponseTemplate::new(429).insert_header("retry-after", "120"),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries(), "a").await;
     assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
     assert!(e.to_string().contains("retry after 120"));
     assert_eq!(requests(&server).await, 1);
@@ -290,11 +282,7 @@ async fn unavailable_with_a_long_retry_after_carries_it() {
             .set_body_json(json!({"message": "Down for maintenance", "status": 0})),
     )
     .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, fast_retries(), "a").await;
     assert!(
         matches!(&e, Error::Api { status: 503, message, .. } if message == "Down for maintenance"),
         "{e:?}"
@@ -398,11 +386,7 @@ async fn long_server_messages_are_truncated() {
         )
         .mount(&server)
         .await;
-    let e = client(&server, RetryPolicy::none())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, RetryPolicy::none(), "a").await;
     match &e {
         Error::Api { message, .. } => {
             assert_eq!(
@@ -420,11 +404,7 @@ async fn long_server_messages_are_truncated() {
 #[tokio::test]
 async fn no_retry_policy_sends_once() {
     let server = answering("GET", ResponseTemplate::new(503)).await;
-    let e = client(&server, RetryPolicy::none())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, RetryPolicy::none(), "a").await;
     assert_eq!(e.status(), Some(503));
     assert_eq!(requests(&server).await, 1);
 }
