@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{answering, wiremock_client};
+use crate::support::{answering, page_answer, wiremock_client};
 
 fn client(server: &MockServer) -> Partnero {
     wiremock_client(server, "sk_test", RetryPolicy::default())
@@ -14,12 +14,7 @@ fn client(server: &MockServer) -> Partnero {
 
 fn page(keys: &[&str], next: Option<String>) -> ResponseTemplate {
     let data: Vec<_> = keys.iter().map(|k| json!({"key": k})).collect();
-    ResponseTemplate::new(200).set_body_json(json!({
-        "data": data,
-        "links": {"first": null, "last": null, "prev": null, "next": next},
-        "meta": {"current_page": 1, "per_page": 2},
-        "status": 1
-    }))
+    page_answer(json!(data), next, json!({"current_page": 1, "per_page": 2}))
 }
 
 #[tokio::test]

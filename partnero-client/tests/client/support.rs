@@ -2,6 +2,7 @@
 //! every request of one method the same answer.
 
 use partnero_client::{Partnero, RetryPolicy};
+use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -12,6 +13,16 @@ pub(crate) fn wiremock_client(server: &MockServer, api_key: &str, retry: RetryPo
         .retry(retry)
         .build()
         .unwrap()
+}
+
+/// A list page: `items`, `links.next` and `meta`.
+pub(crate) fn page_answer(items: Value, next: Option<String>, meta: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "data": items,
+        "links": {"first": null, "last": null, "prev": null, "next": next},
+        "meta": meta,
+        "status": 1
+    }))
 }
 
 /// A started server answering every `verb` request with `answer`.
