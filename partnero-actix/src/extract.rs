@@ -25,9 +25,8 @@ use crate::MissingPartneroMiddleware;
 /// [`refund`](Self::refund), the [`client`](Self::client) and the whole
 /// [`handle`](Self::handle).
 ///
-/// The middleware decides the referral `Set-Cookie` from the request's links on every request;
-/// the referral cookies are read here, when a handler extracts `Referral` (once per request: the
-/// resolved handle is kept with the request for later extractions).
+/// The referral cookies are read here, once per request
+/// ([lazy cookie reading](partnero_core#lazy-cookie-reading)).
 ///
 /// Extraction never waits: the future is ready at once. Without the middleware it fails with
 /// [`MissingPartneroMiddleware`] (a 500 naming `PartneroMiddleware`); extract `Option<Referral>` to get

@@ -5,9 +5,8 @@
 //!   `partnero_referral` set by PartneroJS, query parameters `?aff=` / `?ref=`, an optional path
 //!   form such as `/aff/KEY`), and when a key arrives by link it answers with a **server-set**
 //!   cookie (not capped at 7 days by Safari's ITP, and readable when ad-blockers stop
-//!   PartneroJS). On every request it checks only the links and decides the `Set-Cookie` from
-//!   them; the referral cookies are read when a handler extracts [`Referral`] (once per
-//!   request), so routes that never extract it pay only for the link check.
+//!   PartneroJS). The referral cookies are read only when a handler extracts [`Referral`]
+//!   ([lazy cookie reading](partnero_core#lazy-cookie-reading)).
 //! * [`Referral`] is the extractor: `referral.partner_key()`, `referral.signup(..)`,
 //!   `referral.sale(..)`, `referral.refund(..)`. It is also the way to read the context in your
 //!   own middleware (`service_request.extract::<Referral>().await`): the complete

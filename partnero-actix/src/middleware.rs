@@ -4,9 +4,8 @@
 //! The middleware is a thin translation: it lends the request's method, path, query string and
 //! headers to [`TrackingConfig::capture_links`], inserts the link context (with the client and
 //! the policy) into the request extensions and appends core's `Set-Cookie` values to the
-//! response. The [`Referral`](crate::Referral) extractor reads the referral cookies when a
-//! handler asks for the context (or on every request, when the policy
-//! [renews cookies](partnero_core::TrackingConfig::renew_cookies)). Every policy
+//! response. The [`Referral`](crate::Referral) extractor reads the referral cookies
+//! ([lazy cookie reading](partnero_core#lazy-cookie-reading)). Every policy
 //! decision (attribution, cookie attributes, crawlers, prefetch, consent) lives in
 //! `partnero-core`.
 
@@ -36,12 +35,10 @@ use crate::headers::ActixHeaders;
 /// For each request it:
 ///
 /// 1. runs core's link capture on the method, path, query string and headers: the query and
-///    path decide the `Set-Cookie` (under first-touch the referral cookie is read too, only
-///    when a link key is present);
+///    path decide the `Set-Cookie`;
 /// 2. inserts the link context, the API client and the policy into the request extensions,
-///    where the [`Referral`](crate::Referral) extractor finds them; the extractor reads the
-///    referral cookies (all `Cookie` headers) when a handler extracts it, once per request, so
-///    routes that never extract `Referral` pay only for the link check. In your own middleware
+///    where the [`Referral`](crate::Referral) extractor finds them and reads the referral
+///    cookies ([lazy cookie reading](partnero_core#lazy-cookie-reading)). In your own middleware
 ///    (wrapped inside this one), use `req.extract::<Referral>().await`: the extensions hold
 ///    only the pending link part, never a [`ReferralHandle`];
 /// 3. appends the `Set-Cookie` values the [`TrackingConfig`] asks for to the response, next to

@@ -376,8 +376,8 @@ impl Deref for ReferralHandle {
 
 /// A request's referral as the framework adapters leave it in the request extensions: the
 /// part of the context the referral *links* decided (see [`TrackingConfig::capture_links`]),
-/// the client and the policy. The `Cookie` header is read only when a handler asks for the
-/// context, through [`resolve`](Self::resolve).
+/// the client and the policy. The `Cookie` header is read through [`resolve`](Self::resolve)
+/// ([lazy cookie reading](partnero_core#lazy-cookie-reading)).
 ///
 /// Used by `partnero-tower` and `partnero-actix`; application code takes their `Referral`
 /// extractor (or `partnero_tower::referral_handle` outside axum) instead.

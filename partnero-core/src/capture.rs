@@ -83,8 +83,7 @@ impl TrackingConfig {
     ///
     /// This is exactly [`capture_links`](Self::capture_links) followed by
     /// [`fill_from_cookies`](Self::fill_from_cookies) on the same request; the framework
-    /// adapters run the two phases separately, so that routes which never read the context do
-    /// not pay for the `Cookie` header scan.
+    /// adapters run the two phases separately ([lazy cookie reading](crate#lazy-cookie-reading)).
     pub fn capture(&self, req: &RequestInfo<'_>) -> Capture {
         let mut capture = self.capture_links(req);
         self.fill_from_cookies(&mut capture.context, req);

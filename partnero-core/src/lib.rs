@@ -12,11 +12,24 @@
 //! The core takes plain inputs ([`RequestInfo`]: method, path, raw query, a [`Headers`] view) and
 //! returns plain `String`s, so the same code serves every framework (actix-web is on `http` 0.2,
 //! axum/tower on `http` 1; the `http` feature adds [`RequestInfo::from_http`] for the latter).
-//! The framework crates `partnero-tower` and `partnero-actix` do this in two phases:
-//! [`TrackingConfig::capture_links`] on every request (the query and path decide the
-//! `Set-Cookie`), and [`TrackingConfig::fill_from_cookies`] only when a handler extracts the
-//! referral, so routes that never read it do not pay for the `Cookie` header scan. The two
-//! phases together give exactly [`TrackingConfig::capture`]'s result.
+//! The framework crates `partnero-tower` and `partnero-actix` do this in two phases, see
+//! [lazy cookie reading](#lazy-cookie-reading).
+//!
+//! # Lazy cookie reading
+//!
+//! This is the one place the adapters' two phases are explained; their docs link here.
+//!
+//! 1. On **every** request the middleware runs [`TrackingConfig::capture_links`]: the query
+//!    string and the path form decide the `Set-Cookie` values and the landing URL. The
+//!    referral cookie is read in this phase only under first-touch when a link key is present,
+//!    or always when the policy [renews cookies](TrackingConfig::renew_cookies).
+//! 2. The referral **cookies** (all `Cookie` headers) are read by
+//!    [`TrackingConfig::fill_from_cookies`] only when a handler asks for the context (the
+//!    adapters' `Referral` extractor, or `partnero_tower::referral_handle`). The result is kept
+//!    with the request, so asking twice reads them once.
+//!
+//! Routes that never ask for the referral pay only for the link check, and the two phases
+//! together give exactly [`TrackingConfig::capture`]'s result.
 //!
 //! ## Hybrid: PartneroJS plus a server-set cookie (the default)
 //!

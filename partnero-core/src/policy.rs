@@ -363,7 +363,7 @@ impl TrackingConfig {
     /// * the lifetime slides: the cookie's `Max-Age` restarts at each request, so a visitor who
     ///   returns within every window stays attributed (Partnero still applies the program's own
     ///   rules when the sign-up is reported);
-    /// * the cookie is read on every request, not only when a handler asks for the context, and
+    /// * the cookie is read on every request (not [lazily](crate#lazy-cookie-reading)), and
     ///   responses carry a `Set-Cookie`: keep the middleware off routes whose responses a shared
     ///   cache should store (static assets).
     ///

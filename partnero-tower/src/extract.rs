@@ -20,9 +20,8 @@ use crate::MissingPartneroLayer;
 /// [`refund`](Self::refund), the [`client`](Self::client) and the whole
 /// [`handle`](Self::handle).
 ///
-/// The layer decides the referral `Set-Cookie` from the request's links on every request; the
-/// referral cookies are read here, when a handler extracts `Referral` (once per request: the
-/// result is kept with the request, so a second extractor does not read them again).
+/// The referral cookies are read here, once per request
+/// ([lazy cookie reading](partnero_core#lazy-cookie-reading)).
 ///
 /// Needs [`PartneroLayer`](crate::PartneroLayer) around the route; without it the extractor
 /// rejects with [`MissingPartneroLayer`] (a 500). `Option<Referral>` never rejects: it is `None`

@@ -7,9 +7,9 @@
 //! itself when a visitor arrives through a referral link, so attribution survives without any
 //! JavaScript.
 //!
-//! On every request the layer checks only the links (query and path) and decides the
-//! `Set-Cookie` from them; the referral cookies are read when a handler extracts [`Referral`]
-//! (once per request), so routes that never extract it pay only for the link check. What is captured and when a cookie is written is
+//! On every request the layer checks only the links; the referral cookies are read when a
+//! handler extracts [`Referral`] ([lazy cookie reading](partnero_core#lazy-cookie-reading)).
+//! What is captured and when a cookie is written is
 //! [`TrackingConfig`]'s policy; this crate only adapts it to tower.
 //!
 //! [tower]: https://docs.rs/tower

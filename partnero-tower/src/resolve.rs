@@ -10,9 +10,8 @@ use partnero_core::RequestInfo;
 ///
 /// This is the way to read the context outside axum (in a `service_fn` or your own tower
 /// middleware placed inside the layer); axum handlers take the `Referral` extractor, which does
-/// the same. The layer itself reads only the referral links; the `Cookie` header is scanned
-/// here, on the first call for a request, and the result is kept with the request so later
-/// calls (and extractors) do not scan it again.
+/// the same. The `Cookie` header is scanned here, on the first call for a request
+/// ([lazy cookie reading](partnero_core#lazy-cookie-reading)).
 ///
 /// ```
 /// use std::convert::Infallible;

@@ -18,20 +18,16 @@ use crate::ResponseFuture;
 ///
 /// On every request, synchronously in [`call`](Service::call):
 ///
-/// 1. the core's [`TrackingConfig::capture_links`] reads the query string and the path (and
-///    the referral cookie only under first-touch when a link key is present, or always when
-///    the policy [renews cookies](TrackingConfig::renew_cookies)) and decides the `Set-Cookie`
-///    values;
+/// 1. the core's [`TrackingConfig::capture_links`] reads the query string and the path and
+///    decides the `Set-Cookie` values;
 /// 2. the link context, the client and the policy are inserted into the request's extensions;
 /// 3. the inner service is called, and its future is wrapped in a [`ResponseFuture`] that
 ///    appends the `Set-Cookie` values the policy asked for once the response is ready.
 ///
-/// The referral cookies are read only when something asks for the context: the `Referral`
-/// extractor (feature `axum`) or, in any inner service, [`referral_handle`](crate::referral_handle).
-/// Routes that never ask pay only for the link check (unless the policy
-/// [renews cookies](TrackingConfig::renew_cookies), which reads them on every request). The resolved [`ReferralHandle`] is kept
-/// with the request, so asking twice reads the cookies once; the extensions never hold a
-/// `ReferralHandle` itself, so read it through one of those two.
+/// The referral cookies are read [lazily](partnero_core#lazy-cookie-reading), when the
+/// `Referral` extractor (feature `axum`) or, in any inner service,
+/// [`referral_handle`](crate::referral_handle) asks for the context; the extensions never hold
+/// a [`ReferralHandle`] itself, so read it through one of those two.
 ///
 /// Generic over the request and response bodies; `poll_ready` is the inner service's.
 ///

@@ -5,7 +5,8 @@ use reqwest::Method;
 use serde::Serialize;
 
 use super::Partnero;
-use super::path::Part::{Key, Lit};
+use super::collection::Collection;
+use super::endpoint::Endpoint;
 use super::transport::RetryRule;
 use crate::Error;
 use crate::model::balance::unnest;
@@ -13,6 +14,9 @@ use crate::model::{
     Balance, BalanceCredit, Customer, CustomerSearch, CustomerStats, CustomerUpdate, ListParams,
     NewCustomer, Page, Transaction,
 };
+
+const CUSTOMERS: Collection<Customer> = Collection::new("/customers", "/customers/{key}");
+const TRANSACTIONS: Endpoint = Endpoint::new(Method::GET, "/customers/{key}/transactions");
 
 /// Customer endpoints; get one with [`Partnero::customers`].
 #[derive(Debug, Clone, Copy)]
@@ -37,12 +41,9 @@ impl<'a> Customers<'a> {
     /// created the customer: it is fetched and returned as a success. A duplicate on the first
     /// attempt is [`Error::Duplicate`].
     pub async fn create(&self, customer: &NewCustomer) -> Result<Customer, Error> {
-        let call = self.client.call_with_body(
-            Method::POST,
-            "/customers",
-            &[Lit("customers")],
-            customer,
-        )?;
+        let call = self
+            .client
+            .call_with_body(&CUSTOMERS.endpoint(Method::POST), &[], customer)?;
         let sent = self.client.send_tracked(&call, RetryRule::Idempotent).await;
         match sent.result {
             Ok(response) => response.data(),
@@ -56,24 +57,12 @@ impl<'a> Customers<'a> {
 
     /// `GET /customers/{key}`.
     pub async fn get(&self, key: &str) -> Result<Customer, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers/{key}",
-            &[Lit("customers"), Key(key)],
-            &[],
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        CUSTOMERS.get(self.client, key).await
     }
 
     /// `GET /customers?page=&limit=`: one page.
     pub async fn list(&self, params: ListParams) -> Result<Page<Customer>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers",
-            &[Lit("customers")],
-            &params.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        CUSTOMERS.list(self.client, params).await
     }
 
     /// Every customer, page after page (starting at `params.page`).
@@ -81,47 +70,27 @@ impl<'a> Customers<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
-        let first = params
-            .query_pairs()
-            .and_then(|query| {
-                self.client
-                    .call(Method::GET, "/customers", &[Lit("customers")], &query)
-            })
-            .map(|c| c.url);
-        self.client.stream_items(first, "/customers")
+        CUSTOMERS.stream(self.client, params)
     }
 
     /// `GET /customers:search` (`key`, `email`, `partner.key`).
     pub async fn search(&self, search: &CustomerSearch) -> Result<Page<Customer>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers:search",
-            &[Lit("customers:search")],
-            &search.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        let search_endpoint = Endpoint::new(Method::GET, "/customers:search");
+        self.client
+            .page(&search_endpoint, &[], search.query_pairs())
+            .await
     }
 
     /// `PUT /customers/{key}` with `{"update": {...}}`.
     pub async fn update(&self, key: &str, update: &CustomerUpdate) -> Result<Customer, Error> {
-        let call = self.client.call_with_body(
-            Method::PUT,
-            "/customers/{key}",
-            &[Lit("customers"), Key(key)],
-            &UpdateBody { update },
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        CUSTOMERS
+            .update(self.client, key, &UpdateBody { update })
+            .await
     }
 
     /// `DELETE /customers/{key}`.
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
-        let call = self.client.call(
-            Method::DELETE,
-            "/customers/{key}",
-            &[Lit("customers"), Key(key)],
-            &[],
-        )?;
-        self.client.send_delete(&call).await
+        CUSTOMERS.delete(self.client, key).await
     }
 
     /// `GET /customers/{key}/transactions`: one page.
@@ -130,13 +99,9 @@ impl<'a> Customers<'a> {
         key: &str,
         params: ListParams,
     ) -> Result<Page<Transaction>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers/{key}/transactions",
-            &[Lit("customers"), Key(key), Lit("transactions")],
-            &params.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        self.client
+            .page(&TRANSACTIONS, &[key], params.query_pairs())
+            .await
     }
 
     /// Every transaction of a customer.
@@ -145,51 +110,28 @@ impl<'a> Customers<'a> {
         key: &str,
         params: ListParams,
     ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
-        let first = params
-            .query_pairs()
-            .and_then(|query| {
-                self.client.call(
-                    Method::GET,
-                    "/customers/{key}/transactions",
-                    &[Lit("customers"), Key(key), Lit("transactions")],
-                    &query,
-                )
-            })
-            .map(|c| c.url);
         self.client
-            .stream_items(first, "/customers/{key}/transactions")
+            .stream_items(&TRANSACTIONS, &[key], params.query_pairs())
     }
 
     /// `GET /customers/{key}/referrals` (refer-a-friend): one page of referred customers.
     pub async fn referrals(&self, key: &str, params: ListParams) -> Result<Page<Customer>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers/{key}/referrals",
-            &[Lit("customers"), Key(key), Lit("referrals")],
-            &params.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        let referrals = Endpoint::new(Method::GET, "/customers/{key}/referrals");
+        self.client
+            .page(&referrals, &[key], params.query_pairs())
+            .await
     }
 
     /// `GET /customers/{key}/stats` (refer-a-friend).
     pub async fn stats(&self, key: &str) -> Result<CustomerStats, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers/{key}/stats",
-            &[Lit("customers"), Key(key), Lit("stats")],
-            &[],
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        let stats = Endpoint::new(Method::GET, "/customers/{key}/stats");
+        self.client.fetch(&stats, &[key]).await
     }
 
     /// `GET /customers/{key}/balance` (refer-a-friend).
     pub async fn balance(&self, key: &str) -> Result<Balance, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/customers/{key}/balance",
-            &[Lit("customers"), Key(key), Lit("balance")],
-            &[],
-        )?;
+        let balance = Endpoint::new(Method::GET, "/customers/{key}/balance");
+        let call = self.client.call(&balance, &[key], &[])?;
         let response = self.client.send(&call, RetryRule::Idempotent).await?;
         decode_balance(&response)
     }
@@ -203,12 +145,10 @@ impl<'a> Customers<'a> {
         key: &str,
         credit: &BalanceCredit,
     ) -> Result<Balance, Error> {
-        let call = self.client.call_with_body(
-            Method::POST,
-            "/customers/{key}/balance/credit",
-            &[Lit("customers"), Key(key), Lit("balance"), Lit("credit")],
-            credit,
-        )?;
+        let credit_endpoint = Endpoint::new(Method::POST, "/customers/{key}/balance/credit");
+        let call = self
+            .client
+            .call_with_body(&credit_endpoint, &[key], credit)?;
         let response = self.client.send(&call, RetryRule::ConnectOnly).await?;
         decode_balance(&response)
     }

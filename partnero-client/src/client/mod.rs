@@ -2,7 +2,8 @@
 //!
 //! One `Partnero` holds one `reqwest::Client` (one connection pool) behind an `Arc`: clone it
 //! freely. Requests go through [`transport`], which adds the headers, the tracing span and the
-//! retry loop; the resource files ([`customers`], [`transactions`], [`partners`], [`webhooks`])
+//! retry loop; [`endpoint`] describes each endpoint once and [`collection`] holds the
+//! get/list/stream/update/delete shape; the resource files ([`customers`], [`transactions`], [`partners`], [`webhooks`])
 //! only describe endpoints.
 
 use std::fmt;
@@ -14,10 +15,11 @@ use url::Url;
 
 pub(crate) mod api_key;
 pub(crate) mod builder;
+pub(crate) mod collection;
 pub(crate) mod customers;
+pub(crate) mod endpoint;
 pub(crate) mod pagination;
 pub(crate) mod partners;
-pub(crate) mod path;
 pub(crate) mod program;
 pub(crate) mod retry;
 pub(crate) mod transactions;
@@ -205,14 +207,8 @@ impl Partnero {
 
     /// `GET /test`: checks that the API key works and names its program.
     pub async fn check_key(&self) -> Result<KeyCheck, Error> {
-        let call = self.call(
-            reqwest::Method::GET,
-            "/test",
-            &[path::Part::Lit("test")],
-            &[],
-        )?;
-        let response = self.send(&call, transport::RetryRule::Idempotent).await?;
-        response.data()
+        self.fetch(&endpoint::Endpoint::new(reqwest::Method::GET, "/test"), &[])
+            .await
     }
 }
 

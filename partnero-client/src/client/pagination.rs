@@ -11,11 +11,11 @@
 use std::collections::HashSet;
 
 use futures_core::Stream;
-use reqwest::Method;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::Partnero;
+use super::endpoint::Endpoint;
 use super::transport::{Call, RetryRule};
 use crate::Error;
 use crate::model::Page;
@@ -24,33 +24,31 @@ use crate::model::Page;
 pub(crate) const MAX_PAGES: u64 = 100_000;
 
 impl Partnero {
-    /// `GET` one page.
-    pub(crate) async fn get_page<T: DeserializeOwned>(
+    /// `GET` one page of `endpoint` (placeholders filled by `keys`) with `query`.
+    pub(crate) async fn page<T: DeserializeOwned>(
         &self,
-        url: Url,
-        template: &'static str,
+        endpoint: &Endpoint,
+        keys: &[&str],
+        query: Result<Vec<(&'static str, String)>, Error>,
     ) -> Result<Page<T>, Error> {
-        let call = Call {
-            method: Method::GET,
-            template,
-            url,
-            body: None,
-        };
+        let call = self.call(endpoint, keys, &query?)?;
         self.send(&call, RetryRule::Idempotent).await?.json()
     }
 
-    /// Streams every item (boxed, so it is `Unpin`), starting at `first` and following `links.next`. An `Err` in
-    /// `first` (an invalid key) is yielded as the only item.
+    /// Streams every item of `endpoint` (boxed, so it is `Unpin`), starting at the page `query`
+    /// asks for and following `links.next`. An invalid key or query is yielded as the only item.
     pub(crate) fn stream_items<T>(
         &self,
-        first: Result<Url, Error>,
-        template: &'static str,
-    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+        endpoint: &Endpoint,
+        keys: &[&str],
+        query: Result<Vec<(&'static str, String)>, Error>,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static + use<T>
     where
         T: DeserializeOwned + Send + Unpin + 'static,
     {
+        let first = query.and_then(|query| self.call(endpoint, keys, &query));
         let (next, pending_error) = match first {
-            Ok(url) => (Some(url), None),
+            Ok(call) => (Some(call.url), None),
             Err(error) => (None, Some(error)),
         };
         let limit = next.as_ref().and_then(|url| {
@@ -60,7 +58,7 @@ impl Partnero {
         });
         let state = Walk {
             client: self.clone(),
-            template,
+            endpoint: endpoint.clone(),
             limit,
             next,
             items: Vec::new().into_iter(),
@@ -77,7 +75,16 @@ impl Partnero {
                 }
                 let url = walk.next.take()?;
                 walk.visited.record(&url);
-                match walk.client.get_page::<T>(url.clone(), walk.template).await {
+                let call = Call {
+                    endpoint: walk.endpoint.clone(),
+                    url: url.clone(),
+                    body: None,
+                };
+                let page = match walk.client.send(&call, RetryRule::Idempotent).await {
+                    Ok(response) => response.json::<Page<T>>(),
+                    Err(error) => Err(error),
+                };
+                match page {
                     Ok(page) => {
                         let empty = page.data.is_empty();
                         walk.items = page.data.into_iter();
@@ -133,7 +140,7 @@ impl Partnero {
 /// The state of a stream.
 struct Walk<T> {
     client: Partnero,
-    template: &'static str,
+    endpoint: Endpoint,
     limit: Option<String>,
     next: Option<Url>,
     items: std::vec::IntoIter<T>,

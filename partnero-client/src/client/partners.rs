@@ -6,12 +6,15 @@ use reqwest::Method;
 use serde::Serialize;
 
 use super::Partnero;
-use super::path::Part::{Key, Lit};
+use super::collection::Collection;
+use super::endpoint::Endpoint;
 use super::transport::RetryRule;
 use crate::Error;
 use crate::model::{
     ListParams, NewPartner, Page, Partner, PartnerSearch, PartnerUpdate, ReferralLink,
 };
+
+const PARTNERS: Collection<Partner> = Collection::new("/partners", "/partners/{id}");
 
 /// Partner endpoints; get one with [`Partnero::partners`].
 #[derive(Debug, Clone, Copy)]
@@ -31,35 +34,17 @@ impl<'a> Partners<'a> {
 
     /// `POST /partners`. Retried only when the connection could not be established.
     pub async fn create(&self, partner: &NewPartner) -> Result<Partner, Error> {
-        let call =
-            self.client
-                .call_with_body(Method::POST, "/partners", &[Lit("partners")], partner)?;
-        self.client
-            .send(&call, RetryRule::ConnectOnly)
-            .await?
-            .data()
+        PARTNERS.create(self.client, partner).await
     }
 
     /// `GET /partners/{id}`.
     pub async fn get(&self, id: &str) -> Result<Partner, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/partners/{id}",
-            &[Lit("partners"), Key(id)],
-            &[],
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        PARTNERS.get(self.client, id).await
     }
 
     /// `GET /partners?page=&limit=`: one page.
     pub async fn list(&self, params: ListParams) -> Result<Page<Partner>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/partners",
-            &[Lit("partners")],
-            &params.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        PARTNERS.list(self.client, params).await
     }
 
     /// Every partner, page after page.
@@ -67,55 +52,34 @@ impl<'a> Partners<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Partner, Error>> + Send + Unpin + 'static {
-        let first = params
-            .query_pairs()
-            .and_then(|query| {
-                self.client
-                    .call(Method::GET, "/partners", &[Lit("partners")], &query)
-            })
-            .map(|c| c.url);
-        self.client.stream_items(first, "/partners")
+        PARTNERS.stream(self.client, params)
     }
 
     /// `GET /partners:search` (`email`, `key`, `id`).
     pub async fn search(&self, search: &PartnerSearch) -> Result<Page<Partner>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/partners:search",
-            &[Lit("partners:search")],
-            &search.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        let search_endpoint = Endpoint::new(Method::GET, "/partners:search");
+        self.client
+            .page(&search_endpoint, &[], search.query_pairs())
+            .await
     }
 
     /// `PUT /partners/{id}` with `{"update": {...}}`.
     pub async fn update(&self, id: &str, update: &PartnerUpdate) -> Result<Partner, Error> {
-        let call = self.client.call_with_body(
-            Method::PUT,
-            "/partners/{id}",
-            &[Lit("partners"), Key(id)],
-            &UpdateBody { update },
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        PARTNERS
+            .update(self.client, id, &UpdateBody { update })
+            .await
     }
 
     /// `DELETE /partners/{id}`.
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
-        let call = self.client.call(
-            Method::DELETE,
-            "/partners/{id}",
-            &[Lit("partners"), Key(id)],
-            &[],
-        )?;
-        self.client.send_delete(&call).await
+        PARTNERS.delete(self.client, id).await
     }
 
     /// `GET /partners/{id}/referral_links`. Reads a plain list or one page of a list.
     pub async fn referral_links(&self, id: &str) -> Result<Vec<ReferralLink>, Error> {
         let call = self.client.call(
-            Method::GET,
-            "/partners/{id}/referral_links",
-            &[Lit("partners"), Key(id), Lit("referral_links")],
+            &Endpoint::new(Method::GET, "/partners/{id}/referral_links"),
+            &[id],
             &[],
         )?;
         let response = self.client.send(&call, RetryRule::Idempotent).await?;

@@ -9,8 +9,9 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::Partnero;
-use super::path::Part::{Key, Lit};
-use super::transport::{Call, RetryRule};
+use super::collection::Collection;
+use super::endpoint::Endpoint;
+use super::transport::{Call, Response, RetryRule};
 use crate::Error;
 use crate::model::{ListParams, Page, Sale, Transaction};
 
@@ -71,14 +72,21 @@ struct CreateBody<'a> {
 #[derive(Serialize)]
 struct BatchBody<'a> {
     customer: CustomerKey<'a>,
-    transactions: &'a [Sale],
+    transactions: &'a [&'a Sale],
 }
 
-/// What one create attempt led to.
-enum Step {
-    Done(Box<Transaction>),
-    Resend,
-    Fail(Error),
+const TRANSACTIONS: Collection<Transaction> =
+    Collection::new("/transactions", "/transactions/{key}");
+
+/// What follows a failed create (see [`after_failure`]).
+enum Next {
+    /// The request surely never left: send it again after this backoff.
+    Resend(Duration),
+    /// Return the error; nothing is resent.
+    Fail,
+    /// Look every sale up by key: after the confirm wait when the outcome is `uncertain`, at
+    /// once after a "duplicate" answer.
+    Check { uncertain: bool },
 }
 
 impl<'a> Transactions<'a> {
@@ -103,15 +111,7 @@ impl<'a> Transactions<'a> {
     /// Calling it in a retry loop can pay a commission twice: use [`create`](Self::create).
     pub async fn create_once(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
         require_customer_key(customer_key)?;
-        let call = self.client.call_with_body(
-            Method::POST,
-            "/transactions",
-            &[Lit("transactions")],
-            &CreateBody {
-                customer: CustomerKey { key: customer_key },
-                sale,
-            },
-        )?;
+        let call = self.create_call(customer_key, &[sale], Shape::One)?;
         match self.client.send_once(&call, 1).await {
             Ok(response) => response.data(),
             Err(failure) => Err(failure.error),
@@ -125,114 +125,15 @@ impl<'a> Transactions<'a> {
         customer_key: &str,
         sale: &Sale,
     ) -> Result<(Transaction, bool), Error> {
-        require_customer_key(customer_key)?;
-        let call = self.client.call_with_body(
-            Method::POST,
-            "/transactions",
-            &[Lit("transactions")],
-            &CreateBody {
-                customer: CustomerKey { key: customer_key },
-                sale,
-            },
-        )?;
-        let key = sale.key.as_deref();
-        let start = Instant::now();
-        let mut attempt = 1;
-        loop {
-            let step = match self.client.send_once(&call, attempt).await {
-                Ok(response) => match (response.data::<Transaction>(), key) {
-                    (Ok(t), _) => return Ok((t, false)),
-                    (Err(_), Some(key)) => {
-                        return self.get(key).await.map(|t| (t, true));
-                    }
-                    (Err(e), None) => return Err(e),
-                },
-                Err(failure) => {
-                    let delay = self.client.inner.retry.next_delay(
-                        attempt,
-                        start.elapsed(),
-                        failure.retry_after,
-                    );
-                    self.after_failure(failure.error, key, delay).await
-                }
-            };
-            match step {
-                Step::Done(t) => return Ok((*t, true)),
-                Step::Resend => attempt += 1,
-                Step::Fail(e) => return Err(e),
-            }
+        let (created, recovered) = self.send_guarded(customer_key, &[sale], Shape::One).await?;
+        match created.into_iter().next() {
+            Some(transaction) => Ok((transaction, recovered)),
+            None => Err(Error::Decode {
+                status: 200,
+                reason: "the create answer holds no transaction".into(),
+                snippet: String::new(),
+            }),
         }
-    }
-
-    /// Decides what follows a failed create of the sale with `key` (see the type docs).
-    /// `delay` is the backoff the retry policy allows before another attempt (`None`: no
-    /// further attempt is allowed).
-    async fn after_failure(
-        &self,
-        error: Error,
-        key: Option<&str>,
-        delay: Option<Duration>,
-    ) -> Step {
-        if error.is_connect() {
-            return match delay {
-                Some(delay) => {
-                    tracing::debug!(error = %error, "transaction create never left; resending");
-                    tokio::time::sleep(delay).await;
-                    Step::Resend
-                }
-                None => Step::Fail(error),
-            };
-        }
-        let rate_limited = matches!(error, Error::RateLimited { .. });
-        let uncertain = error.is_ambiguous() || rate_limited;
-        let Some(key) = key else {
-            if uncertain {
-                tracing::warn!(
-                    error = %error,
-                    "transaction create failed or was refused and the sale has no key: not resending"
-                );
-            }
-            return Step::Fail(error);
-        };
-        if (!uncertain && !error.is_duplicate()) || (rate_limited && delay.is_none()) {
-            return Step::Fail(error);
-        }
-        if uncertain {
-            tokio::time::sleep(self.confirm_wait(delay)).await;
-        }
-        let timed_out = matches!(error, Error::Timeout);
-        match self.get(key).await {
-            Ok(t) => {
-                tracing::info!(
-                    "transaction create answer was lost or duplicate; found it by key, not resending"
-                );
-                Step::Done(Box::new(t))
-            }
-            Err(check) if timed_out => {
-                tracing::warn!(
-                    check = %check,
-                    "transaction create timed out and is not found yet: unconfirmed, not resending"
-                );
-                Step::Fail(Error::Unconfirmed {
-                    keys: vec![key.to_owned()],
-                })
-            }
-            Err(Error::NotFound { .. }) if uncertain && delay.is_some() => {
-                tracing::info!("transaction absent after a failed or refused create; resending");
-                Step::Resend
-            }
-            Err(check) => {
-                tracing::warn!(error = %error, check = %check, "cannot confirm the transaction; not resending");
-                Step::Fail(error)
-            }
-        }
-    }
-
-    /// The wait before a `GET /transactions/{key}` check: the policy's confirm delay, or the
-    /// backoff / `Retry-After` delay when that is longer.
-    fn confirm_wait(&self, delay: Option<Duration>) -> Duration {
-        let floor = self.client.inner.retry.confirm_wait();
-        delay.map_or(floor, |d| d.max(floor))
     }
 
     /// `POST /transactions` with several sales for one customer (`transactions: [...]`).
@@ -253,30 +154,45 @@ impl<'a> Transactions<'a> {
         if sales.is_empty() {
             return Ok(Vec::new());
         }
+        let sales: Vec<&Sale> = sales.iter().collect();
+        self.send_guarded(customer_key, &sales, Shape::Batch)
+            .await
+            .map(|(created, _)| created)
+    }
+
+    /// The guarded create of [`create`](Self::create) (one sale) and
+    /// [`create_batch`](Self::create_batch): sends, and after a failure resends only the sales
+    /// that surely were not recorded. Also says whether any transaction was read back by key.
+    async fn send_guarded(
+        &self,
+        customer_key: &str,
+        sales: &[&Sale],
+        shape: Shape,
+    ) -> Result<(Vec<Transaction>, bool), Error> {
+        require_customer_key(customer_key)?;
         let all_keyed = sales.iter().all(|s| s.key.is_some());
-        let mut remaining: Vec<Sale> = sales.to_vec();
-        let mut done: Vec<Transaction> = Vec::new();
+        let mut remaining = sales.to_vec();
+        let mut done = Vec::new();
+        let mut recovered = false;
         let start = Instant::now();
         let mut attempt = 1;
         loop {
-            let call = self.batch_call(customer_key, &remaining)?;
+            let call = self.create_call(customer_key, &remaining, shape)?;
             let failure = match self.client.send_once(&call, attempt).await {
                 Ok(response) => {
-                    match response
-                        .data_or_default::<serde_json::Value>()
-                        .and_then(|data| batch_items(data, response.status))
-                    {
+                    match shape.decode(&response) {
                         Ok(items) => done.extend(items),
                         // The sales are recorded; the answer is unreadable: read them back.
                         Err(e) if all_keyed => {
-                            tracing::warn!(error = %e, "batch answer unreadable; reading the sales back by key");
+                            tracing::warn!(error = %e, "create answer unreadable; reading the sales back by key");
                             for sale in &remaining {
-                                done.push(self.get(sale.key.as_deref().unwrap_or_default()).await?);
+                                done.push(self.get(key_of(sale)).await?);
                             }
+                            recovered = true;
                         }
                         Err(e) => return Err(e),
                     }
-                    return Ok(done);
+                    return Ok((done, recovered));
                 }
                 Err(failure) => failure,
             };
@@ -286,85 +202,99 @@ impl<'a> Transactions<'a> {
                     .inner
                     .retry
                     .next_delay(attempt, start.elapsed(), failure.retry_after);
-            if error.is_connect() {
-                let Some(delay) = delay else {
-                    return Err(error);
-                };
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-                continue;
-            }
-            let rate_limited = matches!(error, Error::RateLimited { .. });
-            let uncertain = error.is_ambiguous() || rate_limited;
-            if !all_keyed
-                || !(uncertain || error.is_duplicate())
-                || (rate_limited && delay.is_none())
-            {
-                return Err(error);
-            }
-            if uncertain {
-                tokio::time::sleep(self.confirm_wait(delay)).await;
+            match after_failure(&error, all_keyed, delay) {
+                Next::Resend(delay) => {
+                    tracing::debug!(error = %error, "transaction create never left; resending");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                    continue;
+                }
+                Next::Fail => return Err(error),
+                Next::Check { uncertain } => {
+                    if uncertain {
+                        tokio::time::sleep(self.confirm_wait(delay)).await;
+                    }
+                }
             }
             let timed_out = matches!(error, Error::Timeout);
             let mut absent = Vec::new();
             for sale in remaining {
-                let key = sale.key.as_deref().unwrap_or_default();
-                match self.get(key).await {
-                    Ok(t) => done.push(t),
+                match self.get(key_of(sale)).await {
+                    Ok(t) => {
+                        done.push(t);
+                        recovered = true;
+                    }
                     Err(Error::NotFound { .. }) => absent.push(sale),
                     // After a timeout a failed check leaves the sale unconfirmed, like a 404.
                     Err(_) if timed_out => absent.push(sale),
-                    Err(_) => return Err(error),
+                    Err(check) => {
+                        tracing::warn!(error = %error, check = %check, "cannot confirm the transaction; not resending");
+                        return Err(error);
+                    }
                 }
             }
             if absent.is_empty() {
-                return Ok(done);
+                tracing::info!(
+                    "transaction create answer was lost or duplicate; found it by key, not resending"
+                );
+                return Ok((done, recovered));
             }
             if timed_out {
+                tracing::warn!(
+                    "transaction create timed out and is not found yet: unconfirmed, not resending"
+                );
                 return Err(Error::Unconfirmed {
-                    keys: absent.into_iter().filter_map(|s| s.key).collect(),
+                    keys: absent.iter().map(|s| key_of(s).to_owned()).collect(),
                 });
             }
             if delay.is_none() || error.is_duplicate() {
                 return Err(error);
             }
+            tracing::info!("transaction absent after a failed or refused create; resending");
             remaining = absent;
             attempt += 1;
         }
     }
 
-    fn batch_call(&self, customer_key: &str, sales: &[Sale]) -> Result<Call, Error> {
-        self.client.call_with_body(
-            Method::POST,
-            "/transactions",
-            &[Lit("transactions")],
-            &BatchBody {
-                customer: CustomerKey { key: customer_key },
-                transactions: sales,
-            },
-        )
+    /// The wait before a `GET /transactions/{key}` check: the policy's confirm delay, or the
+    /// backoff / `Retry-After` delay when that is longer.
+    fn confirm_wait(&self, delay: Option<Duration>) -> Duration {
+        let floor = self.client.inner.retry.confirm_wait();
+        delay.map_or(floor, |d| d.max(floor))
+    }
+
+    fn create_call(
+        &self,
+        customer_key: &str,
+        sales: &[&Sale],
+        shape: Shape,
+    ) -> Result<Call, Error> {
+        let customer = CustomerKey { key: customer_key };
+        let endpoint = TRANSACTIONS.endpoint(Method::POST);
+        match (shape, sales) {
+            (Shape::One, [sale]) => {
+                self.client
+                    .call_with_body(&endpoint, &[], &CreateBody { customer, sale })
+            }
+            _ => self.client.call_with_body(
+                &endpoint,
+                &[],
+                &BatchBody {
+                    customer,
+                    transactions: sales,
+                },
+            ),
+        }
     }
 
     /// `GET /transactions/{key}`.
     pub async fn get(&self, key: &str) -> Result<Transaction, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/transactions/{key}",
-            &[Lit("transactions"), Key(key)],
-            &[],
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        TRANSACTIONS.get(self.client, key).await
     }
 
     /// `GET /transactions?page=&limit=`: one page.
     pub async fn list(&self, params: ListParams) -> Result<Page<Transaction>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/transactions",
-            &[Lit("transactions")],
-            &params.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        TRANSACTIONS.list(self.client, params).await
     }
 
     /// Every transaction, page after page.
@@ -372,55 +302,80 @@ impl<'a> Transactions<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
-        let first = params
-            .query_pairs()
-            .and_then(|query| {
-                self.client
-                    .call(Method::GET, "/transactions", &[Lit("transactions")], &query)
-            })
-            .map(|c| c.url);
-        self.client.stream_items(first, "/transactions")
+        TRANSACTIONS.stream(self.client, params)
     }
 
     /// `DELETE /transactions/{key}`: a refund or chargeback; reverses the commission.
     /// [`Error::NotFound`] when Partnero has no such transaction (a 404 after an ambiguous
     /// failure counts as success: the earlier attempt deleted it).
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
-        let call = self.client.call(
-            Method::DELETE,
-            "/transactions/{key}",
-            &[Lit("transactions"), Key(key)],
-            &[],
-        )?;
-        self.client.send_delete(&call).await
+        TRANSACTIONS.delete(self.client, key).await
     }
 
     /// `POST /transactions/{key}/archive`.
     pub async fn archive(&self, key: &str) -> Result<(), Error> {
-        self.action(key, "archive", "/transactions/{key}/archive")
-            .await
+        self.action(key, "/transactions/{key}/archive").await
     }
 
     /// `POST /transactions/{key}/revoke-archive`.
     pub async fn revoke_archive(&self, key: &str) -> Result<(), Error> {
-        self.action(key, "revoke-archive", "/transactions/{key}/revoke-archive")
-            .await
+        self.action(key, "/transactions/{key}/revoke-archive").await
     }
 
-    async fn action(
-        &self,
-        key: &str,
-        action: &'static str,
-        template: &'static str,
-    ) -> Result<(), Error> {
-        let call = self.client.call(
-            Method::POST,
-            template,
-            &[Lit("transactions"), Key(key), Lit(action)],
-            &[],
-        )?;
+    async fn action(&self, key: &str, template: &'static str) -> Result<(), Error> {
+        let call = self
+            .client
+            .call(&Endpoint::new(Method::POST, template), &[key], &[])?;
         self.client.send(&call, RetryRule::ConnectOnly).await?.ok()
     }
+}
+
+/// Decides what follows a failed create of sales (one, or a batch) that `all_keyed` or not;
+/// `delay` is the backoff the retry policy allows before another attempt (`None`: no further
+/// attempt). The one place that decides whether a sale may be resent before it is looked up.
+fn after_failure(error: &Error, all_keyed: bool, delay: Option<Duration>) -> Next {
+    if error.is_connect() {
+        return delay.map_or(Next::Fail, Next::Resend);
+    }
+    let rate_limited = matches!(error, Error::RateLimited { .. });
+    let uncertain = error.is_ambiguous() || rate_limited;
+    if !all_keyed {
+        if uncertain {
+            tracing::warn!(
+                error = %error,
+                "transaction create failed or was refused and a sale has no key: not resending"
+            );
+        }
+        return Next::Fail;
+    }
+    if !(uncertain || error.is_duplicate()) || (rate_limited && delay.is_none()) {
+        return Next::Fail;
+    }
+    Next::Check { uncertain }
+}
+
+/// How the sales travel: one sale as the body itself, several as `transactions: [...]`.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    One,
+    Batch,
+}
+
+impl Shape {
+    /// Reads a successful create's answer.
+    fn decode(self, response: &Response) -> Result<Vec<Transaction>, Error> {
+        match self {
+            Shape::One => response.data().map(|t| vec![t]),
+            Shape::Batch => response
+                .data_or_default::<serde_json::Value>()
+                .and_then(|data| batch_items(data, response.status)),
+        }
+    }
+}
+
+/// The key of a sale that has one (the guard looks sales up only when all have a key).
+fn key_of(sale: &Sale) -> &str {
+    sale.key.as_deref().unwrap_or_default()
 }
 
 fn require_customer_key(key: &str) -> Result<(), Error> {

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER, USER_AGENT};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,7 +10,7 @@ use tracing::Instrument;
 use url::Url;
 
 use super::Partnero;
-use super::path::{Part, build_url};
+use super::endpoint::Endpoint;
 use super::retry::parse_retry_after;
 use crate::Error;
 use crate::error::FieldErrors;
@@ -32,9 +31,8 @@ const MESSAGE_CHARS: usize = 1000;
 /// One request, ready to be sent (and re-sent).
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
-    pub(crate) method: Method,
-    /// The path with placeholders (`/customers/{key}`), for logs and spans.
-    pub(crate) template: &'static str,
+    /// Method and path template (`/customers/{key}`, for logs and spans).
+    pub(crate) endpoint: Endpoint,
     pub(crate) url: Url,
     pub(crate) body: Option<Vec<u8>>,
 }
@@ -147,18 +145,16 @@ impl Response {
 }
 
 impl Partnero {
-    /// A call to the path made of `parts` with `query`, without a body.
+    /// A call to `endpoint` with its placeholders filled by `keys`, and `query`; no body.
     pub(crate) fn call(
         &self,
-        method: Method,
-        template: &'static str,
-        parts: &[Part<'_>],
+        endpoint: &Endpoint,
+        keys: &[&str],
         query: &[(&str, String)],
     ) -> Result<Call, Error> {
         Ok(Call {
-            method,
-            template,
-            url: build_url(&self.inner.base_url, parts, query)?,
+            endpoint: endpoint.clone(),
+            url: endpoint.url(&self.inner.base_url, keys, query)?,
             body: None,
         })
     }
@@ -166,16 +162,25 @@ impl Partnero {
     /// A call with a JSON body.
     pub(crate) fn call_with_body<B: Serialize + ?Sized>(
         &self,
-        method: Method,
-        template: &'static str,
-        parts: &[Part<'_>],
+        endpoint: &Endpoint,
+        keys: &[&str],
         body: &B,
     ) -> Result<Call, Error> {
         let body = serde_json::to_vec(body)
             .map_err(|e| Error::InvalidInput(format!("cannot encode the request body: {e}")))?;
-        let mut call = self.call(method, template, parts, &[])?;
+        let mut call = self.call(endpoint, keys, &[])?;
         call.body = Some(body);
         Ok(call)
+    }
+
+    /// `GET`s `endpoint` (placeholders filled by `keys`) and decodes its `{"data": T}`.
+    pub(crate) async fn fetch<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint,
+        keys: &[&str],
+    ) -> Result<T, Error> {
+        let call = self.call(endpoint, keys, &[])?;
+        self.send(&call, RetryRule::Idempotent).await?.data()
     }
 
     /// Sends with retries under `rule` and returns the answer or the last error.
@@ -217,8 +222,8 @@ impl Partnero {
             };
             after_ambiguous |= failure.error.is_ambiguous();
             tracing::debug!(
-                method = %call.method,
-                path = call.template,
+                method = %call.endpoint.method,
+                path = call.endpoint.template,
                 attempt,
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 error = %failure.error,
@@ -244,8 +249,8 @@ impl Partnero {
     pub(crate) async fn send_once(&self, call: &Call, attempt: u32) -> Result<Response, Failure> {
         let span = tracing::info_span!(
             "partnero.request",
-            method = %call.method,
-            path = call.template,
+            method = %call.endpoint.method,
+            path = call.endpoint.template,
             attempt,
             status = tracing::field::Empty,
         );
@@ -278,7 +283,7 @@ impl Partnero {
         })?;
         let mut request = inner
             .http
-            .request(call.method.clone(), call.url.clone())
+            .request(call.endpoint.method.clone(), call.url.clone())
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json")
             .header(USER_AGENT, inner.user_agent.clone());

@@ -1,13 +1,13 @@
 //! `/webhooks` endpoints: subscriptions to Partnero events.
 
 use futures_core::Stream;
-use reqwest::Method;
 
 use super::Partnero;
-use super::path::Part::{Key, Lit};
-use super::transport::RetryRule;
+use super::collection::Collection;
 use crate::Error;
 use crate::model::{ListParams, NewWebhook, Page, Webhook, WebhookUpdate};
+
+const WEBHOOKS: Collection<Webhook> = Collection::new("/webhooks", "/webhooks/{key}");
 
 /// Webhook endpoints; get one with [`Partnero::webhooks`].
 #[derive(Debug, Clone, Copy)]
@@ -23,35 +23,17 @@ impl<'a> Webhooks<'a> {
     /// `POST /webhooks`. The answer's [`Webhook::signature`] is the signing secret for
     /// deliveries. Retried only when the connection could not be established.
     pub async fn create(&self, webhook: &NewWebhook) -> Result<Webhook, Error> {
-        let call =
-            self.client
-                .call_with_body(Method::POST, "/webhooks", &[Lit("webhooks")], webhook)?;
-        self.client
-            .send(&call, RetryRule::ConnectOnly)
-            .await?
-            .data()
+        WEBHOOKS.create(self.client, webhook).await
     }
 
     /// `GET /webhooks/{key}`.
     pub async fn get(&self, key: &str) -> Result<Webhook, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/webhooks/{key}",
-            &[Lit("webhooks"), Key(key)],
-            &[],
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        WEBHOOKS.get(self.client, key).await
     }
 
     /// `GET /webhooks?page=&limit=`: one page.
     pub async fn list(&self, params: ListParams) -> Result<Page<Webhook>, Error> {
-        let call = self.client.call(
-            Method::GET,
-            "/webhooks",
-            &[Lit("webhooks")],
-            &params.query_pairs()?,
-        )?;
-        self.client.get_page(call.url, call.template).await
+        WEBHOOKS.list(self.client, params).await
     }
 
     /// Every webhook, page after page.
@@ -59,35 +41,16 @@ impl<'a> Webhooks<'a> {
         &self,
         params: ListParams,
     ) -> impl Stream<Item = Result<Webhook, Error>> + Send + Unpin + 'static {
-        let first = params
-            .query_pairs()
-            .and_then(|query| {
-                self.client
-                    .call(Method::GET, "/webhooks", &[Lit("webhooks")], &query)
-            })
-            .map(|c| c.url);
-        self.client.stream_items(first, "/webhooks")
+        WEBHOOKS.stream(self.client, params)
     }
 
     /// `PUT /webhooks/{key}`.
     pub async fn update(&self, key: &str, update: &WebhookUpdate) -> Result<Webhook, Error> {
-        let call = self.client.call_with_body(
-            Method::PUT,
-            "/webhooks/{key}",
-            &[Lit("webhooks"), Key(key)],
-            update,
-        )?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        WEBHOOKS.update(self.client, key, update).await
     }
 
     /// `DELETE /webhooks/{key}`.
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
-        let call = self.client.call(
-            Method::DELETE,
-            "/webhooks/{key}",
-            &[Lit("webhooks"), Key(key)],
-            &[],
-        )?;
-        self.client.send_delete(&call).await
+        WEBHOOKS.delete(self.client, key).await
     }
 }

@@ -47,16 +47,25 @@ impl ListParams {
 
     /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
-        check_paging(self.page, self.limit)?;
-        let mut q = Vec::new();
-        if let Some(p) = self.page {
-            q.push(("page", p.to_string()));
-        }
-        if let Some(l) = self.limit {
-            q.push(("limit", l.to_string()));
-        }
-        Ok(q)
+        query(&[], self.page, self.limit)
     }
+}
+
+/// A list or search query: the `filters` that are set, then `page` and `limit`; or
+/// [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
+pub(crate) fn query(
+    filters: &[(&'static str, &Option<String>)],
+    page: Option<u32>,
+    limit: Option<u32>,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    check_paging(page, limit)?;
+    let filters = filters
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| (*name, v.clone())));
+    let paging = [("page", page), ("limit", limit)]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v.to_string())));
+    Ok(filters.chain(paging).collect())
 }
 
 /// The largest page size Partnero accepts.
@@ -64,7 +73,7 @@ pub(crate) const MAX_LIMIT: u32 = 250;
 
 /// Rejects page 0 (pages count from 1) and a page size outside 1..=[`MAX_LIMIT`] before any
 /// request is sent.
-pub(crate) fn check_paging(page: Option<u32>, limit: Option<u32>) -> Result<(), Error> {
+fn check_paging(page: Option<u32>, limit: Option<u32>) -> Result<(), Error> {
     if page == Some(0) {
         return Err(Error::InvalidInput(
             "page must be 1 or more (pages count from 1), got 0".to_owned(),

@@ -263,23 +263,10 @@ impl PartnerSearch {
 
     /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
-        super::page::check_paging(self.page, self.limit)?;
-        let mut q = Vec::new();
-        if let Some(v) = &self.email {
-            q.push(("email", v.clone()));
-        }
-        if let Some(v) = &self.key {
-            q.push(("key", v.clone()));
-        }
-        if let Some(v) = &self.id {
-            q.push(("id", v.clone()));
-        }
-        if let Some(v) = self.page {
-            q.push(("page", v.to_string()));
-        }
-        if let Some(v) = self.limit {
-            q.push(("limit", v.to_string()));
-        }
-        Ok(q)
+        super::page::query(
+            &[("email", &self.email), ("key", &self.key), ("id", &self.id)],
+            self.page,
+            self.limit,
+        )
     }
 }

@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use serde_json::Value;
 
 use crate::app::AppState;
 use crate::auth::Program;
@@ -11,14 +10,13 @@ use crate::config::ProgramKind;
 use crate::envelope::{ApiError, ApiResult, FieldErrors, created, done, ok};
 use crate::extract::{JsonBody, PathKey};
 use crate::model::{Customer, PartnerRef};
-use crate::pagination::{PageRequest, page_response};
 use crate::query::QueryPairs;
 use crate::state::{ProgramData, lock};
 use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::views;
 
-use super::{program_mut, random_token};
+use super::{page_of, program_mut, random_token};
 
 /// How a sign-up names its partner (affiliate) or referrer (refer-a-friend).
 #[derive(Debug, Default)]
@@ -269,33 +267,31 @@ pub(crate) async fn list(
     query: QueryPairs,
     uri: Uri,
 ) -> ApiResult {
-    let page = PageRequest::from_query(&query)?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let key = query.get("key");
-    let email = query.get("email");
-    let partner_key = query.get("partner.key");
-    let partner_id = query.get("partner.id");
-    let referrer_uid = query
-        .get("referring_customer.key")
-        .map(|k| data.customers.iter().find(|c| c.key == k).map(|c| c.uid));
-    let items: Vec<Value> = data
-        .customers
-        .iter()
-        .filter(|c| key.is_none_or(|k| c.key == k))
-        .filter(|c| {
-            email.is_none_or(|e| {
-                c.email
-                    .as_deref()
-                    .is_some_and(|m| m.eq_ignore_ascii_case(e))
+    page_of(&app, &program, &query, &uri, |data| {
+        let key = query.get("key");
+        let email = query.get("email");
+        let partner_key = query.get("partner.key");
+        let partner_id = query.get("partner.id");
+        let referrer_uid = query
+            .get("referring_customer.key")
+            .map(|k| data.customers.iter().find(|c| c.key == k).map(|c| c.uid));
+        Ok(data
+            .customers
+            .iter()
+            .filter(|c| key.is_none_or(|k| c.key == k))
+            .filter(|c| {
+                email.is_none_or(|e| {
+                    c.email
+                        .as_deref()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(e))
+                })
             })
-        })
-        .filter(|c| partner_key.is_none_or(|k| c.partner.as_ref().is_some_and(|p| p.key == k)))
-        .filter(|c| partner_id.is_none_or(|i| c.partner.as_ref().is_some_and(|p| p.id == i)))
-        .filter(|c| referrer_uid.is_none_or(|uid| uid.is_some() && c.referred_by == uid))
-        .map(|c| views::customer(&app, data, c))
-        .collect();
-    Ok(page_response(items, page, &app.origin, &uri, &query))
+            .filter(|c| partner_key.is_none_or(|k| c.partner.as_ref().is_some_and(|p| p.key == k)))
+            .filter(|c| partner_id.is_none_or(|i| c.partner.as_ref().is_some_and(|p| p.id == i)))
+            .filter(|c| referrer_uid.is_none_or(|uid| uid.is_some() && c.referred_by == uid))
+            .map(|c| views::customer(&app, data, c))
+            .collect())
+    })
 }
 
 fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
@@ -435,17 +431,15 @@ pub(crate) async fn transactions(
     query: QueryPairs,
     uri: Uri,
 ) -> ApiResult {
-    let page = PageRequest::from_query(&query)?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let uid = data.customers[find(data, &key)?].uid;
-    let items: Vec<Value> = data
-        .transactions
-        .iter()
-        .filter(|t| !t.deleted && t.customer_uid == uid)
-        .map(views::transaction)
-        .collect();
-    Ok(page_response(items, page, &app.origin, &uri, &query))
+    page_of(&app, &program, &query, &uri, |data| {
+        let uid = data.customers[find(data, &key)?].uid;
+        Ok(data
+            .transactions
+            .iter()
+            .filter(|t| !t.deleted && t.customer_uid == uid)
+            .map(views::transaction)
+            .collect())
+    })
 }
 
 #[cfg(test)]

@@ -12,10 +12,15 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
-use crate::app::AppState;
+use axum::http::Uri;
+use serde_json::Value;
+
+use crate::app::{AppInner, AppState};
 use crate::auth::Program;
-use crate::envelope::ApiError;
-use crate::state::{ProgramData, Store};
+use crate::envelope::{ApiError, ApiResult};
+use crate::pagination::{PageRequest, page_response};
+use crate::query::QueryPairs;
+use crate::state::{ProgramData, Store, lock};
 
 /// All routes; unknown paths answer 404 and wrong methods 405, both enveloped.
 pub(crate) fn router(app: AppState) -> Router {
@@ -107,6 +112,21 @@ pub(crate) fn program_mut<'a>(
         .programs
         .get_mut(&program.api_key)
         .ok_or_else(ApiError::unauthenticated)
+}
+
+/// One page of the items `select` picks from the request program's data: the shape of every
+/// list endpoint (`page` and `limit` checked first, then the store is locked).
+pub(crate) fn page_of(
+    app: &AppInner,
+    program: &Program,
+    query: &QueryPairs,
+    uri: &Uri,
+    select: impl FnOnce(&ProgramData) -> Result<Vec<Value>, ApiError>,
+) -> ApiResult {
+    let page = PageRequest::from_query(query)?;
+    let mut store = lock(&app.store);
+    let items = select(program_mut(&mut store, program)?)?;
+    Ok(page_response(items, page, &app.origin, uri, query))
 }
 
 /// A random lower-case alphanumeric string.

@@ -3,21 +3,19 @@
 use axum::extract::State;
 use axum::http::Uri;
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 use crate::app::AppState;
 use crate::auth::Program;
 use crate::envelope::{ApiError, ApiResult, FieldErrors, created, done, ok};
 use crate::extract::{JsonBody, PathKey};
 use crate::model::Partner;
-use crate::pagination::{PageRequest, page_response};
 use crate::query::QueryPairs;
 use crate::state::lock;
 use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::views;
 
-use super::{program_mut, random_token};
+use super::{page_of, program_mut, random_token};
 
 /// Fields a partner create or update may carry.
 struct PartnerInput {
@@ -108,32 +106,30 @@ pub(crate) async fn list(
     uri: Uri,
 ) -> ApiResult {
     program.require_affiliate()?;
-    let page = PageRequest::from_query(&query)?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let email = query.get("email");
-    let key = query.get("key");
-    let id = query.get("id");
-    let name = query.get("name").map(str::to_lowercase);
-    let items: Vec<Value> = data
-        .partners
-        .iter()
-        .filter(|p| email.is_none_or(|e| p.email.eq_ignore_ascii_case(e)))
-        .filter(|p| key.is_none_or(|k| p.key == k))
-        .filter(|p| id.is_none_or(|i| p.id == i))
-        .filter(|p| {
-            name.as_deref().is_none_or(|n| {
-                let full = format!(
-                    "{} {}",
-                    p.name.as_deref().unwrap_or(""),
-                    p.surname.as_deref().unwrap_or("")
-                );
-                full.to_lowercase().contains(n)
+    page_of(&app, &program, &query, &uri, |data| {
+        let email = query.get("email");
+        let key = query.get("key");
+        let id = query.get("id");
+        let name = query.get("name").map(str::to_lowercase);
+        Ok(data
+            .partners
+            .iter()
+            .filter(|p| email.is_none_or(|e| p.email.eq_ignore_ascii_case(e)))
+            .filter(|p| key.is_none_or(|k| p.key == k))
+            .filter(|p| id.is_none_or(|i| p.id == i))
+            .filter(|p| {
+                name.as_deref().is_none_or(|n| {
+                    let full = format!(
+                        "{} {}",
+                        p.name.as_deref().unwrap_or(""),
+                        p.surname.as_deref().unwrap_or("")
+                    );
+                    full.to_lowercase().contains(n)
+                })
             })
-        })
-        .map(|p| views::partner(&app, p))
-        .collect();
-    Ok(page_response(items, page, &app.origin, &uri, &query))
+            .map(|p| views::partner(&app, p))
+            .collect())
+    })
 }
 
 /// `GET /v1/partners/{id}` (by partner id, not referral key).

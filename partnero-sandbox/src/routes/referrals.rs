@@ -3,20 +3,19 @@
 use axum::extract::State;
 use axum::http::Uri;
 use percent_encoding::utf8_percent_encode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::Program;
 use crate::envelope::{ApiError, ApiResult, ok};
 use crate::extract::{JsonBody, PathKey};
-use crate::pagination::{PageRequest, page_response};
 use crate::query::{COMPONENT, QueryPairs};
 use crate::state::{ProgramData, add_to_balance, lock};
 use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::views;
 
-use super::program_mut;
+use super::{page_of, program_mut};
 
 fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
     data.customer_index(key)
@@ -32,17 +31,15 @@ pub(crate) async fn referrals(
     uri: Uri,
 ) -> ApiResult {
     program.require_refer_a_friend()?;
-    let page = PageRequest::from_query(&query)?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let uid = data.customers[find(data, &key)?].uid;
-    let items: Vec<Value> = data
-        .customers
-        .iter()
-        .filter(|c| c.referred_by == Some(uid))
-        .map(|c| views::customer(&app, data, c))
-        .collect();
-    Ok(page_response(items, page, &app.origin, &uri, &query))
+    page_of(&app, &program, &query, &uri, |data| {
+        let uid = data.customers[find(data, &key)?].uid;
+        Ok(data
+            .customers
+            .iter()
+            .filter(|c| c.referred_by == Some(uid))
+            .map(|c| views::customer(&app, data, c))
+            .collect())
+    })
 }
 
 /// `GET /v1/customers/{id}/stats`: clicks, referrals and share links.

@@ -13,7 +13,6 @@ use crate::envelope::{ApiError, ApiResult, created, done, ok};
 use crate::extract::{JsonBody, PathKey};
 use crate::model::{Reward, RewardRecipient, Transaction};
 use crate::money;
-use crate::pagination::{PageRequest, page_response};
 use crate::query::QueryPairs;
 use crate::state::{COMMISSION_UNITS, ProgramData, add_to_balance, lock};
 use crate::time::now_iso8601;
@@ -21,7 +20,7 @@ use crate::validate::Validator;
 use crate::views;
 
 use super::customers::{insert_customer, read_new_customer};
-use super::{program_mut, random_token};
+use super::{page_of, program_mut, random_token};
 
 /// The most transactions one batch may carry.
 const MAX_BATCH: usize = 100;
@@ -238,18 +237,16 @@ pub(crate) async fn list(
     query: QueryPairs,
     uri: Uri,
 ) -> ApiResult {
-    let page = PageRequest::from_query(&query)?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let customer_key = query.get("customer.key");
-    let items: Vec<Value> = data
-        .transactions
-        .iter()
-        .filter(|t| !t.deleted)
-        .filter(|t| customer_key.is_none_or(|k| t.customer_key == k))
-        .map(views::transaction)
-        .collect();
-    Ok(page_response(items, page, &app.origin, &uri, &query))
+    page_of(&app, &program, &query, &uri, |data| {
+        let customer_key = query.get("customer.key");
+        Ok(data
+            .transactions
+            .iter()
+            .filter(|t| !t.deleted)
+            .filter(|t| customer_key.is_none_or(|k| t.customer_key == k))
+            .map(views::transaction)
+            .collect())
+    })
 }
 
 fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {

@@ -2,21 +2,19 @@
 
 use axum::extract::State;
 use axum::http::Uri;
-use serde_json::Value;
 
 use crate::app::AppState;
 use crate::auth::Program;
 use crate::envelope::{ApiError, ApiResult, created, done, ok};
 use crate::extract::{JsonBody, PathKey};
 use crate::model::Webhook;
-use crate::pagination::{PageRequest, page_response};
 use crate::query::QueryPairs;
 use crate::state::{ProgramData, lock};
 use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::views;
 
-use super::{program_mut, random_token};
+use super::{page_of, program_mut, random_token};
 
 fn url(v: &mut Validator<'_>, required: bool) -> Option<String> {
     let url = v.string("url", required)?;
@@ -71,11 +69,9 @@ pub(crate) async fn list(
     query: QueryPairs,
     uri: Uri,
 ) -> ApiResult {
-    let page = PageRequest::from_query(&query)?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let items: Vec<Value> = data.webhooks.iter().map(views::webhook).collect();
-    Ok(page_response(items, page, &app.origin, &uri, &query))
+    page_of(&app, &program, &query, &uri, |data| {
+        Ok(data.webhooks.iter().map(views::webhook).collect())
+    })
 }
 
 /// `GET /v1/webhooks/{key}`.

@@ -8,6 +8,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::{answering, wiremock_client};
+
 const KEY: &str = "sk_live_do_not_print";
 
 fn fast_retries() -> RetryPolicy {
@@ -17,11 +19,25 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn client(server: &MockServer, retry: RetryPolicy) -> Partnero {
-    Partnero::builder(KEY)
-        .base_url(format!("{}/v1/", server.uri()))
-        .retry(retry)
-        .build()
-        .unwrap()
+    wiremock_client(server, KEY, retry)
+}
+
+/// `customers().get(key)`, which must fail.
+async fn get_fails(server: &MockServer, retry: RetryPolicy, key: &str) -> Error {
+    client(server, retry)
+        .customers()
+        .get(key)
+        .await
+        .unwrap_err()
+}
+
+/// `customers().create(customer)`, which must fail.
+async fn create_fails(server: &MockServer, retry: RetryPolicy, customer: &NewCustomer) -> Error {
+    client(server, retry)
+        .customers()
+        .create(customer)
+        .await
+        .unwrap_err()
 }
 
 async fn requests(server: &MockServer) -> usize {
@@ -41,19 +57,13 @@ fn assert_no_secret(e: &Error) {
 
 #[tokio::test]
 async fn unauthorized_is_actionable_and_not_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"message": "Unauthenticated.", "status": 0})),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"message": "Unauthenticated.", "status": 0})),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries(), "a").await;
     assert!(matches!(e, Error::Unauthorized));
     assert!(e.to_string().contains("PARTNERO_API_KEY"));
     assert_no_secret(&e);
@@ -62,19 +72,13 @@ async fn unauthorized_is_actionable_and_not_retried() {
 
 #[tokio::test]
 async fn not_found_carries_the_message() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"message": "Customer not found.", "status": 0})),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("nobody")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(404)
+            .set_body_json(json!({"message": "Customer not found.", "status": 0})),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries(), "nobody").await;
     match &e {
         Error::NotFound { message } => assert_eq!(message, "Customer not found."),
         other => panic!("{other:?}"),
@@ -85,20 +89,17 @@ async fn not_found_carries_the_message() {
 
 #[tokio::test]
 async fn validation_errors_keep_the_field_map() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+    let server = answering("POST", ResponseTemplate::new(422).set_body_json(json!({
             "message": "The given data was invalid.",
             "errors": {"email": ["The email must be a valid email address."], "name": ["Too long.", "Bad."]},
             "status": 0
-        })))
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .create(&NewCustomer::new("k").email("nope"))
-        .await
-        .unwrap_err();
+        }))).await;
+    let e = create_fails(
+        &server,
+        fast_retries(),
+        &NewCustomer::new("k").email("nope"),
+    )
+    .await;
     match &e {
         Error::Validation { message, errors } => {
             assert_eq!(message, "The given data was invalid.");
@@ -119,54 +120,39 @@ async fn validation_errors_keep_the_field_map() {
 
 #[tokio::test]
 async fn duplicate_key_on_a_first_attempt_is_an_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+    let server = answering("POST", ResponseTemplate::new(422).set_body_json(json!({
             "message": "Duplicate key", "errors": {"key": ["The key has already been taken."]}, "status": 0
-        })))
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .create(&NewCustomer::new("k"))
-        .await
-        .unwrap_err();
+        }))).await;
+    let e = create_fails(&server, fast_retries(), &NewCustomer::new("k")).await;
     assert!(e.is_duplicate(), "{e:?}");
 }
 
 #[tokio::test]
 async fn invalid_partner_key_is_its_own_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"message": "Invalid partner key", "status": 0})),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .create(&NewCustomer::new("k").partner_key("ghost"))
-        .await
-        .unwrap_err();
+    let server = answering(
+        "POST",
+        ResponseTemplate::new(400)
+            .set_body_json(json!({"message": "Invalid partner key", "status": 0})),
+    )
+    .await;
+    let e = create_fails(
+        &server,
+        fast_retries(),
+        &NewCustomer::new("k").partner_key("ghost"),
+    )
+    .await;
     assert!(matches!(e, Error::InvalidPartnerKey), "{e:?}");
     assert_eq!(requests(&server).await, 1);
 }
 
 #[tokio::test]
 async fn non_json_502_is_an_api_error_with_a_snippet_after_retries() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(502).set_body_string("<html><body>Bad Gateway</body></html>"),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries(), "a").await;
     match &e {
         Error::Api {
             status, message, ..
@@ -181,16 +167,12 @@ async fn non_json_502_is_an_api_error_with_a_snippet_after_retries() {
 
 #[tokio::test]
 async fn non_json_success_is_a_decode_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>captive portal</html>"))
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(200).set_body_string("<html>captive portal</html>"),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries(), "a").await;
     match &e {
         Error::Decode {
             status, snippet, ..
@@ -264,19 +246,13 @@ async fn rate_limit_with_retry_after_is_honoured() {
 
 #[tokio::test]
 async fn rate_limit_without_retry_after_backs_off_then_reports() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .set_body_json(json!({"message": "Too Many Attempts.", "status": 0})),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries().max_attempts(4))
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(429)
+            .set_body_json(json!({"message": "Too Many Attempts.", "status": 0})),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries().max_attempts(4), "a").await;
     assert!(
         matches!(e, Error::RateLimited { retry_after: None }),
         "{e:?}"
@@ -286,16 +262,12 @@ async fn rate_limit_without_retry_after_backs_off_then_reports() {
 
 #[tokio::test]
 async fn retry_after_beyond_max_delay_is_reported_not_waited() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(429).insert_header("retry-after", "120"),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries(), "a").await;
     assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
     assert!(e.to_string().contains("retry after 120"));
     assert_eq!(requests(&server).await, 1);
@@ -303,20 +275,14 @@ async fn retry_after_beyond_max_delay_is_reported_not_waited() {
 
 #[tokio::test]
 async fn unavailable_with_a_long_retry_after_carries_it() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .insert_header("retry-after", "120")
-                .set_body_json(json!({"message": "Down for maintenance", "status": 0})),
-        )
-        .mount(&server)
-        .await;
-    let e = client(&server, fast_retries())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(503)
+            .insert_header("retry-after", "120")
+            .set_body_json(json!({"message": "Down for maintenance", "status": 0})),
+    )
+    .await;
+    let e = get_fails(&server, fast_retries(), "a").await;
     assert!(
         matches!(&e, Error::Api { status: 503, message, .. } if message == "Down for maintenance"),
         "{e:?}"
@@ -420,11 +386,7 @@ async fn long_server_messages_are_truncated() {
         )
         .mount(&server)
         .await;
-    let e = client(&server, RetryPolicy::none())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let e = get_fails(&server, RetryPolicy::none(), "a").await;
     match &e {
         Error::Api { message, .. } => {
             assert_eq!(
@@ -441,27 +403,15 @@ async fn long_server_messages_are_truncated() {
 
 #[tokio::test]
 async fn no_retry_policy_sends_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
-    let e = client(&server, RetryPolicy::none())
-        .customers()
-        .get("a")
-        .await
-        .unwrap_err();
+    let server = answering("GET", ResponseTemplate::new(503)).await;
+    let e = get_fails(&server, RetryPolicy::none(), "a").await;
     assert_eq!(e.status(), Some(503));
     assert_eq!(requests(&server).await, 1);
 }
 
 #[tokio::test]
 async fn non_idempotent_posts_are_not_retried_on_server_errors() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    let server = answering("POST", ResponseTemplate::new(500)).await;
     let c = client(&server, fast_retries());
     let e = c
         .partners()
@@ -474,15 +424,13 @@ async fn non_idempotent_posts_are_not_retried_on_server_errors() {
 
 #[tokio::test]
 async fn timeouts_are_reported() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {}, "status": 1}))
-                .set_delay(Duration::from_secs(10)),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": {}, "status": 1}))
+            .set_delay(Duration::from_secs(10)),
+    )
+    .await;
     let c = Partnero::builder(KEY)
         .base_url(format!("{}/v1", server.uri()))
         .timeout(Duration::from_millis(100))

@@ -2,7 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use partnero_sandbox::{Sandbox, SandboxConfig};
-use reqwest::Method;
+use reqwest::{Method, Response};
 use serde_json::Value;
 
 pub const AFF: &str = "sk_test_affiliate";
@@ -39,6 +39,17 @@ impl Api {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.sandbox.base_url(), path)
+    }
+
+    /// `GET /v1/test` with the affiliate key through `http` (pass a fresh client to open a new
+    /// connection): the status, or the transport error.
+    pub async fn probe(&self, http: &reqwest::Client) -> reqwest::Result<u16> {
+        Ok(self.probe_response(http).await?.status().as_u16())
+    }
+
+    /// [`probe`](Self::probe)'s whole response.
+    pub async fn probe_response(&self, http: &reqwest::Client) -> reqwest::Result<Response> {
+        http.get(self.url("/test")).bearer_auth(AFF).send().await
     }
 
     pub fn admin_url(&self, path: &str) -> String {
@@ -114,6 +125,20 @@ impl Api {
     }
 
     /// Creates an affiliate partner and returns its JSON.
+    /// A partner with `partner_key` and `email` (returned), and a customer `customer_key` it
+    /// referred.
+    pub async fn referred_customer(
+        &self,
+        partner_key: &str,
+        email: &str,
+        customer_key: &str,
+    ) -> Value {
+        let partner = self.partner(partner_key, email).await;
+        let customer = serde_json::json!({"key": customer_key, "partner": {"key": partner_key}});
+        assert_eq!(self.post(AFF, "/customers", customer).await.0, 201);
+        partner
+    }
+
     pub async fn partner(&self, key: &str, email: &str) -> Value {
         let (status, body) = self
             .post(
@@ -144,4 +169,9 @@ pub fn assert_field_error(answer: &Answer, field: &str) {
         "expected errors.{field}: {}",
         answer.1
     );
+}
+
+/// A response header as text.
+pub fn header<'r>(response: &'r Response, name: &str) -> Option<&'r str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
 }

@@ -1,8 +1,6 @@
 //! Refer-a-friend program: customers, referral links, referrals, stats, balance and rewards.
 
-mod common;
-
-use common::{AFF, Api, RAF, assert_error, assert_field_error};
+use crate::common::{AFF, Api, RAF, assert_error, assert_field_error};
 use partnero_sandbox::SandboxConfig;
 use rust_decimal::Decimal;
 use serde_json::json;

@@ -1,13 +1,21 @@
 //! One table of request cases run through both adapters (tower/axum and actix-web): each case
 //! must yield the same `ReferralContext` and the same `Set-Cookie` values on both, and what the
-//! table says it should.
+//! table says it should. The tower side runs twice: through an axum `Router` with the `Referral`
+//! extractor, and through a bare `ServiceBuilder` stack reading `referral_handle`.
+//!
+//! The policy itself (which requests may persist a cookie: HEAD, prefetch, crawlers, consent,
+//! attribution) is tested once, in `partnero-core/tests/core/cases.rs`; the rows here check that
+//! the adapters carry it through alike. The rows made with [`Case::exact`] also pin where each
+//! key came from and every `Set-Cookie` value verbatim.
 
 use std::time::Duration;
 
 use actix_web::test as actix_test;
 use axum::body::Body;
 use http_body_util::BodyExt;
-use partnero_core::{Attribution, MAX_LANDING_URL_LEN, ReferralContext, TrackingConfig};
+use partnero_core::{
+    Attribution, KeySource, MAX_LANDING_URL_LEN, ReferralContext, SameSite, TrackingConfig,
+};
 use tower::ServiceExt;
 
 /// What one adapter produced for a request.
@@ -33,7 +41,96 @@ struct Case {
     cookies_set: usize,
     /// The landing URL the context must hold.
     landing: Option<&'static str>,
+    /// For the exact rows: the sources and `Set-Cookie` values too.
+    exact: Option<Exact>,
 }
+
+/// What an exact row also pins.
+struct Exact {
+    partner: Option<KeySource>,
+    referrer: Option<KeySource>,
+    /// Compared verbatim, in order.
+    set_cookies: &'static [&'static str],
+}
+
+impl Case {
+    /// An exact row on `shop.example`: no key, no landing URL and no `Set-Cookie` until the
+    /// builder methods say otherwise.
+    fn exact(
+        name: &'static str,
+        config: fn() -> TrackingConfig,
+        method: &'static str,
+        uri: &'static str,
+        headers: &[(&'static str, &'static str)],
+    ) -> Case {
+        let mut case = Case::exact_without_host(name, config, method, uri, headers);
+        case.headers.insert(0, h("host", "shop.example"));
+        case
+    }
+
+    /// An exact row without a `Host` header (so without a landing URL, unless the URI is
+    /// absolute).
+    fn exact_without_host(
+        name: &'static str,
+        config: fn() -> TrackingConfig,
+        method: &'static str,
+        uri: &'static str,
+        headers: &[(&'static str, &'static str)],
+    ) -> Case {
+        let all = headers.iter().map(|(name, value)| h(name, value)).collect();
+        Case {
+            name,
+            method,
+            uri,
+            headers: all,
+            config,
+            partner: None,
+            referrer: None,
+            cookies_set: 0,
+            landing: None,
+            exact: Some(Exact {
+                partner: None,
+                referrer: None,
+                set_cookies: &[],
+            }),
+        }
+    }
+
+    fn partner(mut self, key: &'static str, source: KeySource) -> Case {
+        self.partner = Some(key);
+        if let Some(exact) = &mut self.exact {
+            exact.partner = Some(source);
+        }
+        self
+    }
+
+    fn referrer(mut self, key: &'static str, source: KeySource) -> Case {
+        self.referrer = Some(key);
+        if let Some(exact) = &mut self.exact {
+            exact.referrer = Some(source);
+        }
+        self
+    }
+
+    fn landing(mut self, url: &'static str) -> Case {
+        self.landing = Some(url);
+        self
+    }
+
+    fn sets(mut self, set_cookies: &'static [&'static str]) -> Case {
+        self.cookies_set = set_cookies.len();
+        if let Some(exact) = &mut self.exact {
+            exact.set_cookies = set_cookies;
+        }
+        self
+    }
+}
+
+/// The `Set-Cookie` value the default policy renders for `demo-partner`.
+const DEFAULT_SET_COOKIE: &str =
+    "partnero_partner=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure";
+const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 fn default_config() -> TrackingConfig {
     TrackingConfig::default()
@@ -65,6 +162,27 @@ fn consent() -> TrackingConfig {
     TrackingConfig::default().consent(|req| req.cookie("consent") != Some(&b"no"[..]))
 }
 
+fn consent_yes() -> TrackingConfig {
+    TrackingConfig::default().consent(|req| req.cookie("consent") == Some(&b"yes"[..]))
+}
+
+fn last_touch() -> TrackingConfig {
+    TrackingConfig::default().attribution(Attribution::LastTouch)
+}
+
+fn consent_granted() -> TrackingConfig {
+    TrackingConfig::default().consent(|req| req.cookie("cookie_consent") == Some(&b"granted"[..]))
+}
+
+fn strict_cookie() -> TrackingConfig {
+    TrackingConfig::default()
+        .secure(false)
+        .http_only(true)
+        .domain("shop.example")
+        .max_age(Duration::from_secs(3600))
+        .same_site(SameSite::Strict)
+}
+
 fn h(name: &'static str, value: &str) -> (&'static str, Vec<u8>) {
     (name, value.as_bytes().to_vec())
 }
@@ -80,6 +198,7 @@ fn cases() -> Vec<Case> {
         referrer,
         cookies_set,
         landing: None,
+        exact: None,
     };
     let big = format!(
         "{}; partnero_partner=deep-key",
@@ -98,7 +217,7 @@ fn cases() -> Vec<Case> {
     let edge_url = leak(format!("https://shop.example{edge_uri}"));
     let over_uri = leak(format!("{edge_prefix}{}", "x".repeat(edge_pad + 1)));
     let long_path_uri = leak(format!("/aff/p-long/{}", "a".repeat(2100)));
-    vec![
+    let mut cases = vec![
         base("no referral", "GET", "/", vec![], None, None, 0),
         base(
             "analytics cookies only",
@@ -802,25 +921,295 @@ fn cases() -> Vec<Case> {
                 1,
             )
         },
+    ];
+    cases.extend(exact_cases());
+    cases.extend(exact_cases_without_host());
+    cases
+}
+
+/// The exact rows: sources and `Set-Cookie` values pinned too.
+fn exact_cases() -> Vec<Case> {
+    use KeySource::{Cookie, Path, Query};
+    let default = default_config as fn() -> TrackingConfig;
+    let demo = "https://shop.example/?aff=demo-partner";
+    vec![
+        Case::exact("exact: no referral", default, "GET", "/pricing?utm_source=news", &[
+            ("cookie", "session=abc; theme=dark"),
+        ]),
+        Case::exact("exact: partner from cookie", default, "GET", "/pricing", &[(
+            "cookie",
+            "session=abc; partnero_partner=demo-partner",
+        )])
+        .partner("demo-partner", Cookie),
+        Case::exact("exact: partner from query", default, "GET", "/pricing?aff=demo-partner", &[
+            ("user-agent", BROWSER),
+        ])
+        .partner("demo-partner", Query)
+        .landing("https://shop.example/pricing?aff=demo-partner")
+        .sets(&[DEFAULT_SET_COOKIE]),
+        Case::exact(
+            "exact: partner from path",
+            || TrackingConfig::default().partner_path_prefix("/aff/"),
+            "GET",
+            "/aff/demo-partner",
+            &[],
+        )
+        .partner("demo-partner", Path)
+        .landing("https://shop.example/aff/demo-partner")
+        .sets(&[DEFAULT_SET_COOKIE]),
+        Case::exact(
+            "exact: extra query parameter",
+            || TrackingConfig::default().add_partner_query_param("via"),
+            "GET",
+            "/?via=demo-partner",
+            &[],
+        )
+        .partner("demo-partner", Query)
+        .landing("https://shop.example/?via=demo-partner")
+        .sets(&[DEFAULT_SET_COOKIE]),
+        Case::exact("exact: referrer from query", default, "GET", "/?ref=demo-referrer", &[])
+            .referrer("demo-referrer", Query)
+            .landing("https://shop.example/?ref=demo-referrer")
+            .sets(&["partnero_referral=demo-referrer; Max-Age=2592000; Path=/; SameSite=Lax; Secure"]),
+        Case::exact("exact: cookie attributes from the config", strict_cookie, "GET", "/?aff=demo-partner", &[])
+            .partner("demo-partner", Query)
+            .landing("http://shop.example/?aff=demo-partner")
+            .sets(&["partnero_partner=demo-partner; Max-Age=3600; Path=/; SameSite=Strict; HttpOnly; Domain=shop.example"]),
+        Case::exact("exact: key percent-encoded in the cookie value", default, "GET", "/?aff=caf%C3%A9%3D1", &[])
+            .partner("café=1", Query)
+            .landing("https://shop.example/?aff=caf%C3%A9%3D1")
+            .sets(&["partnero_partner=caf%C3%A9%3D1; Max-Age=2592000; Path=/; SameSite=Lax; Secure"]),
+        Case::exact("exact: HEAD sets no cookie", default, "HEAD", "/?aff=demo-partner", &[])
+            .partner("demo-partner", Query)
+            .landing(demo),
+        Case::exact("exact: prefetch sets no cookie", default, "GET", "/?aff=demo-partner", &[
+            ("sec-purpose", "prefetch;prerender"),
+        ])
+        .partner("demo-partner", Query)
+        .landing(demo),
+        Case::exact("exact: legacy Purpose: prefetch sets no cookie", default, "GET", "/?aff=demo-partner", &[
+            ("purpose", "prefetch"),
+        ])
+        .partner("demo-partner", Query)
+        .landing(demo),
+        Case::exact("exact: crawler sets no cookie", default, "GET", "/?aff=demo-partner", &[
+            ("user-agent", GOOGLEBOT),
+        ])
+        .partner("demo-partner", Query)
+        .landing(demo),
+        Case::exact("exact: consent veto sets no cookie", consent_granted, "GET", "/?aff=demo-partner", &[
+            ("cookie", "cookie_consent=denied"),
+        ])
+        .partner("demo-partner", Query)
+        .landing(demo),
+        Case::exact("exact: consent granted sets the cookie", consent_granted, "GET", "/?aff=demo-partner", &[
+            ("cookie", "cookie_consent=granted"),
+        ])
+        .partner("demo-partner", Query)
+        .landing(demo)
+        .sets(&[DEFAULT_SET_COOKIE]),
+        Case::exact("exact: first-touch keeps an existing cookie", first_touch, "GET", "/?aff=demo-partner", &[
+            ("cookie", "partnero_partner=first-partner"),
+        ])
+        .partner("first-partner", Cookie),
+        Case::exact("exact: last-touch replaces an existing cookie", default, "GET", "/?aff=demo-partner", &[
+            ("cookie", "partnero_partner=first-partner"),
+        ])
+        .partner("demo-partner", Query)
+        .landing(demo)
+        .sets(&[DEFAULT_SET_COOKIE]),
+        Case::exact("exact: invalid query key is ignored", default, "GET", "/?aff=bad%20key", &[]),
+        Case::exact("exact: broken escape in the query is ignored", default, "GET", "/?aff=bad%zzkey", &[]),
+        Case::exact("exact: invalid cookie key is ignored", default, "GET", "/", &[
+            ("cookie", "partnero_partner=bad%zzkey"),
+        ]),
+        Case::exact("exact: invalid query key falls back to the cookie", default, "GET", "/?aff=bad%20key", &[
+            ("cookie", "partnero_partner=demo-partner"),
+        ])
+        .partner("demo-partner", Cookie),
+        Case::exact("exact: several Cookie headers", default, "GET", "/", &[
+            ("cookie", "session=abc; partnero_partner=bad%zz"),
+            ("cookie", "theme=dark"),
+            ("cookie", "partnero_partner=demo-partner; partnero_referral=demo-referrer"),
+        ])
+        .partner("demo-partner", Cookie)
+        .referrer("demo-referrer", Cookie),
     ]
 }
 
-/// What both adapters' handlers answer: the keys and landing URL field by field (compared
-/// exactly with the table), then the whole `Debug` of the context (compared across adapters).
+/// The exact rows without a `Host` header: the requests the actix adapter's own tests used to
+/// send.
+fn exact_cases_without_host() -> Vec<Case> {
+    use KeySource::{Cookie, Path, Query};
+    let default = default_config as fn() -> TrackingConfig;
+    let bare = Case::exact_without_host;
+    let p1_and_friend = &[
+        "partnero_partner=p1; Max-Age=2592000; Path=/; SameSite=Lax; Secure",
+        "partnero_referral=friend-7; Max-Age=2592000; Path=/; SameSite=Lax; Secure",
+    ];
+    let newcomer = &["partnero_partner=newcomer; Max-Age=2592000; Path=/; SameSite=Lax; Secure"];
+    let too_long: &'static str = Box::leak(format!("/?aff={}", "k".repeat(300)).into_boxed_str());
+    let mut non_utf8 = bare(
+        "bare: non-UTF-8 cookie bytes are ignored",
+        default,
+        "GET",
+        "/",
+        &[],
+    );
+    non_utf8.headers.push((
+        "cookie",
+        b"junk=\xff\xfe; partnero_partner=\xc3\x28; other=1".to_vec(),
+    ));
+    vec![
+        bare("bare: no referral", default, "GET", "/pricing?page=2", &[("cookie", "session=abc; theme=dark")]),
+        bare("bare: partner cookie is not set again", default, "GET", "/", &[("cookie", "session=abc; partnero_partner=demo-partner")])
+            .partner("demo-partner", Cookie),
+        bare("bare: referral cookie of refer-a-friend", default, "GET", "/", &[("cookie", "partnero_referral=friend-7; partnero_partner=p1")])
+            .partner("p1", Cookie)
+            .referrer("friend-7", Cookie),
+        bare("bare: query parameter sets the cookie", default, "GET", "/pricing?aff=demo-partner", &[])
+            .partner("demo-partner", Query)
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: partner and referrer parameters set both cookies", default, "GET", "/?ref=friend-7&aff=p1", &[])
+            .partner("p1", Query)
+            .referrer("friend-7", Query)
+            .sets(p1_and_friend),
+        bare("bare: landing URL from the Host header, https by default", default, "GET", "/pricing?aff=demo-partner", &[("host", "shop.example")])
+            .partner("demo-partner", Query)
+            .landing("https://shop.example/pricing?aff=demo-partner")
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: landing URL from an absolute URI", default, "GET", "http://shop.example:8080/p?aff=demo-partner", &[])
+            .partner("demo-partner", Query)
+            .landing("http://shop.example:8080/p?aff=demo-partner")
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: extra query parameter", || TrackingConfig::default().add_partner_query_param("via"), "GET", "/?via=demo-partner", &[])
+            .partner("demo-partner", Query)
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: path form when configured", || TrackingConfig::default().partner_path_prefix("/aff/"), "GET", "/aff/demo-partner/pricing", &[])
+            .partner("demo-partner", Path)
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: path form ignored when not configured", default, "GET", "/aff/demo-partner", &[]),
+        bare("bare: cookie attributes follow the config", || {
+            TrackingConfig::default()
+                .secure(false)
+                .http_only(true)
+                .domain("example.com")
+                .max_age(Duration::from_secs(3600))
+                .same_site(SameSite::Strict)
+        }, "GET", "/?aff=demo-partner", &[])
+            .partner("demo-partner", Query)
+            .sets(&["partnero_partner=demo-partner; Max-Age=3600; Path=/; SameSite=Strict; HttpOnly; Domain=example.com"]),
+        bare("bare: a replaced config renames the cookie and the parameter", || {
+            TrackingConfig::default()
+                .partner_cookie_name("aff_key")
+                .partner_query_params(["partner"])
+        }, "GET", "/?partner=demo-partner&aff=ignored", &[])
+            .partner("demo-partner", Query)
+            .sets(&["aff_key=demo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure"]),
+        bare("bare: HEAD is attributed but gets no cookie", default, "HEAD", "/?aff=demo-partner", &[])
+            .partner("demo-partner", Query),
+        bare("bare: Sec-Purpose prefetch gets no cookie", default, "GET", "/?aff=demo-partner", &[("sec-purpose", "prefetch")])
+            .partner("demo-partner", Query),
+        bare("bare: Purpose prefetch gets no cookie", default, "GET", "/?aff=demo-partner", &[("purpose", "prefetch")])
+            .partner("demo-partner", Query),
+        bare("bare: crawler gets no cookie", default, "GET", "/?aff=demo-partner", &[("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")])
+            .partner("demo-partner", Query),
+        bare("bare: browser gets the cookie", default, "GET", "/?aff=demo-partner", &[("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")])
+            .partner("demo-partner", Query)
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: consent denied vetoes the cookie only", consent_yes, "GET", "/?aff=demo-partner", &[("cookie", "consent=no")])
+            .partner("demo-partner", Query),
+        bare("bare: consent given", consent_yes, "GET", "/?aff=demo-partner", &[("cookie", "consent=yes")])
+            .partner("demo-partner", Query)
+            .sets(&[DEFAULT_SET_COOKIE]),
+        bare("bare: first-touch keeps an existing cookie", first_touch, "GET", "/?aff=newcomer", &[("cookie", "partnero_partner=first-one")])
+            .partner("first-one", Cookie),
+        bare("bare: last-touch replaces an existing cookie", last_touch, "GET", "/?aff=newcomer", &[("cookie", "partnero_partner=first-one")])
+            .partner("newcomer", Query)
+            .sets(newcomer),
+        bare("bare: first-touch without a cookie takes the link", first_touch, "GET", "/?aff=newcomer", &[])
+            .partner("newcomer", Query)
+            .sets(newcomer),
+        bare("bare: invalid keys are ignored", default, "GET", "/?aff=a%3Bb&ref=%20", &[("cookie", "partnero_partner=a%20b; partnero_referral=x%00y")]),
+        bare("bare: an invalid link does not hide a valid cookie", default, "GET", "/?aff=a+b", &[("cookie", "partnero_partner=demo-partner")])
+            .partner("demo-partner", Cookie),
+        bare("bare: a too long key is ignored", default, "GET", too_long, &[]),
+        non_utf8,
+        bare("bare: every Cookie header is read", default, "GET", "/", &[
+            ("cookie", "session=abc"),
+            ("cookie", "partnero_partner=demo-partner"),
+            ("cookie", "partnero_referral=friend-7"),
+        ])
+        .partner("demo-partner", Cookie)
+        .referrer("friend-7", Cookie),
+        bare("bare: the first valid cookie across headers wins", default, "GET", "/", &[
+            ("cookie", "partnero_partner=bad%20value"),
+            ("cookie", "partnero_partner=specific; partnero_partner=general"),
+        ])
+        .partner("specific", Cookie),
+    ]
+}
+
+/// What the adapters' handlers answer: the keys and landing URL field by field (compared
+/// exactly with the table), the keys' sources (compared with the exact rows), then the whole
+/// `Debug` of the context (compared across adapters).
 fn describe(ctx: &ReferralContext) -> String {
     format!(
-        "partner={:?} referrer={:?} landing={:?} | {ctx:?}",
+        "partner={:?} referrer={:?} landing={:?} {} | {ctx:?}",
         ctx.partner_key().map(|k| k.as_str()),
         ctx.referrer_key().map(|k| k.as_str()),
         ctx.landing_url(),
+        sources(
+            ctx.partner.as_ref().map(|c| c.source),
+            ctx.referrer.as_ref().map(|c| c.source)
+        ),
     )
+}
+
+fn sources(partner: Option<KeySource>, referrer: Option<KeySource>) -> String {
+    format!("sources=({partner:?}, {referrer:?})")
 }
 
 fn expected_fields(case: &Case) -> String {
     format!(
-        "partner={:?} referrer={:?} landing={:?} | ",
+        "partner={:?} referrer={:?} landing={:?} ",
         case.partner, case.referrer, case.landing
     )
+}
+
+/// A bare tower stack (`ServiceBuilder` + `service_fn`, no axum) whose inner service reads the
+/// context through `referral_handle` and answers it in the body.
+async fn through_tower_service(case: &Case) -> Seen {
+    use partnero_tower::{PartneroLayer, referral_handle};
+    use tower::{ServiceBuilder, service_fn};
+
+    async fn show(
+        req: http::Request<()>,
+    ) -> Result<http::Response<String>, std::convert::Infallible> {
+        let context = referral_handle(&req).map_or_else(
+            || "no ReferralHandle in the request".to_owned(),
+            |handle| describe(handle.context()),
+        );
+        Ok(http::Response::new(context))
+    }
+    let svc = ServiceBuilder::new()
+        .layer(PartneroLayer::new("sk_parity").with_config((case.config)()))
+        .service(service_fn(show));
+    let mut req = http::Request::builder().method(case.method).uri(case.uri);
+    for (name, value) in &case.headers {
+        req = req.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+    }
+    let res = svc.oneshot(req.body(()).unwrap()).await.unwrap();
+    Seen {
+        status: res.status().as_u16(),
+        set_cookies: res
+            .headers()
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect(),
+        context: res.into_body(),
+    }
 }
 
 async fn through_axum(case: &Case) -> Seen {
@@ -939,9 +1328,10 @@ async fn both_adapters_agree_on_every_case() {
     for case in cases() {
         let axum = through_axum(&case).await;
         let actix = through_actix(&case).await;
-        if axum != actix {
+        let service = through_tower_service(&case).await;
+        if axum != actix || axum != service {
             failures.push(format!(
-                "{}: adapters differ\n  axum:  {axum:?}\n  actix: {actix:?}",
+                "{}: adapters differ\n  axum:  {axum:?}\n  actix: {actix:?}\n  tower: {service:?}",
                 case.name
             ));
             continue;
@@ -962,6 +1352,21 @@ async fn both_adapters_agree_on_every_case() {
                 "{}: expected {} Set-Cookie, got {:?}",
                 case.name, case.cookies_set, axum.set_cookies
             ));
+        }
+        if let Some(exact) = &case.exact {
+            let want = sources(exact.partner, exact.referrer);
+            if !axum.context.contains(&want) {
+                failures.push(format!(
+                    "{}: expected {want}, got {}",
+                    case.name, axum.context
+                ));
+            }
+            if axum.set_cookies != exact.set_cookies {
+                failures.push(format!(
+                    "{}: Set-Cookie {:?}, expected {:?}",
+                    case.name, axum.set_cookies, exact.set_cookies
+                ));
+            }
         }
     }
     assert!(

@@ -1,10 +1,8 @@
 //! Fault injection, from the library handle and over the admin HTTP routes.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{AFF, Api, assert_error, client};
+use crate::common::{AFF, Api, assert_error, client, header};
 use reqwest::Method;
 use serde_json::json;
 
@@ -51,42 +49,19 @@ async fn retry_after_header_and_raw_bodies() {
     let api = Api::start().await;
     let faults = api.sandbox.faults();
     faults.fail_next_with_retry_after(1, 429, 7);
-    let resp = api
-        .client
-        .get(api.url("/test"))
-        .bearer_auth(AFF)
-        .send()
-        .await
-        .expect("answer");
+    let resp = api.probe_response(&api.client).await.expect("answer");
     assert_eq!(resp.status().as_u16(), 429);
-    assert_eq!(
-        resp.headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
-        Some("7")
-    );
+    assert_eq!(header(&resp, "retry-after"), Some("7"));
     let body: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(body["status"], 0);
 
     faults.fail_next(1, 429);
-    let resp = api
-        .client
-        .get(api.url("/test"))
-        .bearer_auth(AFF)
-        .send()
-        .await
-        .expect("answer");
+    let resp = api.probe_response(&api.client).await.expect("answer");
     assert_eq!(resp.status().as_u16(), 429);
     assert!(resp.headers().get("retry-after").is_none());
 
     faults.fail_next_with_body(1, 502, "<html>Bad Gateway</html>");
-    let resp = api
-        .client
-        .get(api.url("/test"))
-        .bearer_auth(AFF)
-        .send()
-        .await
-        .expect("answer");
+    let resp = api.probe_response(&api.client).await.expect("answer");
     assert_eq!(resp.status().as_u16(), 502);
     assert_eq!(resp.text().await.expect("text"), "<html>Bad Gateway</html>");
     assert_eq!(api.get(AFF, "/test").await.0, 200);
@@ -277,12 +252,7 @@ async fn refuse_connections_gives_connect_errors_then_recovers() {
     faults.refuse_connections(true);
     faults.settled().await;
     let fresh = client();
-    let err = fresh
-        .get(api.url("/test"))
-        .bearer_auth(AFF)
-        .send()
-        .await
-        .expect_err("refused");
+    let err = api.probe(&fresh).await.expect_err("refused");
     assert!(err.is_connect(), "{err}");
     // The pooled connection of the first client was closed too.
     let err = api
@@ -293,17 +263,7 @@ async fn refuse_connections_gives_connect_errors_then_recovers() {
     faults.refuse_connections(false);
     faults.settled().await;
     assert_eq!(api.get(AFF, "/test").await.0, 200);
-    assert_eq!(
-        fresh
-            .get(api.url("/test"))
-            .bearer_auth(AFF)
-            .send()
-            .await
-            .expect("ok")
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(api.probe(&fresh).await.expect("ok"), 200);
 
     // For a while only.
     faults.refuse_connections_for(Duration::from_millis(200));
@@ -327,27 +287,12 @@ async fn close_on_accept_closes_new_connections() {
     let faults = api.sandbox.faults();
     faults.close_on_accept(true);
     faults.settled().await;
-    let err = client()
-        .get(api.url("/test"))
-        .bearer_auth(AFF)
-        .send()
-        .await
-        .expect_err("closed");
+    let err = api.probe(&client()).await.expect_err("closed");
     assert!(!err.is_timeout(), "{err}");
     assert_eq!(api.sandbox.requests_seen(), 0, "nothing was read");
     faults.close_on_accept(false);
     faults.settled().await;
-    assert_eq!(
-        client()
-            .get(api.url("/test"))
-            .bearer_auth(AFF)
-            .send()
-            .await
-            .expect("ok")
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(api.probe(&client()).await.expect("ok"), 200);
 }
 
 #[tokio::test]
@@ -364,17 +309,7 @@ async fn reset_clears_every_fault() {
     faults.settled().await;
     assert_eq!(faults.pending(), 0);
     // `client()` gives up after 10 s: an answer proves the minute-long latency is gone.
-    assert_eq!(
-        client()
-            .get(api.url("/test"))
-            .bearer_auth(AFF)
-            .send()
-            .await
-            .expect("ok")
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(api.probe(&client()).await.expect("ok"), 200);
 }
 
 #[tokio::test]
@@ -409,20 +344,9 @@ async fn admin_http_faults_cover_every_kind() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["rules"][0]["remaining"], 1);
-    let resp = api
-        .client
-        .get(api.url("/test"))
-        .bearer_auth(AFF)
-        .send()
-        .await
-        .expect("answer");
+    let resp = api.probe_response(&api.client).await.expect("answer");
     assert_eq!(resp.status().as_u16(), 429);
-    assert_eq!(
-        resp.headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
-        Some("3")
-    );
+    assert_eq!(header(&resp, "retry-after"), Some("3"));
 
     api.admin_post(
         "/faults",
@@ -528,17 +452,7 @@ async fn admin_http_faults_cover_every_kind() {
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
     api.sandbox.faults().settled().await;
-    assert_eq!(
-        client()
-            .get(api.url("/test"))
-            .bearer_auth(AFF)
-            .send()
-            .await
-            .expect("back")
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(api.probe(&client()).await.expect("back"), 200);
 }
 
 #[tokio::test]

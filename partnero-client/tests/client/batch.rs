@@ -9,16 +9,13 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::wiremock_client;
+
 fn client(server: &MockServer) -> Partnero {
-    Partnero::builder("sk_test")
-        .base_url(format!("{}/v1/", server.uri()))
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(5))
-                .confirm_delay(Duration::from_millis(5)),
-        )
-        .build()
-        .unwrap()
+    let retry = RetryPolicy::default()
+        .base_delay(Duration::from_millis(5))
+        .confirm_delay(Duration::from_millis(5));
+    wiremock_client(server, "sk_test", retry)
 }
 
 fn keyed() -> [Sale; 2] {
@@ -59,57 +56,30 @@ fn keys(created: &[partnero_client::Transaction]) -> Vec<&str> {
     created.iter().filter_map(|t| t.key.as_deref()).collect()
 }
 
+/// Answers a batch of keyed sales cannot be read from: the recorded sales are read back by key.
 #[tokio::test]
-async fn an_undecodable_2xx_for_keyed_sales_is_read_back() {
-    let server = MockServer::start().await;
-    answer_batch_with(
-        &server,
+async fn unreadable_answers_for_keyed_sales_are_read_back() {
+    let unreadable = [
+        // An undecodable 2xx.
         ResponseTemplate::new(201).set_body_string("<html>Created</html>"),
-    )
-    .await;
-    serve_reads(&server).await;
-    let created = client(&server)
-        .transactions()
-        .create_batch("buyer", &keyed())
-        .await
-        .unwrap();
-    assert_eq!(keys(&created), ["b1", "b2"]);
-    server.verify().await;
-}
-
-#[tokio::test]
-async fn a_2xx_without_transactions_for_keyed_sales_is_read_back() {
-    let server = MockServer::start().await;
-    answer_batch_with(
-        &server,
+        // A 2xx without transactions.
         ResponseTemplate::new(201).set_body_json(json!({"status": 1})),
-    )
-    .await;
-    serve_reads(&server).await;
-    let created = client(&server)
-        .transactions()
-        .create_batch("buyer", &keyed())
-        .await
-        .unwrap();
-    assert_eq!(keys(&created), ["b1", "b2"]);
-}
-
-#[tokio::test]
-async fn an_undecodable_item_for_keyed_sales_is_read_back_not_dropped() {
-    let server = MockServer::start().await;
-    answer_batch_with(
-        &server,
+        // An undecodable item: read back, not dropped.
         ResponseTemplate::new(201)
             .set_body_json(json!({"data": [{"key": "b1", "amount": 10}, "garbage"], "status": 1})),
-    )
-    .await;
-    serve_reads(&server).await;
-    let created = client(&server)
-        .transactions()
-        .create_batch("buyer", &keyed())
-        .await
-        .unwrap();
-    assert_eq!(keys(&created), ["b1", "b2"]);
+    ];
+    for answer in unreadable {
+        let server = MockServer::start().await;
+        answer_batch_with(&server, answer).await;
+        serve_reads(&server).await;
+        let created = client(&server)
+            .transactions()
+            .create_batch("buyer", &keyed())
+            .await
+            .unwrap();
+        assert_eq!(keys(&created), ["b1", "b2"]);
+        server.verify().await;
+    }
 }
 
 #[tokio::test]

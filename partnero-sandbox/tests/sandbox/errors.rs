@@ -1,8 +1,6 @@
 //! Bad input and unknown routes: always an enveloped answer, never a panic or a hang.
 
-mod common;
-
-use common::{AFF, Api, RAF, assert_error, assert_field_error};
+use crate::common::{AFF, Api, RAF, assert_error, assert_field_error, header};
 use reqwest::Method;
 use serde_json::json;
 
@@ -89,12 +87,7 @@ async fn malformed_json_is_400_and_never_plain_text() {
             .await
             .expect("answer");
         assert_eq!(resp.status().as_u16(), 400, "{raw:?}");
-        assert_eq!(
-            resp.headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/json")
-        );
+        assert_eq!(header(&resp, "content-type"), Some("application/json"));
         let body: serde_json::Value = resp.json().await.expect("json envelope");
         assert_eq!(body["status"], 0);
         assert!(body["message"].as_str().is_some_and(|m| m.contains("JSON")));
@@ -246,13 +239,8 @@ async fn path_keys_are_decoded_and_never_reach_other_endpoints() {
 #[tokio::test]
 async fn money_amounts_are_bounded_so_sums_never_overflow() {
     let api = Api::start().await;
-    api.partner("ref-big", "big@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c1", "partner": {"key": "ref-big"}}),
-    )
-    .await;
+    api.referred_customer("ref-big", "big@example.com", "c1")
+        .await;
     api.post(RAF, "/customers", json!({"key": "friend"})).await;
 
     // Amounts a decimal holds but whose sums would overflow it: a 422 each time, nothing stored.

@@ -1,8 +1,7 @@
 //! Affiliate program: partners, customers, transactions and commissions over HTTP.
 
-mod common;
-
-use common::{AFF, Api, assert_error, assert_field_error};
+use crate::common;
+use crate::common::{AFF, Api, assert_error, assert_field_error};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -383,13 +382,8 @@ async fn customer_validation_errors() {
 #[tokio::test]
 async fn transactions_pay_commission_and_refunds_reverse_it() {
     let api = Api::start().await;
-    api.partner("ref-anna", "anna@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c1", "partner": {"key": "ref-anna"}}),
-    )
-    .await;
+    api.referred_customer("ref-anna", "anna@example.com", "c1")
+        .await;
 
     let (status, body) = api
         .post(
@@ -481,13 +475,7 @@ async fn transactions_pay_commission_and_refunds_reverse_it() {
 #[tokio::test]
 async fn duplicate_transaction_key_creates_a_second_transaction_and_pays_twice() {
     let api = Api::start().await;
-    api.partner("p", "p@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c1", "partner": {"key": "p"}}),
-    )
-    .await;
+    api.referred_customer("p", "p@example.com", "c1").await;
     let body = json!({"customer": {"key": "c1"}, "key": "inv_1", "amount": 100});
     assert_eq!(api.post(AFF, "/transactions", body.clone()).await.0, 201);
     assert_eq!(
@@ -522,13 +510,7 @@ async fn duplicate_transaction_key_creates_a_second_transaction_and_pays_twice()
 #[tokio::test]
 async fn batch_transactions_for_one_customer() {
     let api = Api::start().await;
-    api.partner("p", "p@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c1", "partner": {"key": "p"}}),
-    )
-    .await;
+    api.referred_customer("p", "p@example.com", "c1").await;
     let (status, body) = api
         .post(
             AFF,
@@ -678,13 +660,7 @@ async fn create_customer_option_creates_and_attributes() {
 #[tokio::test]
 async fn unattributed_customer_transactions_have_no_rewards() {
     let api = Api::start().await;
-    let p = api.partner("p", "p@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c1", "partner": {"key": "p"}}),
-    )
-    .await;
+    let p = api.referred_customer("p", "p@example.com", "c1").await;
     // The partner is deleted: the customer keeps its attribution but nobody is paid.
     api.delete(
         AFF,
@@ -706,13 +682,7 @@ async fn unattributed_customer_transactions_have_no_rewards() {
 async fn commission_follows_the_configured_rule() {
     let config = partnero_sandbox::SandboxConfig::new().commission_percent(dec("30"));
     let api = Api::start_with(config).await;
-    api.partner("p", "p@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c1", "partner": {"key": "p"}}),
-    )
-    .await;
+    api.referred_customer("p", "p@example.com", "c1").await;
     let (_, body) = api
         .post(
             AFF,

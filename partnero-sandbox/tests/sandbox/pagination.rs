@@ -1,8 +1,6 @@
 //! `limit`/`page`, `links` and `meta` of every list endpoint.
 
-mod common;
-
-use common::{AFF, Api, RAF};
+use crate::common::{AFF, Api, RAF};
 use serde_json::{Value, json};
 
 async fn seed(api: &Api, n: usize) {

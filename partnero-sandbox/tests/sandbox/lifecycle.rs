@@ -1,12 +1,10 @@
 //! Configuration, the handle, webhooks, the state dump, shutdown and the binary.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{AFF, Api, RAF, assert_error, assert_field_error, client};
+use crate::common::{AFF, Api, RAF, assert_error, assert_field_error, client};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
 use serde_json::json;
 

@@ -1,10 +1,8 @@
 //! The single-lock store stays correct under concurrent requests.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{AFF, Api};
+use crate::common::{AFF, Api};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -68,13 +66,7 @@ async fn concurrent_creates_with_distinct_and_equal_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sales_pay_exactly_the_sum_of_commissions() {
     let api = Arc::new(Api::start().await);
-    api.partner("p", "p@example.com").await;
-    api.post(
-        AFF,
-        "/customers",
-        json!({"key": "c", "partner": {"key": "p"}}),
-    )
-    .await;
+    api.referred_customer("p", "p@example.com", "c").await;
     let tasks: Vec<_> = (0..40)
         .map(|i| {
             let api = Arc::clone(&api);

@@ -41,6 +41,27 @@ fn created(key: &str) -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(json!({"data": {"key": key}, "status": 1}))
 }
 
+/// A server that answers a customer create naming the referrer `demo-referrer` with `answer`,
+/// and any other customer create with the customer `friend-1`.
+async fn referred_create_answered(answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .and(body_partial_json(
+            json!({"referring_customer": {"key": "demo-referrer"}}),
+        ))
+        .respond_with(answer)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .respond_with(created("friend-1"))
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn posts(server: &MockServer) -> usize {
     server
         .received_requests()
@@ -130,24 +151,11 @@ async fn affiliate_rejections_of_the_partner_key_are_outcomes() {
 async fn refer_a_friend_400_about_the_email_keeps_the_referral() {
     // The create with the referrer is refused for the e-mail; without the referrer it would be
     // accepted. The helper must not drop the valid referral to get a customer created.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/customers"))
-        .and(body_partial_json(
-            json!({"referring_customer": {"key": "demo-referrer"}}),
-        ))
-        .respond_with(error(
-            400,
-            json!({"message": "The email must be a valid email address.", "status": 0}),
-        ))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/customers"))
-        .respond_with(created("friend-1"))
-        .mount(&server)
-        .await;
+    let server = referred_create_answered(error(
+        400,
+        json!({"message": "The email must be a valid email address.", "status": 0}),
+    ))
+    .await;
     let result = stub_client(&server, Program::ReferAFriend)
         .signup(&referrer_ctx(), NewCustomer::new("friend-1").email("nope"))
         .await;
@@ -179,21 +187,7 @@ async fn refer_a_friend_rejections_of_the_referrer_are_outcomes() {
                    "errors": {"referring_customer.key": ["The selected key is invalid."]}, "status": 0}),
         ),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/customers"))
-            .and(body_partial_json(
-                json!({"referring_customer": {"key": "demo-referrer"}}),
-            ))
-            .respond_with(answer)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path("/v1/customers"))
-            .respond_with(created("friend-1"))
-            .mount(&server)
-            .await;
+        let server = referred_create_answered(answer).await;
         let outcome = stub_client(&server, Program::ReferAFriend)
             .signup(&referrer_ctx(), NewCustomer::new("friend-1"))
             .await

@@ -14,14 +14,16 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::{page_answer, wiremock_client};
+
 const KEY: &str = "sk_test_secret";
 
 fn client(server: &MockServer) -> Partnero {
-    Partnero::builder(KEY)
-        .base_url(format!("{}/v1", server.uri()))
-        .retry(RetryPolicy::default().base_delay(Duration::from_millis(5)))
-        .build()
-        .unwrap()
+    wiremock_client(
+        server,
+        KEY,
+        RetryPolicy::default().base_delay(Duration::from_millis(5)),
+    )
 }
 
 fn ok(data: serde_json::Value) -> ResponseTemplate {
@@ -33,12 +35,11 @@ fn done() -> ResponseTemplate {
 }
 
 fn page(items: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "data": items,
-        "links": {"first": null, "last": null, "prev": null, "next": null},
-        "meta": {"current_page": 1, "from": 1, "to": 1, "per_page": 15, "path": "x"},
-        "status": 1
-    }))
+    page_answer(
+        items,
+        None,
+        json!({"current_page": 1, "from": 1, "to": 1, "per_page": 15, "path": "x"}),
+    )
 }
 
 #[tokio::test]

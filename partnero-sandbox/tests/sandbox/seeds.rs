@@ -1,9 +1,7 @@
 //! The request examples of Partnero's own integration guides (`shared/seeds/`)
 //! behave as the guides describe.
 
-mod common;
-
-use common::{AFF, Api, RAF};
+use crate::common::{AFF, Api, RAF};
 use partnero_sandbox::SandboxConfig;
 use rust_decimal::Decimal;
 use serde_json::json;

@@ -1,26 +1,20 @@
 //! `links.next` pagination: streams follow same-origin links only.
 
 use futures_util::StreamExt;
-use partnero_client::{Error, ListParams, Partnero};
+use partnero_client::{Error, ListParams, Partnero, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::{answering, page_answer, wiremock_client};
+
 fn client(server: &MockServer) -> Partnero {
-    Partnero::builder("sk_test")
-        .base_url(format!("{}/v1", server.uri()))
-        .build()
-        .unwrap()
+    wiremock_client(server, "sk_test", RetryPolicy::default())
 }
 
 fn page(keys: &[&str], next: Option<String>) -> ResponseTemplate {
     let data: Vec<_> = keys.iter().map(|k| json!({"key": k})).collect();
-    ResponseTemplate::new(200).set_body_json(json!({
-        "data": data,
-        "links": {"first": null, "last": null, "prev": null, "next": next},
-        "meta": {"current_page": 1, "per_page": 2},
-        "status": 1
-    }))
+    page_answer(json!(data), next, json!({"current_page": 1, "per_page": 2}))
 }
 
 #[tokio::test]
@@ -103,11 +97,7 @@ async fn stream_stops_at_a_foreign_next_link_without_sending_the_token() {
 
 #[tokio::test]
 async fn stream_ends_after_an_error_page() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
+    let server = answering("GET", ResponseTemplate::new(401)).await;
     let items: Vec<_> = client(&server)
         .webhooks()
         .stream(ListParams::new())

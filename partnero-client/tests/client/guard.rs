@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use partnero_client::{Error, NewCustomer, Partnero, RetryPolicy, Sale};
-use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
+use partnero_sandbox::{Faults, ProgramKind, Sandbox, SandboxConfig};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -50,6 +50,16 @@ fn sale(key: &str) -> Sale {
 }
 
 impl Setup {
+    /// The sandbox's faults for `POST /v1/transactions`.
+    fn creates(&self) -> Faults {
+        self.sandbox.faults().on("POST", "/v1/transactions")
+    }
+
+    /// How many times the client posted a create.
+    fn posts(&self) -> u64 {
+        self.sandbox.requests_seen_for("POST", "/v1/transactions")
+    }
+
     fn stored(&self, tx_key: &str) -> usize {
         self.sandbox
             .state()
@@ -86,10 +96,7 @@ impl Setup {
 #[tokio::test]
 async fn processed_then_dropped_yields_exactly_one_transaction() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .process_then_drop_next(1);
+    s.creates().process_then_drop_next(1);
     let outcome = s.client.sale("buyer", sale("pay_drop")).await.unwrap();
     assert!(
         outcome.recovered,
@@ -116,9 +123,7 @@ async fn a_create_still_processing_when_the_client_times_out_is_never_resent() {
     // recorded, so a 404 from the check proves nothing. (The `latency` fault would not do:
     // the sandbox abandons a delayed request whose client disconnects.)
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
+    s.creates()
         .process_slowly_next(3, Duration::from_millis(800));
     let impatient = s.client_with(fast_policy(), Duration::from_millis(150));
     match impatient.sale("buyer", sale("pay_slow")).await {
@@ -134,11 +139,7 @@ async fn a_create_still_processing_when_the_client_times_out_is_never_resent() {
         Ok(outcome) => assert!(outcome.recovered),
         Err(other) => panic!("expected Unconfirmed, got {other:?}"),
     }
-    assert_eq!(
-        s.sandbox.requests_seen_for("POST", "/v1/transactions"),
-        1,
-        "never resent after a timeout"
-    );
+    assert_eq!(s.posts(), 1, "never resent after a timeout");
     assert_eq!(
         s.wait_stored("pay_slow", 1).await,
         1,
@@ -168,10 +169,7 @@ async fn the_check_after_an_answered_failure_waits_the_confirm_delay() {
     // Lower bound only: the check may not run before the confirm delay has passed (before,
     // a full-jitter backoff near 0 ms was waited).
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .process_then_fail_next(1, 502);
+    s.creates().process_then_fail_next(1, 502);
     let confirm = Duration::from_millis(300);
     let client = s.client_with(
         RetryPolicy::default()
@@ -191,10 +189,7 @@ async fn the_check_after_an_answered_failure_waits_the_confirm_delay() {
 async fn without_the_guard_a_resend_pays_twice() {
     // The same scenario by hand: resending the POST after the lost answer duplicates it.
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .process_then_drop_next(1);
+    s.creates().process_then_drop_next(1);
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let body = json!({"customer": {"key": "buyer"}, "key": "pay_raw", "amount": 49.99});
     let url = format!("{}/transactions", s.sandbox.base_url());
@@ -222,10 +217,7 @@ async fn without_the_guard_a_resend_pays_twice() {
 #[tokio::test]
 async fn processed_then_502_is_read_back_not_resent() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .process_then_fail_next(1, 502);
+    s.creates().process_then_fail_next(1, 502);
     let outcome = s.client.sale("buyer", sale("pay_502")).await.unwrap();
     assert!(outcome.recovered);
     assert_eq!(s.stored("pay_502"), 1);
@@ -235,28 +227,18 @@ async fn processed_then_502_is_read_back_not_resent() {
 #[tokio::test]
 async fn unprocessed_500_is_checked_then_resent_once() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .fail_next(1, 500);
+    s.creates().fail_next(1, 500);
     let outcome = s.client.sale("buyer", sale("pay_500")).await.unwrap();
     assert!(!outcome.recovered, "the resend's own answer arrived");
     assert_eq!(s.stored("pay_500"), 1);
-    assert_eq!(
-        s.sandbox.requests_seen_for("POST", "/v1/transactions"),
-        2,
-        "sent, checked absent, resent"
-    );
+    assert_eq!(s.posts(), 2, "sent, checked absent, resent");
     s.sandbox.shutdown().await;
 }
 
 #[tokio::test]
 async fn rate_limited_create_is_checked_by_key_then_resent() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .fail_next_with_retry_after(1, 429, 0);
+    s.creates().fail_next_with_retry_after(1, 429, 0);
     let outcome = s.client.sale("buyer", sale("pay_429")).await.unwrap();
     assert!(!outcome.recovered);
     assert_eq!(s.stored("pay_429"), 1);
@@ -266,7 +248,7 @@ async fn rate_limited_create_is_checked_by_key_then_resent() {
         1,
         "checked by key before the resend"
     );
-    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 2);
+    assert_eq!(s.posts(), 2);
     s.sandbox.shutdown().await;
 }
 
@@ -275,10 +257,7 @@ async fn a_429_for_a_recorded_sale_is_read_back_not_resent() {
     // Whatever answered 429, the sale is already recorded: a blind resend would pay twice.
     let s = setup().await;
     s.client.sale("buyer", sale("pay_429_seen")).await.unwrap();
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .fail_next_with_retry_after(1, 429, 0);
+    s.creates().fail_next_with_retry_after(1, 429, 0);
     let outcome = s.client.sale("buyer", sale("pay_429_seen")).await.unwrap();
     assert!(outcome.recovered);
     assert_eq!(s.stored("pay_429_seen"), 1);
@@ -289,17 +268,14 @@ async fn a_429_for_a_recorded_sale_is_read_back_not_resent() {
 async fn a_keyless_rate_limited_sale_is_not_resent() {
     let s = setup().await;
     let before = s.live();
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .fail_next_with_retry_after(1, 429, 0);
+    s.creates().fail_next_with_retry_after(1, 429, 0);
     let e = s
         .client
         .sale("buyer", Sale::new(Decimal::from(10)))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
-    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 1);
+    assert_eq!(s.posts(), 1);
     assert_eq!(s.live(), before);
     s.sandbox.shutdown().await;
 }
@@ -307,10 +283,7 @@ async fn a_keyless_rate_limited_sale_is_not_resent() {
 #[tokio::test]
 async fn a_rate_limited_batch_is_checked_by_key_then_resent() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .fail_next_with_retry_after(1, 429, 0);
+    s.creates().fail_next_with_retry_after(1, 429, 0);
     let created = s
         .client
         .transactions()
@@ -330,10 +303,7 @@ async fn a_rate_limited_batch_is_checked_by_key_then_resent() {
 async fn a_sale_without_a_key_is_never_resent_after_an_ambiguous_failure() {
     let s = setup().await;
     let before = s.live();
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .process_then_drop_next(1);
+    s.creates().process_then_drop_next(1);
     let e = s
         .client
         .sale("buyer", Sale::new(Decimal::from(10)))
@@ -341,17 +311,14 @@ async fn a_sale_without_a_key_is_never_resent_after_an_ambiguous_failure() {
         .unwrap_err();
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
     assert_eq!(s.live(), before + 1, "processed once, never resent");
-    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 1);
+    assert_eq!(s.posts(), 1);
     s.sandbox.shutdown().await;
 }
 
 #[tokio::test]
 async fn batch_resends_only_absent_sales() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
-        .process_then_drop_next(1);
+    s.creates().process_then_drop_next(1);
     let created = s
         .client
         .transactions()
@@ -366,9 +333,7 @@ async fn batch_resends_only_absent_sales() {
 #[tokio::test]
 async fn a_batch_still_processing_when_the_client_times_out_is_never_resent() {
     let s = setup().await;
-    s.sandbox
-        .faults()
-        .on("POST", "/v1/transactions")
+    s.creates()
         .process_slowly_next(3, Duration::from_millis(800));
     let impatient = s.client_with(fast_policy(), Duration::from_millis(150));
     match impatient
@@ -380,7 +345,7 @@ async fn a_batch_still_processing_when_the_client_times_out_is_never_resent() {
         Ok(created) => assert_eq!(created.len(), 2),
         Err(other) => panic!("expected Unconfirmed, got {other:?}"),
     }
-    assert_eq!(s.sandbox.requests_seen_for("POST", "/v1/transactions"), 1);
+    assert_eq!(s.posts(), 1);
     assert_eq!(s.wait_stored("slow_2", 1).await, 1);
     assert_eq!((s.stored("slow_1"), s.stored("slow_2")), (1, 1));
     s.sandbox.shutdown().await;

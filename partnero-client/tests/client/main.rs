@@ -1,0 +1,13 @@
+//! The client's integration tests, one module per concern, in one test binary.
+
+mod batch;
+mod errors;
+mod guard;
+mod list_params;
+mod pagination;
+mod requests;
+mod sandbox;
+mod support;
+mod tracing_spans;
+mod track_errors;
+mod track_signup;

@@ -1,0 +1,8 @@
+//! Capture's integration tests in one binary. `alloc_no_referral.rs` stays its own binary:
+//! it installs a counting global allocator.
+
+mod cases;
+mod from_http;
+mod props;
+mod split;
+mod tracing_events;

@@ -1,0 +1,11 @@
+//! The sandbox's integration tests in one binary.
+
+mod affiliate;
+mod common;
+mod concurrency;
+mod errors;
+mod faults;
+mod lifecycle;
+mod pagination;
+mod refer_a_friend;
+mod seeds;

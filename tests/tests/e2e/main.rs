@@ -1,0 +1,7 @@
+//! Cross-crate tests in one binary: the adapter parity table, the shops' parity and journeys
+//! end to end, and the real-browser round trip.
+
+mod browser;
+mod journeys;
+mod parity;
+mod shop_parity;
