@@ -67,7 +67,14 @@ async fn main() {
                 .await
                 .unwrap();
             pg.execute("DELETE FROM partnero_outbox").await.unwrap();
-            enqueue_rows("PostgreSQL, no notify trigger", &pg, &pg_outbox, "BEGIN", "$").await;
+            enqueue_rows(
+                "PostgreSQL, no notify trigger",
+                &pg,
+                &pg_outbox,
+                "BEGIN",
+                "$",
+            )
+            .await;
             admin
                 .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
                 .await
