@@ -35,7 +35,7 @@ pub(crate) struct StoreParts {
 /// | `concurrency` | 8 | rows delivered at once (one per customer) |
 /// | `timeout` | 10 s | per attempt; nobody waits on it, but a hung request holds a batch |
 /// | `settle` | 120 s (at least 4 × `timeout`) | how long a sale whose outcome is unknown waits before it is looked up by key |
-/// | `max_attempts` | 20 | then the row is dead |
+/// | `max_attempts` | 20 | then the row is dead (attempts during an outage, such as refused connections, timeouts or 502-504, do not count toward it) |
 /// | `max_age` | 72 h | then the row is dead |
 /// | `backoff` | 1 s doubling to 10 min, full jitter | between attempts of one row |
 /// | `poll_interval` | 500 ms | SQLite has no notifications; PostgreSQL is woken by `LISTEN` |
@@ -103,7 +103,9 @@ impl DispatcherBuilder {
         self
     }
 
-    /// Attempts before a row is dead (at least 1).
+    /// Attempts before a row is dead (at least 1). Attempts that failed because Partnero
+    /// was unreachable or overloaded (refused connections, timeouts, 502-504) are not held
+    /// against the event: only [`max_age`](Self::max_age) ends those.
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.policy.max_attempts = n.max(1);
         self
