@@ -87,6 +87,19 @@ async fn main() {
     memory_in_an_outage(dir.path()).await;
 }
 
+/// A sandbox with its demo partner, and a client of its affiliate program.
+async fn sandbox() -> (Sandbox, Partnero) {
+    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap();
+    let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
+    let client = Partnero::builder(key.as_str())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    (sandbox, client)
+}
+
 /// Resident memory of this process in KiB (Linux), `None` elsewhere.
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -97,14 +110,7 @@ fn rss_kib() -> Option<u64> {
 /// Partnero refuses connections while 30,000 events arrive and the dispatcher keeps trying:
 /// the backlog lives in the database, so the process's memory stays flat.
 async fn memory_in_an_outage(dir: &std::path::Path) {
-    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
-        .await
-        .unwrap();
-    let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
-    let client = Partnero::builder(key.as_str())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    let (sandbox, client) = sandbox().await;
     sandbox.faults().refuse_connections(true);
     let outbox = Outbox::sqlite(dir.join("outage.db").to_str().unwrap())
         .await
@@ -257,14 +263,7 @@ async fn enqueue_rows<DB: partnero_outbox::Backend>(
 /// A backlog of sign-ups and sales (what a 30 s outage leaves), then the dispatcher drains it
 /// against the sandbox at concurrency 8.
 async fn dispatch(dir: &std::path::Path) {
-    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
-        .await
-        .unwrap();
-    let key = sandbox.key_for(ProgramKind::Affiliate).unwrap();
-    let client = Partnero::builder(key.as_str())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    let (_sandbox, client) = sandbox().await;
     let outbox = Outbox::sqlite(dir.join("dispatch.db").to_str().unwrap())
         .await
         .unwrap();

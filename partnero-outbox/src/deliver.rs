@@ -32,6 +32,21 @@ pub(crate) struct Policy {
     pub(crate) rate_limit_pause: Duration,
 }
 
+impl Default for Policy {
+    /// The defaults of [`DispatcherBuilder`](crate::DispatcherBuilder)'s table.
+    fn default() -> Self {
+        Self {
+            settle: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(600),
+            max_attempts: 20,
+            max_age: Duration::from_secs(72 * 3600),
+            auth_pause: Duration::from_secs(60),
+            rate_limit_pause: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Why the whole dispatcher stops claiming for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PauseReason {
@@ -325,21 +340,9 @@ fn names_unknown_customer(e: &ApiError) -> bool {
 mod tests {
     use super::*;
 
-    fn policy() -> Policy {
-        Policy {
-            settle: Duration::from_secs(120),
-            backoff_base: Duration::from_secs(1),
-            backoff_cap: Duration::from_secs(600),
-            max_attempts: 20,
-            max_age: Duration::from_secs(72 * 3600),
-            auth_pause: Duration::from_secs(60),
-            rate_limit_pause: Duration::from_secs(5),
-        }
-    }
-
     #[test]
     fn backoff_stays_within_its_ceiling() {
-        let p = policy();
+        let p = Policy::default();
         for attempts in [1, 2, 5, 12, 40, i32::MAX] {
             for _ in 0..200 {
                 let d = backoff(attempts, &p);

@@ -65,15 +65,7 @@ impl DispatcherBuilder {
         Self {
             parts,
             client,
-            policy: Policy {
-                settle: Duration::from_secs(120),
-                backoff_base: Duration::from_secs(1),
-                backoff_cap: Duration::from_secs(600),
-                max_attempts: 20,
-                max_age: Duration::from_secs(72 * 3600),
-                auth_pause: Duration::from_secs(60),
-                rate_limit_pause: Duration::from_secs(5),
-            },
+            policy: Policy::default(),
             concurrency: 8,
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_millis(500),

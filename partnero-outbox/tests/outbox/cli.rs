@@ -55,12 +55,23 @@ pub(crate) fn run_child(env: &Env, db: &str) -> Child {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_dead_retry_and_discard_from_the_command_line() {
+/// A sandbox, an outbox in a temporary file (kept alive by the returned directory) and its URL.
+async fn setup() -> (
+    tempfile::TempDir,
+    Env,
+    partnero_outbox::Outbox<sqlx::Sqlite>,
+    String,
+) {
     let dir = tempfile::tempdir().unwrap();
     let env = env().await;
     let outbox = sqlite_outbox(&dir).await;
     let db = format!("sqlite://{}", dir.path().join("outbox.db").display());
+    (dir, env, outbox, db)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_dead_retry_and_discard_from_the_command_line() {
+    let (_dir, env, outbox, db) = setup().await;
     // Two sign-ups Partnero refuses (422): dead.
     env.sandbox
         .faults()
@@ -113,10 +124,7 @@ async fn status_dead_retry_and_discard_from_the_command_line() {
 /// expires the sale is unconfirmed, found by key after the settle time, never resent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_after_the_post_left_the_sale_is_recorded_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = env().await;
-    let outbox = sqlite_outbox(&dir).await;
-    let db = format!("sqlite://{}", dir.path().join("outbox.db").display());
+    let (_dir, env, outbox, db) = setup().await;
     outbox.enqueue_now(&signup("kill-a")).await.unwrap();
     env.sandbox
         .faults()
@@ -147,10 +155,7 @@ async fn killed_after_the_post_left_the_sale_is_recorded_once() {
 /// and the settle time the lookup finds nothing, and the sale is sent again, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_before_the_sale_was_processed_it_is_sent_again_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = env().await;
-    let outbox = sqlite_outbox(&dir).await;
-    let db = format!("sqlite://{}", dir.path().join("outbox.db").display());
+    let (_dir, env, outbox, db) = setup().await;
     outbox.enqueue_now(&signup("kill-b")).await.unwrap();
     let mut child = run_child(&env, &db);
     until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;

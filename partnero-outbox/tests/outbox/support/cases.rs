@@ -12,10 +12,10 @@ use super::{Env, LONG, eventually, fast, sale, signup, until_stats};
 /// customer Partnero did not know would have been recorded as `customer_unknown`, so a
 /// transaction for every sale proves its sign-up came first; a refund before its sale would
 /// have found nothing, so a deleted transaction proves the order).
-pub async fn outage_loses_nothing_and_pays_nothing_twice<DB: Backend>(env: &Env, outbox: Outbox<DB>)
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+pub async fn outage_loses_nothing_and_pays_nothing_twice<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) {
     env.sandbox.faults().refuse_connections(true);
     let dispatcher = fast(&outbox, env).concurrency(8).spawn().unwrap();
     let customers = 40;
@@ -76,10 +76,7 @@ where
 
 /// The same sale enqueued twice (a double-clicked button, a handler run twice) is queued
 /// once and recorded once.
-pub async fn duplicate_enqueue_is_a_no_op<DB: Backend>(env: &Env, outbox: Outbox<DB>)
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+pub async fn duplicate_enqueue_is_a_no_op<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
     assert!(matches!(
         outbox.enqueue_now(&signup("dup")).await.unwrap(),
         Enqueued::Queued { .. }
@@ -115,9 +112,7 @@ pub async fn processed_then_failed_is_delivered_once<DB: Backend>(
     env: &Env,
     outbox: Outbox<DB>,
     drop_connection: bool,
-) where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+) {
     let faults = env.sandbox.faults();
     for (method, path) in [
         ("POST", "/v1/customers"),
@@ -161,10 +156,7 @@ pub async fn processed_then_failed_is_delivered_once<DB: Backend>(
 
 /// A create still being processed after the client gave up: a lookup before it finished
 /// would miss it; the settle time makes the lookup find it. One transaction.
-pub async fn slow_sale_is_found_not_resent<DB: Backend>(env: &Env, outbox: Outbox<DB>)
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+pub async fn slow_sale_is_found_not_resent<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
     outbox.enqueue_now(&signup("slow")).await.unwrap();
     let dispatcher = fast(&outbox, env).spawn().unwrap();
     until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
@@ -184,10 +176,11 @@ where
 /// A 429 with `Retry-After` (in seconds, or as an HTTP date) pauses the whole dispatcher:
 /// nothing else reaches Partnero before the time is up (a lower bound: it cannot flake), then
 /// everything is delivered.
-pub async fn rate_limit_pauses_everything<DB: Backend>(env: &Env, outbox: Outbox<DB>, as_date: bool)
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+pub async fn rate_limit_pauses_everything<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+    as_date: bool,
+) {
     if as_date {
         // An HTTP date has whole seconds: 3 s from now is at least 2 s away.
         env.sandbox
@@ -226,9 +219,7 @@ where
 pub async fn unauthorized_pauses_without_burning_attempts<DB: Backend>(
     env: &Env,
     outbox: Outbox<DB>,
-) where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+) {
     env.sandbox.faults().fail_next(6, 401);
     let dispatcher = fast(&outbox, env).max_attempts(2).spawn().unwrap();
     outbox.enqueue_now(&signup("auth")).await.unwrap();
@@ -251,9 +242,7 @@ pub async fn unauthorized_pauses_without_burning_attempts<DB: Backend>(
 pub async fn dead_letters_block_their_customer_until_retried<DB: Backend>(
     env: &Env,
     outbox: Outbox<DB>,
-) where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+) {
     outbox.enqueue_now(&signup("dl")).await.unwrap();
     outbox.enqueue_now(&signup("ok")).await.unwrap();
     let dispatcher = fast(&outbox, env).spawn().unwrap();
@@ -310,10 +299,7 @@ pub async fn dead_letters_block_their_customer_until_retried<DB: Backend>(
 
 /// Shutdown during an outage returns within its budget and loses nothing: the next
 /// dispatcher delivers everything.
-pub async fn shutdown_in_an_outage_resumes_later<DB: Backend>(env: &Env, outbox: Outbox<DB>)
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+pub async fn shutdown_in_an_outage_resumes_later<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
     env.sandbox.faults().refuse_connections(true);
     let dispatcher = fast(&outbox, env).spawn().unwrap();
     for c in 0..5 {
@@ -384,10 +370,7 @@ pub async fn poison_rows_go_dead_without_a_crash_loop<DB: Backend>(
 /// An outage longer than the attempt bound (connections refused, then 503s) makes no dead
 /// letter: it is not the events' fault; they are all delivered once Partnero is back. A 500
 /// repeated past the bound does make one (it may be the event's doing).
-pub async fn a_long_outage_makes_no_dead_letters<DB: Backend>(env: &Env, outbox: Outbox<DB>)
-where
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-{
+pub async fn a_long_outage_makes_no_dead_letters<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
     env.sandbox.faults().refuse_connections(true);
     let dispatcher = fast(&outbox, env).max_attempts(2).spawn().unwrap();
     outbox.enqueue_now(&signup("long-1")).await.unwrap();

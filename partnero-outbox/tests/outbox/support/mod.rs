@@ -92,6 +92,23 @@ impl Env {
             .count()
     }
 
+    /// Every transaction the sandbox recorded, by customer, in the order Partnero recorded
+    /// them: `(transaction key, refunded)`.
+    pub fn sales_by_customer(&self) -> std::collections::HashMap<String, Vec<(String, bool)>> {
+        let state = self.sandbox.state();
+        let mut recorded = state.transactions(&self.api_key).to_vec();
+        recorded.sort_by_key(|t| t.uid);
+        let mut by_customer: std::collections::HashMap<String, Vec<(String, bool)>> =
+            std::collections::HashMap::new();
+        for t in recorded {
+            by_customer
+                .entry(t.customer_key)
+                .or_default()
+                .push((t.key, t.deleted));
+        }
+        by_customer
+    }
+
     pub fn customer_partner(&self, key: &str) -> Option<Option<String>> {
         self.sandbox
             .state()
