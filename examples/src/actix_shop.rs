@@ -233,6 +233,15 @@ impl ActixShop {
         })
     }
 
+    /// Stops the server at once, dropping open connections (their requests do not finish),
+    /// and waits for its thread; the dispatcher is left alone. The first half of a kill.
+    pub async fn drop_connections(&mut self) {
+        self.handle.stop(false).await;
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+
     /// Stops the server (gracefully) and waits for its thread, then stops the dispatcher: what
     /// it has not delivered waits in the database for the next start.
     pub async fn stop(mut self) {

@@ -517,6 +517,15 @@ impl RunningShop {
         }
     }
 
+    /// Stops the server at once, dropping open connections; the dispatcher is left alone. An
+    /// axum server runs on the caller's runtime and goes with it.
+    pub async fn drop_connections(&mut self) {
+        match self {
+            RunningShop::Axum(_) => {}
+            RunningShop::Actix(shop) => shop.drop_connections().await,
+        }
+    }
+
     /// Stops the server, then the dispatcher.
     pub async fn stop(self) {
         match self {
@@ -526,9 +535,10 @@ impl RunningShop {
     }
 }
 
-/// An axum shop on a tokio runtime of its own (its own thread), so that it can be killed:
-/// [`kill`](Self::kill) drops the runtime with the server and the dispatcher in it, without
-/// any shutdown, as `kill -9` would (short of the process's exit).
+/// A shop (either framework) whose dispatcher runs on a tokio runtime of its own (its own
+/// thread), so that it can be killed: [`kill`](Self::kill) stops the server without letting
+/// requests finish and drops the runtime with the dispatcher in it, without any shutdown, as
+/// `kill -9` would (short of the process's exit).
 #[derive(Debug)]
 pub struct KillableShop {
     /// `http://127.0.0.1:PORT`.
@@ -541,6 +551,7 @@ impl KillableShop {
     /// Opens the shop on `options.database` and serves it on a free port. Retries for a few
     /// seconds while the previous shop on the same file still holds its dispatcher lock.
     pub async fn start(
+        framework: &'static str,
         program: ProgramChoice,
         client: partnero_client::Partnero,
         options: ShopOptions,
@@ -561,24 +572,26 @@ impl KillableShop {
                     }
                 };
                 let running = runtime.block_on(async move {
-                    let running = match open_and_serve(program, client, &options).await {
-                        Ok(running) => running,
-                        Err(err) => {
-                            let _ = ready_tx.send(Err(err));
-                            return None;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(running.url.clone()));
+                    let mut running =
+                        match open_and_serve(framework, program, client, &options).await {
+                            Ok(running) => running,
+                            Err(err) => {
+                                let _ = ready_tx.send(Err(err));
+                                return None;
+                            }
+                        };
+                    let _ = ready_tx.send(Ok(running.url().to_owned()));
                     // `true`: a graceful stop; `false` (or the handle dropped): a kill.
                     if killed.await.unwrap_or(false) {
                         running.stop().await;
                         None
                     } else {
+                        running.drop_connections().await;
                         Some(running)
                     }
                 });
-                // A kill: the runtime goes with every task on it (server, connections,
-                // dispatcher), none of them polled again. The handle is dropped in the
+                // A kill: the runtime goes with every task on it (axum's server and
+                // connections, the dispatcher), none of them polled again. The handle is dropped in the
                 // runtime's context, before it (its database pool closes there).
                 let _guard = runtime.enter();
                 drop(running);
@@ -615,13 +628,14 @@ impl KillableShop {
 }
 
 async fn open_and_serve(
+    framework: &'static str,
     program: ProgramChoice,
     client: partnero_client::Partnero,
     options: &ShopOptions,
-) -> Result<AxumShop, String> {
+) -> Result<RunningShop, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let shop = loop {
-        match Shop::open("axum", program, client.clone(), options).await {
+        match Shop::open(framework, program, client.clone(), options).await {
             Ok(shop) => break shop,
             Err(OpenError::Outbox(partnero_outbox::Error::DispatcherRunning { .. }))
                 if Instant::now() < deadline =>
@@ -631,9 +645,7 @@ async fn open_and_serve(
             Err(err) => return Err(err.to_string()),
         }
     };
-    AxumShop::start(Arc::new(shop), client, 0)
-        .await
-        .map_err(|e| format!("cannot serve the shop: {e}"))
+    RunningShop::serve(Arc::new(shop), client, 0, 1).await
 }
 
 /// What Partnero holds for a set of customers and their sales.
@@ -679,6 +691,8 @@ impl std::fmt::Display for Counts {
 /// What [`outage_and_restart`] saw.
 #[derive(Debug, Clone)]
 pub struct RestartReport {
+    /// `axum` or `actix`.
+    pub framework: &'static str,
     /// What every visitor did, for Partnero.
     pub expected: Counts,
     /// What Partnero held while it was down (nothing).
@@ -700,7 +714,8 @@ impl RestartReport {
     /// A short readable report.
     pub fn render(&self) -> String {
         format!(
-            "[axum / affiliate: Partnero down, shop killed and restarted]\n  outage      {} events queued, Partnero holds {}\n  restart     shop killed (no shutdown), started again on the same database\n  recovery    Partnero back; delivered in {:.1} s\n  expected    {}\n  recorded    {}{}\n",
+            "[{} / affiliate: Partnero down, shop killed and restarted]\n  outage      {} events queued, Partnero holds {}\n  restart     shop killed (no shutdown), started again on the same database\n  recovery    Partnero back; delivered in {:.1} s\n  expected    {}\n  recorded    {}{}\n",
+            self.framework,
             self.queued,
             self.during_outage,
             self.delivered_after.as_secs_f64(),
@@ -743,12 +758,13 @@ async fn post_json<T: DeserializeOwned>(
     json_reply(step, res).await
 }
 
-/// Partnero goes down; three visitors of `demo-partner` sign up and buy on an axum shop (the
-/// database in `database`), one of them repeats a purchase and one refunds; the shop is
+/// Partnero goes down; three visitors of `demo-partner` sign up and buy on a `framework`
+/// (`axum` or `actix`) shop (the database in `options`), one of them repeats a purchase and one refunds; the shop is
 /// killed, started again on the same database (the visitors' sessions still work), Partnero
 /// comes back, and the journey waits until the sandbox holds everything, then a little longer
 /// for anything sent twice. The report compares expected and recorded counts.
 pub async fn outage_and_restart(
+    framework: &'static str,
     sandbox: &Sandbox,
     client: partnero_client::Partnero,
     options: ShopOptions,
@@ -769,7 +785,7 @@ pub async fn outage_and_restart(
     faults.refuse_connections(true);
     faults.settled().await;
 
-    let shop = KillableShop::start(program, client.clone(), options.clone())
+    let shop = KillableShop::start(framework, program, client.clone(), options.clone())
         .await
         .map_err(setup_err)?;
     let step = "outage";
@@ -847,7 +863,7 @@ pub async fn outage_and_restart(
 
     let step = "restart";
     shop.kill().await;
-    let shop = KillableShop::start(program, client, options)
+    let shop = KillableShop::start(framework, program, client, options)
         .await
         .map_err(setup_err)?;
     // The restarted shop knows its visitors: their session cookies still log them in.
@@ -888,6 +904,7 @@ pub async fn outage_and_restart(
         tracing::warn!(error = %err, "the restart journey did not settle");
     }
     Ok(RestartReport {
+        framework,
         expected,
         during_outage,
         recorded,

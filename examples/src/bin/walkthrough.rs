@@ -33,12 +33,16 @@ async fn on(
     report.map_err(|e: JourneyError| e.to_string())
 }
 
-/// The outage journey; `Ok(false)` when it ran but the counts differ.
-async fn outage_and_restart(dir: &Path, sandbox: &Sandbox) -> Result<bool, String> {
+/// The outage journey on `framework`; `Ok(false)` when it ran but the counts differ.
+async fn outage_and_restart(
+    dir: &Path,
+    sandbox: &Sandbox,
+    framework: &'static str,
+) -> Result<bool, String> {
     let program = ProgramChoice::Affiliate;
     let client = client_for_sandbox(sandbox, program).map_err(|e| e.to_string())?;
-    let options = options(dir, "axum-restart", program);
-    let report = journey::outage_and_restart(sandbox, client, options)
+    let options = options(dir, &format!("{framework}-restart"), program);
+    let report = journey::outage_and_restart(framework, sandbox, client, options)
         .await
         .map_err(|e| e.to_string())?;
     print!("{}", report.render());
@@ -90,14 +94,16 @@ async fn main() -> ExitCode {
             }
         }
     }
-    match outage_and_restart(dir.path(), &sandbox).await {
-        Ok(true) => passed += 1,
-        Ok(false) => failed += 1,
-        Err(err) => {
-            failed += 1;
-            println!(
-                "[axum / affiliate: Partnero down, shop killed and restarted]\n  MISMATCH: {err}"
-            );
+    for framework in ["axum", "actix"] {
+        match outage_and_restart(dir.path(), &sandbox, framework).await {
+            Ok(true) => passed += 1,
+            Ok(false) => failed += 1,
+            Err(err) => {
+                failed += 1;
+                println!(
+                    "[{framework} / affiliate: Partnero down, shop killed and restarted]\n  MISMATCH: {err}"
+                );
+            }
         }
     }
     println!("\n{passed} journeys matched, {failed} did not");

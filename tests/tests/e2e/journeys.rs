@@ -577,24 +577,27 @@ async fn the_shop_reports_what_it_queued_and_partnero_gets_it() {
 async fn a_shop_killed_during_an_outage_delivers_everything_once_after_its_restart() {
     let sandbox = sandbox().await;
     let program = ProgramChoice::Affiliate;
-    let (_dir, options) = ShopOptions::temporary().unwrap();
-    let report = journey::outage_and_restart(
-        &sandbox,
-        client_for_sandbox(&sandbox, program).unwrap(),
-        options,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        report.during_outage,
-        journey::Counts {
-            customers: 0,
-            transactions: 0,
-            refunded: 0
-        },
-        "{}",
-        report.render()
-    );
-    assert!(report.matches(), "{}", report.render());
+    for framework in ["axum", "actix"] {
+        let (_dir, options) = ShopOptions::temporary().unwrap();
+        let report = journey::outage_and_restart(
+            framework,
+            &sandbox,
+            client_for_sandbox(&sandbox, program).unwrap(),
+            options,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{framework}: {e}"));
+        assert_eq!(
+            report.during_outage,
+            journey::Counts {
+                customers: 0,
+                transactions: 0,
+                refunded: 0
+            },
+            "{}",
+            report.render()
+        );
+        assert!(report.matches(), "{}", report.render());
+    }
     sandbox.shutdown().await;
 }
