@@ -100,51 +100,32 @@ fn capture(c: &mut Criterion) {
             ))
         })
     });
-    g.bench_function("capture_no_referral", |b| {
-        b.iter(|| {
-            let req = RequestInfo::new(
-                "GET",
-                "/pricing",
-                Some("utm_source=newsletter&utm_medium=email"),
-                black_box(&plain_headers),
-            );
-            black_box(config.capture(black_box(&req)))
-        })
-    });
-    g.bench_function("capture_partner_cookie", |b| {
-        b.iter(|| {
-            let req = RequestInfo::new(
-                "GET",
-                "/pricing",
-                Some("utm_source=newsletter&utm_medium=email"),
-                black_box(&partner_headers),
-            );
-            black_box(config.capture(black_box(&req)))
-        })
-    });
     let renewing = TrackingConfig::default().renew_cookies(true);
-    g.bench_function("capture_partner_cookie_renewed", |b| {
-        b.iter(|| {
-            let req = RequestInfo::new(
-                "GET",
-                "/pricing",
-                Some("utm_source=newsletter&utm_medium=email"),
-                black_box(&partner_headers),
-            );
-            black_box(renewing.capture(black_box(&req)))
-        })
-    });
-    g.bench_function("capture_query_aff", |b| {
-        b.iter(|| {
-            let req = RequestInfo::new(
-                "GET",
-                "/pricing",
-                Some("aff=demo-partner-42&utm_source=x"),
-                black_box(&plain_headers),
-            );
-            black_box(config.capture(black_box(&req)))
-        })
-    });
+    let utm = Some("utm_source=newsletter&utm_medium=email");
+    let cases = [
+        ("capture_no_referral", &config, utm, &plain_headers),
+        ("capture_partner_cookie", &config, utm, &partner_headers),
+        (
+            "capture_partner_cookie_renewed",
+            &renewing,
+            utm,
+            &partner_headers,
+        ),
+        (
+            "capture_query_aff",
+            &config,
+            Some("aff=demo-partner-42&utm_source=x"),
+            &plain_headers,
+        ),
+    ];
+    for (name, config, query, headers) in cases {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let req = RequestInfo::new("GET", "/pricing", query, black_box(headers));
+                black_box(config.capture(black_box(&req)))
+            })
+        });
+    }
     g.finish();
 }
 

@@ -11,7 +11,6 @@ mod support;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tower::ServiceExt;
 
 fn bench_layer(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -20,15 +19,8 @@ fn bench_layer(c: &mut Criterion) {
     let mut group = c.benchmark_group("layer");
     for row in support::rows() {
         group.bench_function(row.name, |b| {
-            b.to_async(&rt).iter(|| async {
-                let response = row
-                    .router
-                    .clone()
-                    .oneshot(support::request(row.uri, row.cookies))
-                    .await
-                    .expect("infallible");
-                black_box(response)
-            });
+            b.to_async(&rt)
+                .iter(|| async { black_box(support::serve(&row).await) });
         });
     }
     group.finish();

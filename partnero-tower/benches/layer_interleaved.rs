@@ -10,8 +10,6 @@ mod support;
 use std::hint::black_box;
 use std::time::Instant;
 
-use tower::ServiceExt;
-
 /// Requests per row per round.
 const BATCH: u32 = 2_000;
 /// Measured rounds, after `WARM_UP` unmeasured ones.
@@ -33,13 +31,7 @@ fn main() {
             for (row, samples) in rows.iter().zip(&mut samples) {
                 let start = Instant::now();
                 for _ in 0..BATCH {
-                    let response = row
-                        .router
-                        .clone()
-                        .oneshot(support::request(row.uri, row.cookies))
-                        .await
-                        .expect("infallible");
-                    black_box(response);
+                    black_box(support::serve(row).await);
                 }
                 if round >= WARM_UP {
                     samples.push(start.elapsed().as_secs_f64() * 1e9 / f64::from(BATCH));

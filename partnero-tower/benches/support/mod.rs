@@ -11,8 +11,10 @@ use axum::{Extension, Router};
 use partnero_tower::{PartneroLayer, Referral};
 use tower_cookies::{CookieManagerLayer, Cookies};
 
-/// A realistic analytics-heavy `Cookie` header without any referral cookie (~800 bytes).
-pub(crate) const COOKIES: &str = "_ga=GA1.1.1234567890.1700000000; \
+/// The analytics-heavy cookies both headers start with.
+macro_rules! analytics_cookies {
+    () => {
+        "_ga=GA1.1.1234567890.1700000000; \
 _ga_ABCDEF1234=GS1.1.1700000000.12.1.1700000500.0.0.0; _gid=GA1.2.987654321.1700000000; \
 _fbp=fb.1.1700000000000.1234567890; _gcl_au=1.1.1234567890.1700000000; \
 session=eyJ1c2VyIjoiYWxpY2UiLCJyb2xlIjoiY3VzdG9tZXIiLCJleHAiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLXZhbHVlLWhlcmU; \
@@ -22,26 +24,32 @@ _hjSession_123456=eyJpZCI6ImFiY2RlZiIsImMiOjE3MDAwMDAwMDAsInMiOjAsInIiOjB9; \
 intercom-id-abcdef=12345678-90ab-cdef-1234-567890abcdef; \
 ajs_anonymous_id=a1b2c3d4-e5f6-7890-abcd-ef1234567890; \
 mp_abcdef_mixpanel=%7B%22distinct_id%22%3A%22abc%22%2C%22%24device_id%22%3A%22def%22%7D; \
-cart_id=cart-0000000000000001; tz=Europe%2FVilnius";
+cart_id=cart-0000000000000001; "
+    };
+}
+
+/// A realistic analytics-heavy `Cookie` header without any referral cookie (~800 bytes).
+pub(crate) const COOKIES: &str = concat!(analytics_cookies!(), "tz=Europe%2FVilnius");
 
 /// The same header with a referral cookie in place of `tz` (same cookies, similar length).
-pub(crate) const COOKIES_WITH_REFERRAL: &str = "_ga=GA1.1.1234567890.1700000000; \
-_ga_ABCDEF1234=GS1.1.1700000000.12.1.1700000500.0.0.0; _gid=GA1.2.987654321.1700000000; \
-_fbp=fb.1.1700000000000.1234567890; _gcl_au=1.1.1234567890.1700000000; \
-session=eyJ1c2VyIjoiYWxpY2UiLCJyb2xlIjoiY3VzdG9tZXIiLCJleHAiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLXZhbHVlLWhlcmU; \
-csrftoken=4f3c2b1a09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29180; theme=dark; lang=en-US; \
-cookie_consent=granted; _hjSessionUser_123456=eyJpZCI6IjEyMzQ1Njc4OTAiLCJjcmVhdGVkIjoxNzAwMDAwMDAwfQ; \
-_hjSession_123456=eyJpZCI6ImFiY2RlZiIsImMiOjE3MDAwMDAwMDAsInMiOjAsInIiOjB9; \
-intercom-id-abcdef=12345678-90ab-cdef-1234-567890abcdef; \
-ajs_anonymous_id=a1b2c3d4-e5f6-7890-abcd-ef1234567890; \
-mp_abcdef_mixpanel=%7B%22distinct_id%22%3A%22abc%22%2C%22%24device_id%22%3A%22def%22%7D; \
-cart_id=cart-0000000000000001; partnero_partner=demo-partner";
+pub(crate) const COOKIES_WITH_REFERRAL: &str =
+    concat!(analytics_cookies!(), "partnero_partner=demo-partner");
 
 const USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) \
      Version/17.5 Safari/605.1.15";
 
+/// Serves one request of `row` (the router cloned, the request built anew).
+pub(crate) async fn serve(row: &Row) -> axum::response::Response {
+    use tower::ServiceExt as _;
+    row.router
+        .clone()
+        .oneshot(request(row.uri, row.cookies))
+        .await
+        .expect("infallible")
+}
+
 /// The request every row sends, built per iteration.
-pub(crate) fn request(uri: &'static str, cookies: &'static str) -> Request<Body> {
+fn request(uri: &'static str, cookies: &'static str) -> Request<Body> {
     Request::get(uri)
         .header(header::HOST, "shop.example")
         .header(header::USER_AGENT, USER_AGENT)
