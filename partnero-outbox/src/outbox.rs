@@ -28,49 +28,11 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>>;
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-// Concrete connection types (not a generic `Executor`): the futures are then `Send` where a
-// web framework needs them to be, which a generic executor's are not (rust-lang/rust#100013).
-#[cfg(feature = "sqlite")]
-impl sealed::Sealed for sqlx::Sqlite {}
-#[cfg(feature = "sqlite")]
-impl Backend for sqlx::Sqlite {
-    fn insert<'a>(
-        connection: &'a mut sqlx::SqliteConnection,
-        row: &'a NewRow<'a>,
-    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
-        Box::pin(crate::store::sqlite::insert(connection, row))
-    }
-
-    fn insert_pooled<'a>(
-        pool: &'a Pool<Self>,
-        row: &'a NewRow<'a>,
-    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
-        Box::pin(crate::store::sqlite::insert(pool, row))
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl sealed::Sealed for sqlx::Postgres {}
-#[cfg(feature = "postgres")]
-impl Backend for sqlx::Postgres {
-    fn insert<'a>(
-        connection: &'a mut sqlx::PgConnection,
-        row: &'a NewRow<'a>,
-    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
-        Box::pin(crate::store::postgres::insert(connection, row))
-    }
-
-    fn insert_pooled<'a>(
-        pool: &'a Pool<Self>,
-        row: &'a NewRow<'a>,
-    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
-        Box::pin(crate::store::postgres::insert(pool, row))
-    }
-}
+// The impls for `sqlx::Sqlite` and `sqlx::Postgres` are written by `store::sql_store!`.
 
 /// What [`Outbox::enqueue`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -206,11 +206,50 @@ pub(crate) trait Store: Send + Sync + 'static {
 
 /// Implements [`Store`] for `$store` (a type with a `pool` field and an
 /// `async fn wait_for(&self, Duration)`) from the SQL constants of the module that invokes it
-/// (`CLAIM`, `ACK`, `RELEASE`, `STATS`, `OLDEST`, `DEAD`, `RETRY`, `DISCARD`, `PURGE`), opening
-/// write transactions with `$begin`. The dialects differ only in SQL text and pool type, and
+/// (`INSERT`, `CLAIM`, `ACK`, `RELEASE`, `STATS`, `OLDEST`, `DEAD`, `RETRY`, `DISCARD`,
+/// `PURGE`), opening write transactions with `$begin`, and the outbox's
+/// [`Backend`](crate::Backend) for `$db` (the enqueue path) with that module's `INSERT`. The dialects differ only in SQL text and pool type, and
 /// a generic impl over `sqlx::Database` cannot prove its futures `Send` (rust-lang/rust#100013).
 macro_rules! sql_store {
-    ($store:ty, begin = $begin:literal) => {
+    ($store:ty, $db:ty, begin = $begin:literal) => {
+        /// Inserts `row` through the caller's executor; `None` when its idempotency key is
+        /// queued already.
+        pub(crate) async fn insert<'c, E>(
+            executor: E,
+            row: &NewRow<'_>,
+        ) -> Result<Option<i64>, sqlx::Error>
+        where
+            E: sqlx::Executor<'c, Database = $db>,
+        {
+            sqlx::query_scalar::<_, i64>(INSERT)
+                .bind(row.kind)
+                .bind(row.after_sale)
+                .bind(row.order_key)
+                .bind(row.idem_key)
+                .bind(&row.payload)
+                .fetch_optional(executor)
+                .await
+        }
+
+        // Concrete connection types (not a generic `Executor`): the futures are then `Send`
+        // where a web framework needs them to be, which a generic executor's are not.
+        impl $crate::outbox::sealed::Sealed for $db {}
+        impl $crate::Backend for $db {
+            fn insert<'a>(
+                connection: &'a mut <$db as sqlx::Database>::Connection,
+                row: &'a NewRow<'a>,
+            ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+                Box::pin(insert(connection, row))
+            }
+
+            fn insert_pooled<'a>(
+                pool: &'a sqlx::Pool<$db>,
+                row: &'a NewRow<'a>,
+            ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+                Box::pin(insert(pool, row))
+            }
+        }
+
         impl $crate::store::Store for $store {
             fn claim<'a>(
                 &'a self,

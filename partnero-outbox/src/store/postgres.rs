@@ -151,22 +151,6 @@ pub(crate) async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// Inserts `row` through the caller's executor; `None` when its idempotency key is queued
-/// already. The trigger's notification is delivered when the caller's transaction commits.
-pub(crate) async fn insert<'c, E>(executor: E, row: &NewRow<'_>) -> Result<Option<i64>, sqlx::Error>
-where
-    E: Executor<'c, Database = Postgres>,
-{
-    sqlx::query_scalar::<_, i64>(INSERT)
-        .bind(row.kind)
-        .bind(row.after_sale)
-        .bind(row.order_key)
-        .bind(row.idem_key)
-        .bind(&row.payload)
-        .fetch_optional(executor)
-        .await
-}
-
 /// The PostgreSQL store.
 #[derive(Debug)]
 pub(crate) struct PgStore {
@@ -184,7 +168,7 @@ impl PgStore {
     }
 }
 
-super::sql_store!(PgStore, begin = "BEGIN");
+super::sql_store!(PgStore, Postgres, begin = "BEGIN");
 
 impl PgStore {
     /// Waits for a notification (or `timeout`), reopening the listener when it failed.

@@ -185,22 +185,6 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// Inserts `row` through the caller's executor; `None` when its idempotency key is queued
-/// already.
-pub(crate) async fn insert<'c, E>(executor: E, row: &NewRow<'_>) -> Result<Option<i64>, sqlx::Error>
-where
-    E: Executor<'c, Database = Sqlite>,
-{
-    sqlx::query_scalar::<_, i64>(INSERT)
-        .bind(row.kind)
-        .bind(row.after_sale)
-        .bind(row.order_key)
-        .bind(row.idem_key)
-        .bind(&row.payload)
-        .fetch_optional(executor)
-        .await
-}
-
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteStore {
@@ -260,7 +244,7 @@ fn lock_path(filename: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-super::sql_store!(SqliteStore, begin = "BEGIN IMMEDIATE");
+super::sql_store!(SqliteStore, Sqlite, begin = "BEGIN IMMEDIATE");
 
 #[cfg(test)]
 mod tests {

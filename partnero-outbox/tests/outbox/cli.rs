@@ -135,14 +135,7 @@ async fn killed_after_the_post_left_the_sale_is_recorded_once() {
         .await
         .unwrap();
     let mut child = run_child(&env, &db);
-    assert!(
-        eventually(LONG, || env
-            .sandbox
-            .requests_seen_for("POST", "/v1/transactions")
-            >= 1)
-        .await,
-        "the child sent the sale"
-    );
+    until_the_sale_left(&env).await;
     child.kill().await.unwrap(); // SIGKILL
     let restarted = run_child(&env, &db);
     let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
@@ -167,14 +160,7 @@ async fn killed_before_the_sale_was_processed_it_is_sent_again_once() {
         .enqueue_now(&sale("kill-b", "kill-b-1"))
         .await
         .unwrap();
-    assert!(
-        eventually(LONG, || env
-            .sandbox
-            .requests_seen_for("POST", "/v1/transactions")
-            >= 1)
-        .await,
-        "the child sent the sale"
-    );
+    until_the_sale_left(&env).await;
     child.kill().await.unwrap(); // SIGKILL: the delayed request is abandoned
     env.sandbox
         .faults()
@@ -186,4 +172,16 @@ async fn killed_before_the_sale_was_processed_it_is_sent_again_once() {
     assert!(eventually(Duration::from_secs(2), || env.transactions("kill-b-1") == 1).await);
     assert_eq!(env.transactions("kill-b-1"), 1, "sent again exactly once");
     drop(restarted);
+}
+
+/// Waits until the sandbox has seen the child's sale request.
+async fn until_the_sale_left(env: &Env) {
+    assert!(
+        eventually(LONG, || env
+            .sandbox
+            .requests_seen_for("POST", "/v1/transactions")
+            >= 1)
+        .await,
+        "the child sent the sale"
+    );
 }
