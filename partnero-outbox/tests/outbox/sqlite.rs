@@ -261,3 +261,96 @@ async fn a_refund_waits_for_a_sale_sent_elsewhere() {
     assert_eq!(env.live("inline-1"), 0, "the refund reversed it");
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
+
+/// A full database (here: SQLite's page limit reached): enqueue fails with a typed error and
+/// writes nothing; every event queued before it is still delivered, once, by a dispatcher on
+/// the full file, which neither crashes nor loops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_database_refuses_new_events_and_still_delivers_the_queued_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = env().await;
+    let path = dir.path().join("outbox.db");
+    // Create the table, then reopen with every connection capped near the file's size.
+    let pages: i64 = {
+        let outbox = sqlite_outbox(&dir).await;
+        sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(outbox.pool())
+            .await
+            .unwrap()
+    };
+    let capped = partnero_outbox::sqlite_options(path.to_str().unwrap())
+        .unwrap()
+        .pragma("max_page_count", (pages + 4).to_string());
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(capped)
+        .await
+        .unwrap();
+    let outbox = Outbox::sqlite_pool(pool).await.unwrap();
+    let mut queued = Vec::new();
+    let refused = loop {
+        let customer = format!("full-{}-{}", queued.len(), "x".repeat(200));
+        match outbox.enqueue_now(&signup(&customer)).await {
+            Ok(_) => queued.push(customer),
+            Err(err) => break err,
+        }
+        assert!(queued.len() < 10_000, "the page limit never bit");
+    };
+    assert!(matches!(refused, Error::Database(_)), "{refused:?}");
+    assert!(!queued.is_empty());
+    let stats = outbox.stats().await.unwrap();
+    assert_eq!(
+        stats.waiting(),
+        queued.len() as u64,
+        "the refused event left no row"
+    );
+
+    let dispatcher = fast(&outbox, &env).spawn().unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.waiting() == 0).await;
+    assert_eq!(
+        stats.in_state("delivered"),
+        queued.len() as u64,
+        "{stats:?}"
+    );
+    assert_eq!(stats.in_state("dead"), 0, "{stats:?}");
+    for customer in &queued {
+        assert!(
+            env.customer_partner(customer).is_some(),
+            "{customer} delivered"
+        );
+    }
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A read-only database: opening the outbox on it is a typed error, not a panic, and the
+/// file is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_database_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    {
+        let mut app = sqlx::SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        app.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+            .await
+            .unwrap();
+    }
+    let url = format!("sqlite://{}?mode=ro", path.display());
+    let failed = Outbox::sqlite(&url).await.unwrap_err();
+    assert!(matches!(failed, Error::Database(_)), "{failed:?}");
+    let mut app =
+        sqlx::SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+            .await
+            .unwrap();
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut app)
+            .await
+            .unwrap();
+    assert_eq!(tables, ["users"]);
+}
