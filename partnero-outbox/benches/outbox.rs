@@ -61,20 +61,11 @@ async fn main() {
                 .unwrap();
             let pg_outbox = Outbox::postgres(pg.clone()).await.unwrap();
             enqueue_rows("PostgreSQL", &pg, &pg_outbox, "BEGIN", "$").await;
-            // The same with the LISTEN/NOTIFY trigger dropped (dispatchers would poll): what
-            // the wake-up costs a committing handler.
-            pg.execute("DROP TRIGGER partnero_outbox_notify ON partnero_outbox")
-                .await
-                .unwrap();
+            // The same without the LISTEN/NOTIFY trigger (dispatchers poll): what the
+            // wake-up costs a committing handler.
+            let polling = Outbox::postgres_polling(pg.clone()).await.unwrap();
             pg.execute("DELETE FROM partnero_outbox").await.unwrap();
-            enqueue_rows(
-                "PostgreSQL, no notify trigger",
-                &pg,
-                &pg_outbox,
-                "BEGIN",
-                "$",
-            )
-            .await;
+            enqueue_rows("PostgreSQL, no notify trigger", &pg, &polling, "BEGIN", "$").await;
             admin
                 .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
                 .await

@@ -14,7 +14,8 @@
 //!   event is a *dead letter* an operator can [`retry`](Outbox::retry) or
 //!   [`discard`](Outbox::discard) (the `partnero-outbox` command does both);
 //! * **several machines** (PostgreSQL): rows claimed with `FOR UPDATE SKIP LOCKED`, every write
-//!   fenced by the claim's owner, dispatchers woken by `LISTEN/NOTIFY`.
+//!   fenced by the claim's owner, dispatchers woken by `LISTEN/NOTIFY` (or polling, with
+//!   [`Outbox::postgres_polling`]).
 //!
 //! # Use
 //!
@@ -67,7 +68,8 @@ pub use outbox::{Backend, Enqueued, Outbox};
 pub use stats::{DeadLetter, Stats};
 
 /// The PostgreSQL table, indexes and notify trigger, for apps that create it in their own
-/// migrations.
+/// migrations (its last two statements create the trigger: leave them out for
+/// [`Outbox::postgres_polling`]).
 #[cfg(feature = "postgres")]
 pub const POSTGRES_SCHEMA: &str = store::postgres::SCHEMA;
 

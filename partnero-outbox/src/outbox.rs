@@ -118,7 +118,23 @@ impl Outbox<sqlx::Postgres> {
     /// several machines may start at once; never touching `_sqlx_migrations`). Any number of
     /// dispatchers on any number of machines may share it.
     pub async fn postgres(pool: sqlx::PgPool) -> Result<Self, Error> {
-        crate::store::postgres::migrate(&pool).await?;
+        Self::postgres_migrated(pool, true).await
+    }
+
+    /// [`postgres`](Self::postgres) without the `LISTEN/NOTIFY` wake-up: the table's notify
+    /// trigger is dropped (or never created), and dispatchers find new rows by polling
+    /// ([`poll_interval`](crate::DispatcherBuilder::poll_interval), or a
+    /// [`nudge`](crate::Dispatcher::nudge) in the same process). PostgreSQL serialises the
+    /// commits of transactions that notify, which costs about a third of the enqueue
+    /// throughput (BENCHMARKS.md); an app that enqueues thousands of events a second trades
+    /// that for up to one poll interval of latency. Use the same constructor on every machine
+    /// of a deployment: each start sets the trigger its way.
+    pub async fn postgres_polling(pool: sqlx::PgPool) -> Result<Self, Error> {
+        Self::postgres_migrated(pool, false).await
+    }
+
+    async fn postgres_migrated(pool: sqlx::PgPool, notify: bool) -> Result<Self, Error> {
+        crate::store::postgres::migrate(&pool, notify).await?;
         Ok(Self {
             store: Arc::new(crate::store::postgres::PgStore::new(pool.clone())),
             pool,

@@ -16,9 +16,10 @@ use crate::stats::{DeadLetter, Stats};
 /// The notification channel.
 pub(crate) const CHANNEL: &str = "partnero_outbox";
 
-/// The table, its indexes and the notify trigger; idempotent. The same text is in the crate
-/// docs for apps that keep their own migrations.
-pub(crate) const SCHEMA: &str = r#"
+/// The table and its indexes; idempotent.
+macro_rules! table_sql {
+    () => {
+        r#"
 CREATE TABLE IF NOT EXISTS partnero_outbox (
     id          BIGSERIAL   PRIMARY KEY,
     kind        TEXT        NOT NULL,
@@ -43,7 +44,14 @@ CREATE INDEX IF NOT EXISTS partnero_outbox_order
     ON partnero_outbox (order_key, id) WHERE state NOT IN ('delivered', 'discarded');
 CREATE INDEX IF NOT EXISTS partnero_outbox_inflight
     ON partnero_outbox (lease_until) WHERE state = 'inflight';
-CREATE OR REPLACE FUNCTION partnero_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+"#
+    };
+}
+
+/// The notify trigger; idempotent.
+macro_rules! trigger_sql {
+    () => {
+        r#"CREATE OR REPLACE FUNCTION partnero_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('partnero_outbox', '');
     RETURN NULL;
@@ -51,7 +59,22 @@ END
 $$;
 CREATE OR REPLACE TRIGGER partnero_outbox_notify AFTER INSERT ON partnero_outbox
     FOR EACH STATEMENT EXECUTE FUNCTION partnero_outbox_notify();
-"#;
+"#
+    };
+}
+
+/// The table, its indexes and the notify trigger; idempotent. The same text is in the crate
+/// docs for apps that keep their own migrations.
+pub(crate) const SCHEMA: &str = concat!(table_sql!(), trigger_sql!());
+
+/// What [`migrate`] runs without the trigger: for dispatchers that poll.
+const TABLE: &str = table_sql!();
+
+/// What [`migrate`] runs to wake dispatchers at each inserting commit.
+const TRIGGER: &str = trigger_sql!();
+
+/// What [`migrate`] runs to stop waking them.
+const DROP_TRIGGER: &str = "DROP TRIGGER IF EXISTS partnero_outbox_notify ON partnero_outbox";
 
 /// Serialises concurrent schema creation by several machines starting at once.
 const MIGRATION_LOCK: i64 = 0x7061_7274_6e65_726f; // "partnero"
@@ -140,14 +163,20 @@ const PURGE: &str = concat!(
     ms!("$1")
 );
 
-/// Creates the table, indexes and trigger when missing, under an advisory lock.
-pub(crate) async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
+/// Creates the table and indexes when missing, under an advisory lock; creates the notify
+/// trigger when `notify`, drops it otherwise.
+pub(crate) async fn migrate(pool: &PgPool, notify: bool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *tx)
         .await?;
-    tx.execute(sqlx::raw_sql(SCHEMA)).await?;
+    tx.execute(sqlx::raw_sql(TABLE)).await?;
+    if notify {
+        tx.execute(sqlx::raw_sql(TRIGGER)).await?;
+    } else {
+        tx.execute(DROP_TRIGGER).await?;
+    }
     tx.commit().await
 }
 

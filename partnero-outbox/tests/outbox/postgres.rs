@@ -96,6 +96,35 @@ async fn schema_creation_is_idempotent_and_concurrent() {
     assert_eq!(migrations, 0);
 }
 
+/// `postgres_polling`: the notify trigger an earlier start created is dropped, dispatchers
+/// still deliver everything once by polling, and `postgres` puts the trigger back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_outbox_drops_the_trigger_and_still_delivers() {
+    let Some((pool, _, _)) = pg_pool().await else {
+        return;
+    };
+    Outbox::postgres(pool.clone()).await.unwrap();
+    assert_eq!(notify_triggers(&pool).await, 1);
+    let env = env().await;
+    let polling = Outbox::postgres_polling(pool.clone()).await.unwrap();
+    assert_eq!(notify_triggers(&pool).await, 0);
+    cases::outage_loses_nothing_and_pays_nothing_twice(&env, polling).await;
+    Outbox::postgres(pool.clone()).await.unwrap();
+    assert_eq!(notify_triggers(&pool).await, 1);
+}
+
+/// How many notify triggers the test schema's outbox table has.
+async fn notify_triggers(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE t.tgname = 'partnero_outbox_notify' AND n.nspname = current_schema()",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 /// Two dispatchers share one database with faults on: every key is delivered exactly once
 /// and each customer's events reach Partnero in order (sign-up, then sales in enqueue order,
 /// as the sandbox's creation order shows).
