@@ -105,6 +105,12 @@ impl WebhookReceiver {
         }
     }
 
+    /// [`TooLarge`](WebhookRejection::TooLarge), logged: for an adapter that stopped reading
+    /// a body at the limit.
+    pub fn over_limit(&self) -> WebhookRejection {
+        log(WebhookRejection::TooLarge, self.body_limit as u64 + 1)
+    }
+
     /// Verifies `signature` (the `Signature` header's raw value, `None` when absent) over
     /// `raw_body` and decodes the delivery. The body limit is checked first, then the
     /// signature, then the JSON: an unsigned or forged body is never parsed.

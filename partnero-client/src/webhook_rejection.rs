@@ -1,6 +1,7 @@
 //! [`WebhookRejection`]: why a webhook delivery was refused, and the opaque answer to give.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Why [`WebhookReceiver`](crate::WebhookReceiver) refused a delivery.
 ///
@@ -35,6 +36,16 @@ pub enum WebhookRejection {
 }
 
 impl WebhookRejection {
+    /// [`NotConfigured`](Self::NotConfigured), logged at `error` once per process (every
+    /// request of a misconfigured route hits it; one line says all there is to say).
+    pub fn not_configured() -> Self {
+        static LOGGED: AtomicBool = AtomicBool::new(false);
+        if !LOGGED.swap(true, Ordering::Relaxed) {
+            tracing::error!("{} (logged once)", Self::NotConfigured);
+        }
+        Self::NotConfigured
+    }
+
     /// The HTTP status to answer with.
     pub const fn status(self) -> u16 {
         match self {

@@ -5,3 +5,4 @@ mod browser;
 mod journeys;
 mod parity;
 mod shop_parity;
+mod webhook_parity;
