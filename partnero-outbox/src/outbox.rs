@@ -140,6 +140,7 @@ impl Outbox<sqlx::Sqlite> {
     /// busy timeout).
     pub async fn sqlite_pool(pool: sqlx::SqlitePool) -> Result<Self, Error> {
         crate::store::sqlite::migrate(&pool).await?;
+        crate::webhook_store::sqlite::migrate(&pool).await?;
         let store = crate::store::sqlite::SqliteStore::new(pool.clone());
         Ok(Self {
             pool,
@@ -157,6 +158,7 @@ impl Outbox<sqlx::Postgres> {
     /// dispatchers on any number of machines may share it.
     pub async fn postgres(pool: sqlx::PgPool) -> Result<Self, Error> {
         crate::store::postgres::migrate(&pool).await?;
+        crate::webhook_store::postgres::migrate(&pool).await?;
         Ok(Self {
             store: Arc::new(crate::store::postgres::PgStore::new(pool.clone())),
             pool,
