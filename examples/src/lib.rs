@@ -21,6 +21,7 @@ pub mod pages;
 pub mod setup;
 pub mod shop;
 pub mod store;
+pub mod webhooks;
 
 /// Logs to stderr, `RUST_LOG` or `warn` by default.
 pub fn init_logging() {

@@ -3,7 +3,7 @@
 //! translations around [`WebhookReceiver::receive`].
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use crate::WebhookRejection;
 use crate::model::WebhookDelivery;
@@ -25,7 +25,9 @@ pub const DEFAULT_WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 /// * logs why it refused (at `warn`), never the secret or the body.
 ///
 /// Empty secrets are ignored: anyone can sign with an empty key, so an unset environment
-/// variable must not open the endpoint. Cheap to clone; `Debug` never shows the secrets.
+/// variable must not open the endpoint. Cheap to clone; every clone shares the secrets, which
+/// [`set_secrets`](Self::set_secrets) replaces at runtime (a rotation without a restart, or a
+/// webhook registered after the server started). `Debug` never shows the secrets.
 ///
 /// Partnero's signature carries **no timestamp**, so a captured delivery stays valid forever:
 /// process each delivery once by its [`id`](WebhookDelivery::id) (for instance with
@@ -47,8 +49,25 @@ pub const DEFAULT_WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 /// ```
 #[derive(Clone)]
 pub struct WebhookReceiver {
-    secrets: Arc<[String]>,
+    secrets: Arc<RwLock<Arc<[String]>>>,
     body_limit: usize,
+}
+
+/// The non-empty secrets, warning when none is left.
+fn usable<I, S>(secrets: I) -> Arc<[String]>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let secrets: Vec<String> = secrets
+        .into_iter()
+        .map(Into::into)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() {
+        tracing::warn!("partnero webhook receiver has no secret: every delivery is refused");
+    }
+    secrets.into()
 }
 
 impl WebhookReceiver {
@@ -63,24 +82,42 @@ impl WebhookReceiver {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let secrets: Vec<String> = secrets
-            .into_iter()
-            .map(Into::into)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if secrets.is_empty() {
-            tracing::warn!("partnero webhook receiver has no secret: every delivery is refused");
-        }
         Self {
-            secrets: secrets.into(),
+            secrets: Arc::new(RwLock::new(usable(secrets))),
             body_limit: DEFAULT_WEBHOOK_BODY_LIMIT,
         }
+    }
+
+    /// Replaces the accepted secrets, for this receiver and every clone of it (the extractors
+    /// hold clones). Deliveries already being verified finish with the old ones.
+    ///
+    /// ```
+    /// use partnero_client::{WebhookReceiver, webhook_signature::sign};
+    ///
+    /// let receiver = WebhookReceiver::with_secrets(Vec::<String>::new()); // refuses everything
+    /// let in_the_router = receiver.clone();
+    /// receiver.set_secrets(["whsec_from_registration"]);
+    /// let body = br#"{"event":"partner.created","data":{}}"#;
+    /// let sig = sign("whsec_from_registration", body);
+    /// assert!(in_the_router.receive(Some(sig.as_bytes()), body).is_ok());
+    /// ```
+    pub fn set_secrets<I, S>(&self, secrets: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let secrets = usable(secrets);
+        *self.secrets.write().unwrap_or_else(|p| p.into_inner()) = secrets;
+    }
+
+    fn current(&self) -> Arc<[String]> {
+        Arc::clone(&self.secrets.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Also accepts deliveries signed with `secret` (the other side of a rotation).
     #[must_use]
     pub fn also_accept(self, secret: impl Into<String>) -> Self {
-        let mut secrets = self.secrets.to_vec();
+        let mut secrets = self.current().to_vec();
         secrets.push(secret.into());
         Self::with_secrets(secrets).body_limit(self.body_limit)
     }
@@ -127,7 +164,7 @@ impl WebhookReceiver {
             return Err(log(WebhookRejection::Unsigned, len));
         };
         let verified = std::str::from_utf8(signature)
-            .is_ok_and(|sig| verify_any(&self.secrets, raw_body, sig));
+            .is_ok_and(|sig| verify_any(&self.current(), raw_body, sig));
         if !verified {
             return Err(log(WebhookRejection::BadSignature, len));
         }
@@ -149,7 +186,7 @@ impl fmt::Debug for WebhookReceiver {
         f.debug_struct("WebhookReceiver")
             .field(
                 "secrets",
-                &format_args!("[REDACTED; {}]", self.secrets.len()),
+                &format_args!("[REDACTED; {}]", self.current().len()),
             )
             .field("body_limit", &self.body_limit)
             .finish()
