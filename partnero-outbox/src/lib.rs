@@ -42,6 +42,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Webhooks
+//!
+//! [`Outbox::first_delivery`] records each verified webhook delivery in a small
+//! `partnero_webhook_seen` table (Partnero's signature has no timestamp: replays verify), and
+//! [`Outbox::confirm_from_webhook`] lets Partnero's `transaction.created` confirm a sale whose
+//! answer was lost (no lookup, no resend) and `transaction.deleted` a waiting refund.
+//!
 //! # The table
 //!
 //! Created when missing by [`Outbox::sqlite`], [`Outbox::sqlite_pool`] and `Outbox::postgres`

@@ -154,7 +154,8 @@
 //!
 //! # Feature flags
 //!
-//! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection.
+//! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection,
+//!   and the [`VerifiedWebhook`] extractor for Partnero's webhooks (see its docs).
 //!   Depends on `axum-core` only, not on `axum`.
 //! - `rustls` (default) / `native-tls`: the TLS stack of the client, passed to `partnero-client`.
 //!
