@@ -39,7 +39,61 @@ pub trait WebhookBackend: Backend {
 /// the webhook before the answer of the very request that created the transaction reaches the
 /// dispatcher), sent with an unknown outcome, or given up. The lease is cleared, so the
 /// dispatcher's own answer for that row is fenced out, never written over the confirmation.
-const WAITING: &str = "('pending', 'inflight', 'unconfirmed', 'dead')";
+macro_rules! waiting {
+    () => {
+        "('pending', 'inflight', 'unconfirmed', 'dead')"
+    };
+}
+
+/// Implements [`WebhookBackend`] for `$db` from the SQL constants of `$module` (`MARK_SEEN`,
+/// `FORGET_SEEN`, `CONFIRM`): the dialects differ in SQL text only, and a generic impl cannot
+/// prove its futures `Send` (rust-lang/rust#100013).
+macro_rules! webhook_sql {
+    ($db:ty, $module:ident) => {
+        impl WebhookBackend for $db {
+            fn mark_seen<'a>(
+                pool: &'a Pool<Self>,
+                delivery_id: &'a str,
+                event: &'a str,
+            ) -> BoxFuture<'a, Result<bool, sqlx::Error>> {
+                Box::pin(async move {
+                    let done = sqlx::query($module::MARK_SEEN)
+                        .bind(delivery_id)
+                        .bind(event)
+                        .execute(pool)
+                        .await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            }
+
+            fn forget_seen(
+                pool: &Pool<Self>,
+                older_than: Duration,
+            ) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
+                Box::pin(async move {
+                    let done = sqlx::query($module::FORGET_SEEN)
+                        .bind(millis(older_than))
+                        .execute(pool)
+                        .await?;
+                    Ok(done.rows_affected())
+                })
+            }
+
+            fn confirm<'a>(
+                pool: &'a Pool<Self>,
+                idem_key: &'a str,
+                outcome: &'a str,
+            ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
+                Box::pin(
+                    sqlx::query_scalar($module::CONFIRM)
+                        .bind(outcome)
+                        .bind(idem_key)
+                        .fetch_optional(pool),
+                )
+            }
+        }
+    };
+}
 
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite {
@@ -51,7 +105,31 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
     seen_at     INTEGER NOT NULL
 );
 "#;
-    pub(super) const NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+    macro_rules! now_ms {
+        () => {
+            "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+        };
+    }
+
+    pub(super) const MARK_SEEN: &str = concat!(
+        "INSERT INTO partnero_webhook_seen (delivery_id, event, seen_at) VALUES (?1, ?2, ",
+        now_ms!(),
+        ") ON CONFLICT (delivery_id) DO NOTHING"
+    );
+    pub(super) const FORGET_SEEN: &str = concat!(
+        "DELETE FROM partnero_webhook_seen WHERE seen_at < ",
+        now_ms!(),
+        " - ?1"
+    );
+    pub(super) const CONFIRM: &str = concat!(
+        "UPDATE partnero_outbox SET state = 'delivered', outcome = ?1, done_at = ",
+        now_ms!(),
+        ", last_error = NULL, lease_owner = NULL, lease_until = NULL ",
+        "WHERE idem_key = ?2 AND state IN ",
+        waiting!(),
+        " RETURNING id"
+    );
 
     /// Creates `partnero_webhook_seen` when missing.
     pub(crate) async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
@@ -61,64 +139,7 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
 }
 
 #[cfg(feature = "sqlite")]
-impl WebhookBackend for sqlx::Sqlite {
-    fn mark_seen<'a>(
-        pool: &'a Pool<Self>,
-        delivery_id: &'a str,
-        event: &'a str,
-    ) -> BoxFuture<'a, Result<bool, sqlx::Error>> {
-        Box::pin(async move {
-            let sql = format!(
-                "INSERT INTO partnero_webhook_seen (delivery_id, event, seen_at) \
-                 VALUES (?1, ?2, {}) ON CONFLICT (delivery_id) DO NOTHING",
-                sqlite::NOW_MS
-            );
-            let done = sqlx::query(&sql)
-                .bind(delivery_id)
-                .bind(event)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn forget_seen(
-        pool: &Pool<Self>,
-        older_than: Duration,
-    ) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let sql = format!(
-                "DELETE FROM partnero_webhook_seen WHERE seen_at < {} - ?1",
-                sqlite::NOW_MS
-            );
-            let done = sqlx::query(&sql)
-                .bind(millis(older_than))
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected())
-        })
-    }
-
-    fn confirm<'a>(
-        pool: &'a Pool<Self>,
-        idem_key: &'a str,
-        outcome: &'a str,
-    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
-        Box::pin(async move {
-            let sql = format!(
-                "UPDATE partnero_outbox SET state = 'delivered', outcome = ?1, done_at = {now}, \
-                 last_error = NULL, lease_owner = NULL, lease_until = NULL \
-                 WHERE idem_key = ?2 AND state IN {WAITING} RETURNING id",
-                now = sqlite::NOW_MS
-            );
-            sqlx::query_scalar(&sql)
-                .bind(outcome)
-                .bind(idem_key)
-                .fetch_optional(pool)
-                .await
-        })
-    }
-}
+webhook_sql!(sqlx::Sqlite, sqlite);
 
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres {
@@ -132,6 +153,18 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
 "#;
     /// Serialises concurrent creation by several machines starting at once.
     const MIGRATION_LOCK: i64 = 0x7061_7274_6e77_6873; // "partnwhs"
+
+    pub(super) const MARK_SEEN: &str = "INSERT INTO partnero_webhook_seen (delivery_id, event) \
+         VALUES ($1, $2) ON CONFLICT (delivery_id) DO NOTHING";
+    pub(super) const FORGET_SEEN: &str = "DELETE FROM partnero_webhook_seen \
+         WHERE seen_at < now() - ($1::int8 * interval '1 millisecond')";
+    pub(super) const CONFIRM: &str = concat!(
+        "UPDATE partnero_outbox SET state = 'delivered', outcome = $1, done_at = now(), ",
+        "last_error = NULL, lease_owner = NULL, lease_until = NULL ",
+        "WHERE idem_key = $2 AND state IN ",
+        waiting!(),
+        " RETURNING id"
+    );
 
     /// Creates `partnero_webhook_seen` when missing, under an advisory lock.
     pub(crate) async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
@@ -147,57 +180,4 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
 }
 
 #[cfg(feature = "postgres")]
-impl WebhookBackend for sqlx::Postgres {
-    fn mark_seen<'a>(
-        pool: &'a Pool<Self>,
-        delivery_id: &'a str,
-        event: &'a str,
-    ) -> BoxFuture<'a, Result<bool, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(
-                "INSERT INTO partnero_webhook_seen (delivery_id, event) VALUES ($1, $2) \
-                 ON CONFLICT (delivery_id) DO NOTHING",
-            )
-            .bind(delivery_id)
-            .bind(event)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn forget_seen(
-        pool: &Pool<Self>,
-        older_than: Duration,
-    ) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let done = sqlx::query(
-                "DELETE FROM partnero_webhook_seen \
-                 WHERE seen_at < now() - ($1::float8 * interval '1 millisecond')",
-            )
-            .bind(millis(older_than) as f64)
-            .execute(pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
-    }
-
-    fn confirm<'a>(
-        pool: &'a Pool<Self>,
-        idem_key: &'a str,
-        outcome: &'a str,
-    ) -> BoxFuture<'a, Result<Option<i64>, sqlx::Error>> {
-        Box::pin(async move {
-            let sql = format!(
-                "UPDATE partnero_outbox SET state = 'delivered', outcome = $1, done_at = now(), \
-                 last_error = NULL, lease_owner = NULL, lease_until = NULL \
-                 WHERE idem_key = $2 AND state IN {WAITING} RETURNING id"
-            );
-            sqlx::query_scalar(&sql)
-                .bind(outcome)
-                .bind(idem_key)
-                .fetch_optional(pool)
-                .await
-        })
-    }
-}
+webhook_sql!(sqlx::Postgres, postgres);

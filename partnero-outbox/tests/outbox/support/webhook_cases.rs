@@ -155,4 +155,17 @@ pub async fn a_waiting_refund_is_confirmed_by_its_webhook<DB: Backend + WebhookB
         "the outbox never sent its refund"
     );
     dispatcher.shutdown(Duration::from_secs(5)).await;
+
+    // The idempotency record is trimmed by age.
+    env.sandbox.webhooks_settled(LONG).await;
+    let seen = log.lock().unwrap().len() as u64;
+    assert!(seen >= 2, "transaction.created and .deleted: {seen}");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        outbox
+            .forget_webhooks_older_than(Duration::ZERO)
+            .await
+            .unwrap(),
+        seen
+    );
 }
