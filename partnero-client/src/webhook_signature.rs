@@ -2,7 +2,7 @@
 //! request body, keyed by the webhook's signing secret ([`Webhook::signature`](crate::Webhook)).
 //!
 //! ```
-//! use partnero_client::webhook_signature::{sign, verify};
+//! use partnero_client::webhook_signature::{sign, verify, verify_any};
 //!
 //! let body = br#"{"event":"transaction.created","data":{}}"#;
 //! let header = sign("whsec", body);
