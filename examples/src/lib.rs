@@ -7,7 +7,9 @@
 //!
 //! The shops keep their users, sessions and orders in SQLite ([`store`]) and write each
 //! Partnero event into the `partnero-outbox` table of the same database, in the same
-//! transaction; one background dispatcher per shop delivers them ([`shop`]).
+//! transaction; one background dispatcher per shop delivers them ([`shop`]). They receive
+//! Partnero's webhooks on `POST /webhooks/partnero` and show the latest on `/dashboard`
+//! ([`webhooks`]).
 //!
 //! The shop's behaviour lives once, framework-free, in [`shop`]; [`axum_shop`] and
 //! [`actix_shop`] only translate HTTP to it, the way an application using `partnero-tower` or

@@ -59,7 +59,9 @@ impl ChangeFeed {
 
     /// The events since the last call for `program`. A program without a webhook is not
     /// watched; the first look after its first webhook takes a baseline and reports nothing.
-    /// `path` (the request's) tells a manual balance credit from a referral reward.
+    /// `path` (the request's) tells a manual balance credit from the rest; a balance that
+    /// changed with a new transaction is a referral reward, otherwise (a refund's reversal) an
+    /// update.
     pub(crate) fn changes(
         &mut self,
         app: &AppInner,
@@ -75,6 +77,10 @@ impl ChangeFeed {
             return Vec::new();
         };
         let now = &self.programs[&program.api_key];
+        let rewarded = program
+            .transactions
+            .iter()
+            .any(|t| !before.transactions.contains_key(&t.uid));
         let mut out = Vec::new();
         let mut push = |event, data| out.push(Change { event, data });
 
@@ -91,16 +97,16 @@ impl ChangeFeed {
             match before.customers.get(&c.uid) {
                 None => push("customer.created", view.clone()),
                 Some((old, old_balances, _)) => {
-                    if old != print {
-                        push("customer.updated", view.clone());
+                    let credited = old_balances != balances && path.ends_with("/balance/credit");
+                    let reward = old_balances != balances && !credited && rewarded;
+                    if credited {
+                        push("customer.credited", view.clone());
+                    } else if reward {
+                        push("customer.rewarded", view.clone());
                     }
-                    if old_balances != balances {
-                        let event = if path.ends_with("/balance/credit") {
-                            "customer.credited"
-                        } else {
-                            "customer.rewarded"
-                        };
-                        push(event, view.clone());
+                    // A reversed reward (a refund) is a plain update of the balance.
+                    if old != print || (old_balances != balances && !credited && !reward) {
+                        push("customer.updated", view.clone());
                     }
                 }
             }

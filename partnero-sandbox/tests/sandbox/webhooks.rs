@@ -281,3 +281,85 @@ async fn processed_then_failed_requests_still_deliver_and_nothing_predates_the_w
     assert_eq!(events[0]["event"], "transaction.created");
     assert_eq!(events[0]["data"]["key"], "order-9");
 }
+
+/// Every kind of change the feed reports, with its `data`: refer-a-friend rewards and credits,
+/// updates, archives, deletions.
+#[tokio::test]
+async fn each_kind_of_change_is_its_own_event() {
+    use crate::common::RAF;
+
+    let api = Api::start().await;
+    let (url, got) = receiver(vec![]).await;
+    let all = [
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "customer.credited",
+        "customer.rewarded",
+        "transaction.created",
+        "transaction.updated",
+        "transaction.deleted",
+        "reward.created",
+    ];
+    let (status, body) = api
+        .post(
+            RAF,
+            "/webhooks",
+            json!({"name": "all", "url": url, "events": all}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let secret = body["data"]["signature"].as_str().unwrap().to_owned();
+
+    let post = |path: &'static str, body: Value| api.post(RAF, path, body);
+    assert_eq!(post("/customers", json!({"key": "ann"})).await.0, 201);
+    let friend = json!({"key": "bob", "referring_customer": {"key": "ann"}});
+    assert_eq!(post("/customers", friend).await.0, 201);
+    let sale = json!({"customer": {"key": "bob"}, "key": "t1", "amount": 50});
+    assert_eq!(post("/transactions", sale).await.0, 201);
+    let credit = json!({"amount": 5, "amount_units": "usd", "is_currency": true});
+    assert_eq!(post("/customers/ann/balance/credit", credit).await.0, 200);
+    assert_eq!(api.post_empty(RAF, "/transactions/t1/archive").await.0, 200);
+    assert_eq!(api.delete(RAF, "/transactions/t1").await.0, 200);
+    let rename = json!({"update": {"name": "Bob B."}});
+    assert_eq!(api.put(RAF, "/customers/bob", rename).await.0, 200);
+    assert_eq!(api.delete(RAF, "/customers/bob").await.0, 200);
+    api.sandbox.webhooks_settled(SETTLE).await;
+
+    let mut seen: Vec<(String, String)> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(sig, body)| {
+            assert_eq!(sig, &hmac_hex(&secret, body));
+            let v: Value = serde_json::from_slice(body).unwrap();
+            let key = v["data"]["key"]
+                .as_str()
+                .or(v["data"]["customer"]["key"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (v["event"].as_str().unwrap().to_owned(), key)
+        })
+        .collect();
+    seen.sort();
+    let mut want: Vec<(String, String)> = [
+        ("customer.created", "ann"),
+        ("customer.created", "bob"),
+        ("transaction.created", "t1"),
+        // The referrer's reward: the commission, and ann's balance.
+        ("reward.created", "ann"),
+        ("customer.rewarded", "ann"),
+        ("customer.credited", "ann"),
+        ("transaction.updated", "t1"),
+        ("transaction.deleted", "t1"),
+        // The reversed reward changes ann's balance again: an update.
+        ("customer.updated", "ann"),
+        ("customer.updated", "bob"),
+        ("customer.deleted", "bob"),
+    ]
+    .iter()
+    .map(|(e, k)| (e.to_string(), k.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(seen, want);
+}
