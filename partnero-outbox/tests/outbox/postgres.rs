@@ -61,6 +61,7 @@ macro_rules! on_postgres {
 }
 
 on_postgres! {
+    a_sale_finished_after_a_short_settle_is_paid_once => |env, outbox| webhook_cases::a_sale_finished_after_a_short_settle_is_paid_once(&env, outbox);
     a_lost_sale_answer_is_confirmed_by_its_webhook => |env, outbox| webhook_cases::a_lost_sale_answer_is_confirmed_by_its_webhook(&env, outbox);
     a_waiting_refund_is_confirmed_by_its_webhook => |env, outbox| webhook_cases::a_waiting_refund_is_confirmed_by_its_webhook(&env, outbox);
     outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);

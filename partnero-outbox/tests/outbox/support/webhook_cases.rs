@@ -169,3 +169,36 @@ pub async fn a_waiting_refund_is_confirmed_by_its_webhook<DB: Backend + WebhookB
         seen
     );
 }
+
+/// The window the dispatcher alone cannot close: Partnero finishes the sale *after* the settle
+/// time (processing takes 3 s; the dispatcher gives up after 0.5 s). With a 2 s settle the
+/// lookup finds nothing and the sale is resent: paid twice. With the webhook listener the
+/// settle time can be long (600 s here) without delaying anything: the `transaction.created`
+/// of the late sale confirms it, with no lookup and no resend.
+pub async fn a_sale_finished_after_a_short_settle_is_paid_once<DB: Backend + WebhookBackend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) {
+    listen(env, &outbox).await;
+    let dispatcher = fast(&outbox, env)
+        .settle(Duration::from_secs(600))
+        .spawn()
+        .unwrap();
+    outbox.enqueue_now(&signup("late")).await.unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_slowly_next(1, Duration::from_secs(3));
+    outbox.enqueue_now(&sale("late", "late-1")).await.unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    assert_eq!(stats.in_state("delivered"), 2, "{stats:?}");
+    assert_eq!(env.transactions("late-1"), 1, "paid once");
+    assert_eq!(
+        env.sandbox
+            .requests_seen_for("GET", "/v1/transactions/late-1"),
+        0
+    );
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
