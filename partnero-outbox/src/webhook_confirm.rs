@@ -37,6 +37,11 @@ impl<DB: WebhookBackend> Outbox<DB> {
     /// [`first_delivery`](Self::first_delivery) if you dedupe); other events are
     /// [`Confirmation::NotRelevant`]. Idempotent.
     ///
+    /// With this listener in place, give the dispatcher a long
+    /// [`settle`](crate::DispatcherBuilder::settle) time: a sale Partnero finishes *after* the
+    /// settle time is otherwise looked up too early, found absent and resent (paid twice),
+    /// while confirmed sales no longer wait for it.
+    ///
     /// A row being delivered at that very moment is confirmed too (the webhook often arrives
     /// before the answer of the request that created the transaction): the dispatcher's own
     /// result for it is then discarded by the lease fencing (it logs that a row was taken over).
