@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use actix_web::http::{KeepAlive, StatusCode, header};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use partnero_actix::{PartneroMiddleware, Referral};
+use partnero_actix::{PartneroMiddleware, Referral, VerifiedWebhook};
 use partnero_client::Partnero;
 
 use crate::pages;
 use crate::shop::{self, Shop, ShopError};
 use crate::store::User;
+use crate::webhooks::WEBHOOK_PATH;
 
 /// Registers the shop's routes (the middleware is added by the caller with `App::wrap`).
 ///
@@ -40,7 +41,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/dashboard")
             .route(web::get().to(dashboard))
             .route(web::head().to(dashboard)),
-    );
+    )
+    .service(web::resource(WEBHOOK_PATH).route(web::post().to(webhook)));
+}
+
+/// `POST /webhooks/partnero`: a verified Partnero delivery (the extractor answered 401/400/413
+/// otherwise). 500 when it could not be recorded, so Partnero sends it again.
+async fn webhook(shop: web::Data<Shop>, webhook: VerifiedWebhook) -> HttpResponse {
+    match shop.webhooks.receive(&shop.outbox, &webhook).await {
+        Ok(_) => HttpResponse::Ok().finish(),
+        Err(err) => {
+            tracing::warn!(error = %err, "webhook not recorded");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
 }
 
 fn failure(err: ShopError) -> HttpResponse {
@@ -197,6 +211,7 @@ impl ActixShop {
                     let server = HttpServer::new(move || {
                         App::new()
                             .app_data(data.clone())
+                            .app_data(data.webhooks.receiver.clone())
                             .wrap(PartneroMiddleware::from_client(client.clone()))
                             .configure(routes)
                     })

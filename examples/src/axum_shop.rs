@@ -10,21 +10,22 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Json};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use partnero_client::Partnero;
-use partnero_tower::{PartneroLayer, Referral};
+use partnero_tower::{PartneroLayer, Referral, VerifiedWebhook};
 
 use crate::pages;
 use crate::shop::{self, Shop, ShopError, Timeouts};
 use crate::store::User;
+use crate::webhooks::WEBHOOK_PATH;
 
 /// The shop's router, with `PartneroLayer` carrying `client` (the dashboard reads Partnero
 /// with it; the shop's events go through its outbox).
@@ -49,6 +50,8 @@ pub fn router(shop: Arc<Shop>, client: Partnero) -> Router {
         .route("/purchase", post(purchase))
         .route("/refund", post(refund))
         .route("/dashboard", get(dashboard))
+        .route(WEBHOOK_PATH, post(webhook))
+        .layer(Extension(shop.webhooks.receiver.clone()))
         .with_state(shop)
         // Router::layer wraps every route added above it.
         .layer(PartneroLayer::from_client(client))
@@ -240,6 +243,18 @@ async fn dashboard(
     let user = session_user(&shop, &headers).await?;
     let reply = shop::dashboard(&shop, referral.client(), user).await?;
     Ok(Json(reply).into_response())
+}
+
+/// `POST /webhooks/partnero`: a verified Partnero delivery (the extractor answered 401/400/413
+/// otherwise). 500 when it could not be recorded, so Partnero sends it again.
+async fn webhook(State(shop): State<Arc<Shop>>, webhook: VerifiedWebhook) -> StatusCode {
+    match shop.webhooks.receive(&shop.outbox, &webhook).await {
+        Ok(_) => StatusCode::OK,
+        Err(err) => {
+            tracing::warn!(error = %err, "webhook not recorded");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
 }
 
 /// A running axum shop.

@@ -7,7 +7,9 @@
 //!
 //! The shops keep their users, sessions and orders in SQLite ([`store`]) and write each
 //! Partnero event into the `partnero-outbox` table of the same database, in the same
-//! transaction; one background dispatcher per shop delivers them ([`shop`]).
+//! transaction; one background dispatcher per shop delivers them ([`shop`]). They receive
+//! Partnero's webhooks on `POST /webhooks/partnero` and show the latest on `/dashboard`
+//! ([`webhooks`]).
 //!
 //! The shop's behaviour lives once, framework-free, in [`shop`]; [`axum_shop`] and
 //! [`actix_shop`] only translate HTTP to it, the way an application using `partnero-tower` or
@@ -21,6 +23,7 @@ pub mod pages;
 pub mod setup;
 pub mod shop;
 pub mod store;
+pub mod webhooks;
 
 /// Logs to stderr, `RUST_LOG` or `warn` by default.
 pub fn init_logging() {

@@ -258,6 +258,10 @@ pub async fn run_shop(framework: &'static str) -> std::process::ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+    // After the banner's facts are known, before it is printed: the endpoint is served already.
+    if let Err(err) = shop.webhooks.register(&backend.client, running.url()).await {
+        tracing::warn!(error = %err, "cannot register the Partnero webhook; webhooks are not received");
+    }
     print!(
         "{}",
         banner(framework, running.url(), args.program, &backend, &database)

@@ -184,6 +184,8 @@ pub struct Shop {
     pub framework: &'static str,
     /// The HTTP server's timeouts.
     pub timeouts: Timeouts,
+    /// The webhook endpoint's verifier and the latest events received.
+    pub webhooks: crate::webhooks::ShopWebhooks,
 }
 
 impl Shop {
@@ -215,6 +217,7 @@ impl Shop {
             program,
             framework,
             timeouts: options.timeouts,
+            webhooks: Default::default(),
         })
     }
 
@@ -651,6 +654,9 @@ pub struct DashboardReply {
     /// The shop's outbox: what waits for Partnero (all customers). `None` when the database
     /// could not be read.
     pub outbox: Option<OutboxSummary>,
+    /// The latest Partnero webhook events the shop received (all customers), newest first.
+    #[serde(default)]
+    pub webhooks: Vec<crate::webhooks::ReceivedEvent>,
 }
 
 /// `GET /dashboard`: what Partnero knows about the logged-in user (what was delivered so far),
@@ -679,6 +685,7 @@ pub async fn dashboard(
         }
         Err(err) => tracing::warn!(error = %err, "cannot read the outbox stats"),
     }
+    reply.webhooks = shop.webhooks.latest();
     Ok(reply)
 }
 

@@ -90,6 +90,7 @@ mod error;
 mod extract;
 mod headers;
 mod middleware;
+mod webhook;
 
 pub use error::MissingPartneroMiddleware;
 pub use extract::Referral;
@@ -100,10 +101,12 @@ pub use partnero_client::{
     ReferralHandle, ReferralLink, RefundOutcome, RetryPolicy, Sale, SaleOutcome, SignupOutcome,
     Transaction,
 };
+pub use partnero_client::{WebhookDelivery, WebhookEvent, WebhookReceiver, WebhookRejection};
 pub use partnero_core::{
     Attribution, KeySource, ReferralContext, ReferralKey, SameSite, TrackingConfig,
 };
 pub use rust_decimal::Decimal;
+pub use webhook::{VerifiedWebhook, WebhookRejected};
 
 /// This crate's README, compiled as doc tests so its snippet cannot drift from the API.
 #[doc = include_str!("../README.md")]

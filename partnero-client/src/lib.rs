@@ -58,6 +58,8 @@ mod client;
 mod error;
 pub mod model;
 mod track;
+mod webhook_receiver;
+mod webhook_rejection;
 pub mod webhook_signature;
 
 pub use client::Partnero;
@@ -76,9 +78,12 @@ pub use model::{
     PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
     WebhookUpdate,
 };
+pub use model::{WebhookDelivery, WebhookEvent};
 #[doc(hidden)]
 pub use track::{PendingReferral, TrackingState};
 pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};
+pub use webhook_receiver::{DEFAULT_WEBHOOK_BODY_LIMIT, SIGNATURE_HEADER, WebhookReceiver};
+pub use webhook_rejection::WebhookRejection;
 
 /// This crate's README, compiled as doc tests so its snippet cannot drift from the API.
 #[doc = include_str!("../README.md")]

@@ -2,14 +2,20 @@
 //! request body, keyed by the webhook's signing secret ([`Webhook::signature`](crate::Webhook)).
 //!
 //! ```
-//! use partnero_client::webhook_signature::{sign, verify};
+//! use partnero_client::webhook_signature::{sign, verify, verify_any};
 //!
 //! let body = br#"{"event":"transaction.created","data":{}}"#;
 //! let header = sign("whsec", body);
 //! assert!(verify("whsec", body, &header));
 //! assert!(!verify("whsec", b"tampered", &header));
 //! assert!(!verify("other-secret", body, &header));
+//!
+//! // During a secret rotation, accept the old and the new secret.
+//! assert!(verify_any(&["new-secret", "whsec"], body, &header));
 //! ```
+//!
+//! To verify **and** decode a delivery in one step (with a body limit and typed events), use
+//! [`WebhookReceiver`](crate::WebhookReceiver), which the framework extractors call.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -31,6 +37,20 @@ pub fn verify(secret: &str, raw_body: &[u8], signature_header: &str) -> bool {
         return false;
     };
     keyed(secret, raw_body).is_some_and(|mac| mac.verify_slice(&given).is_ok())
+}
+
+/// True when `signature_header` verifies under at least one of `secrets` (a rotation: the old
+/// and the new secret, in any order). Every secret is checked, whichever matches, so the time
+/// taken does not tell which one did; each comparison is constant-time. No secrets: `false`.
+pub fn verify_any<S: AsRef<str>>(secrets: &[S], raw_body: &[u8], signature_header: &str) -> bool {
+    let Ok(given) = hex::decode(signature_header.trim()) else {
+        return false;
+    };
+    secrets.iter().fold(false, |matched, secret| {
+        let ok =
+            keyed(secret.as_ref(), raw_body).is_some_and(|mac| mac.verify_slice(&given).is_ok());
+        matched | ok
+    })
 }
 
 /// The MAC state after `body`. HMAC takes keys of any length, so this is always `Some`; the
@@ -67,5 +87,49 @@ mod tests {
             verify("", b"", &sign("", b"")),
             "an empty secret still signs"
         );
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// `verify(sign(body))` holds for every body and secret, and flipping any single bit
+        /// of the body or of the signature makes it fail.
+        #[test]
+        fn sign_then_verify_and_every_bit_flip_fails(
+            secret in ".{0,40}",
+            body in proptest::collection::vec(any::<u8>(), 0..256),
+            flip in any::<proptest::sample::Index>(),
+        ) {
+            let sig = sign(&secret, &body);
+            prop_assert!(verify(&secret, &body, &sig));
+            prop_assert!(verify_any(&["other", secret.as_str()], &body, &sig));
+
+            if !body.is_empty() {
+                let bit = flip.index(body.len() * 8);
+                let mut tampered = body.clone();
+                tampered[bit / 8] ^= 1 << (bit % 8);
+                prop_assert!(!verify(&secret, &tampered, &sig));
+                prop_assert!(!verify_any(&["other", secret.as_str()], &tampered, &sig));
+            }
+
+            let mut raw = hex::decode(&sig).unwrap();
+            let bit = flip.index(raw.len() * 8);
+            raw[bit / 8] ^= 1 << (bit % 8);
+            prop_assert!(!verify(&secret, &body, &hex::encode(raw)));
+        }
+
+        /// A different secret never verifies.
+        #[test]
+        fn another_secret_fails(secret in ".{1,40}", body in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let sig = sign(&secret, &body);
+            let other = format!("{secret}x");
+            prop_assert!(!verify(&other, &body, &sig));
+            prop_assert!(!verify_any::<&str>(&[], &body, &sig));
+        }
     }
 }

@@ -43,6 +43,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Webhooks
+//!
+//! [`Outbox::first_delivery`] records each verified webhook delivery in a small
+//! `partnero_webhook_seen` table (Partnero's signature has no timestamp: replays verify), and
+//! [`Outbox::confirm_from_webhook`] lets Partnero's `transaction.created` confirm a sale whose
+//! answer was lost (no lookup, no resend) and `transaction.deleted` a waiting refund.
+//!
 //! # The table
 //!
 //! Created when missing by [`Outbox::sqlite`], [`Outbox::sqlite_pool`] and `Outbox::postgres`
@@ -59,6 +66,9 @@ mod event;
 mod outbox;
 mod stats;
 mod store;
+mod webhook_confirm;
+mod webhook_seen;
+mod webhook_store;
 
 pub use deliver::PauseReason;
 pub use dispatcher::{Dispatcher, DispatcherBuilder, ShutdownReport};
@@ -66,6 +76,19 @@ pub use error::Error;
 pub use event::{Event, Kind};
 pub use outbox::{Backend, Enqueued, Outbox};
 pub use stats::{DeadLetter, Stats};
+pub use webhook_confirm::Confirmation;
+#[doc(hidden)]
+pub use webhook_store::WebhookBackend;
+
+/// The PostgreSQL table [`Outbox::first_delivery`] records deliveries in, for apps that create
+/// it in their own migrations.
+#[cfg(feature = "postgres")]
+pub const POSTGRES_WEBHOOK_SCHEMA: &str = webhook_store::postgres::SCHEMA;
+
+/// The SQLite table [`Outbox::first_delivery`] records deliveries in, for apps that create it
+/// in their own migrations.
+#[cfg(feature = "sqlite")]
+pub const SQLITE_WEBHOOK_SCHEMA: &str = webhook_store::sqlite::SCHEMA;
 
 /// The PostgreSQL table, indexes and notify trigger, for apps that create it in their own
 /// migrations (its last two statements create the trigger: leave them out for

@@ -9,6 +9,7 @@ use crate::config::{ProgramKind, SandboxConfig};
 use crate::faults::Faults;
 use crate::state::SharedStore;
 use crate::stats::Stats;
+use crate::webhook_delivery::Deliveries;
 
 /// Shared, immutable-after-start context of the HTTP handlers.
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub(crate) struct AppInner {
     pub(crate) faults: Faults,
     /// Request counters.
     pub(crate) stats: Arc<Stats>,
+    /// Webhook deliveries.
+    pub(crate) deliveries: Deliveries,
 }
 
 /// Cheaply clonable handler state.
@@ -41,6 +44,7 @@ impl AppInner {
         origin: String,
         faults: Faults,
         stats: Arc<Stats>,
+        deliveries: Deliveries,
     ) -> Self {
         AppInner {
             store,
@@ -51,6 +55,7 @@ impl AppInner {
             body_limit: config.body_limit,
             faults,
             stats,
+            deliveries,
         }
     }
 

@@ -43,7 +43,19 @@ pub(crate) struct Scope {
     pub(crate) path_prefix: Option<String>,
 }
 
+/// The scope method of faults that apply to webhook deliveries instead of API requests.
+pub(crate) const DELIVERY_METHOD: &str = "WEBHOOK";
+
 impl Scope {
+    /// A delivery fault (method `WEBHOOK`) whose prefix matches the event name.
+    fn for_delivery_of(&self, event: &str) -> bool {
+        self.method.as_deref() == Some(DELIVERY_METHOD)
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| event.starts_with(p))
+    }
+
     fn matches(&self, method: &str, path: &str) -> bool {
         self.method.as_deref().is_none_or(|m| m == method)
             && self
@@ -348,13 +360,41 @@ impl Faults {
         self.inner.stats.requests_seen()
     }
 
+    /// A handle whose faults apply to webhook deliveries of events whose name starts with
+    /// `event_prefix` (`""` for every event), not to API requests:
+    /// `faults.on_webhooks("transaction.").drop_next(1)`. The same as
+    /// `on("WEBHOOK", event_prefix)`; see the README for what each fault does to a delivery.
+    pub fn on_webhooks(&self, event_prefix: &str) -> Faults {
+        self.on(DELIVERY_METHOD, event_prefix)
+    }
+
     /// Uses up the first matching request-level fault, if any.
     pub(crate) fn take(&self, method: &str, path: &str) -> Option<FaultAction> {
+        self.take_where(|scope| scope.matches(method, path))
+    }
+
+    /// Uses up the first fault scoped to deliveries of `event` (never an unscoped one: a fault
+    /// meant for API requests does not touch deliveries).
+    pub(crate) fn take_delivery(&self, event: &str) -> Option<FaultAction> {
+        self.take_where(|scope| scope.for_delivery_of(event))
+    }
+
+    /// The latency added to deliveries of `event`.
+    pub(crate) fn delivery_latency(&self, event: &str) -> Option<Duration> {
+        self.rules()
+            .latencies
+            .iter()
+            .filter(|l| l.scope.for_delivery_of(event))
+            .map(|l| Duration::from_millis(l.millis))
+            .max()
+    }
+
+    fn take_where(&self, matches: impl Fn(&Scope) -> bool) -> Option<FaultAction> {
         let mut rules = self.rules();
         let index = rules
             .rules
             .iter()
-            .position(|r| r.remaining > 0 && r.scope.matches(method, path))?;
+            .position(|r| r.remaining > 0 && matches(&r.scope))?;
         let rule = &mut rules.rules[index];
         rule.remaining -= 1;
         let action = rule.action.clone();

@@ -40,6 +40,7 @@
 
 mod app;
 mod auth;
+mod change_feed;
 mod config;
 mod envelope;
 mod extract;
@@ -55,6 +56,7 @@ mod stats;
 mod time;
 mod validate;
 mod views;
+mod webhook_delivery;
 
 pub use config::{
     DEFAULT_AFFILIATE_KEY, DEFAULT_BODY_LIMIT, DEFAULT_REFER_KEY, ProgramKind, SandboxConfig,
@@ -66,3 +68,4 @@ pub use model::{
 pub use server::Sandbox;
 pub use state::{ProgramData, StateView};
 pub use stats::RequestStats;
+pub use webhook_delivery::{DeliveryAttempt, DeliveryState, WebhookDeliveryRecord};

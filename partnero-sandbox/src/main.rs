@@ -131,7 +131,7 @@ fn print_banner(sandbox: &Sandbox, args: &Args) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "Admin (no auth, local use only): http://{}/_sandbox/{{faults,reset,stats,state}}",
+        "Admin (no auth, local use only): http://{}/_sandbox/{{faults,reset,stats,state,webhook_deliveries}}",
         sandbox.addr()
     )?;
     writeln!(out, "Press Ctrl-C to stop.")?;

@@ -160,7 +160,7 @@ pub struct Transaction {
     pub updated_at: String,
 }
 
-/// A webhook subscription (stored only; the sandbox does not deliver yet).
+/// A webhook subscription; see the README's "Webhook delivery".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Webhook {

@@ -22,6 +22,7 @@ use crate::envelope::{ApiError, json_response};
 use crate::faults::{ConnMode, FaultAction, Faults};
 use crate::state::{SharedStore, StateView, Store, lock};
 use crate::stats::{RequestStats, Stats};
+use crate::webhook_delivery::{Deliveries, WebhookDeliveryRecord};
 
 /// The largest request body a slowly processed request may carry.
 const MAX_DETACHED_BODY: usize = 2 * 1024 * 1024;
@@ -40,6 +41,7 @@ pub struct Sandbox {
     store: SharedStore,
     faults: Faults,
     stats: Arc<Stats>,
+    deliveries: Deliveries,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -60,12 +62,14 @@ impl Sandbox {
         let store: SharedStore = Arc::new(Mutex::new(Store::new(&config)));
         let stats = Arc::new(Stats::default());
         let faults = Faults::new(Arc::clone(&stats), tokio::runtime::Handle::current());
+        let deliveries = Deliveries::new(faults.clone());
         let app: AppState = Arc::new(AppInner::new(
             &config,
             Arc::clone(&store),
             format!("http://{addr}"),
             faults.clone(),
             Arc::clone(&stats),
+            deliveries.clone(),
         ));
         let ctx = Arc::new(ConnCtx {
             router: crate::routes::router(app),
@@ -81,6 +85,7 @@ impl Sandbox {
             store,
             faults,
             stats,
+            deliveries,
             shutdown,
             task: Some(task),
         })
@@ -117,6 +122,7 @@ impl Sandbox {
     /// Forgets all stored data (demo data is seeded again when configured).
     pub fn reset_state(&self) {
         lock(&self.store).clear();
+        self.deliveries.clear();
     }
 
     /// The fault controls.
@@ -137,6 +143,18 @@ impl Sandbox {
     /// All counters.
     pub fn stats(&self) -> RequestStats {
         self.stats.snapshot()
+    }
+
+    /// Every webhook delivery so far (the signed body, each attempt, the state), oldest first;
+    /// the same list as `GET /_sandbox/webhook_deliveries`.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDeliveryRecord> {
+        self.deliveries.records()
+    }
+
+    /// Waits until no webhook delivery is pending (sent or given up, retries included), at
+    /// most `limit`.
+    pub async fn webhooks_settled(&self, limit: Duration) {
+        self.deliveries.settled(limit).await;
     }
 
     /// Zeroes the request and fault counters.

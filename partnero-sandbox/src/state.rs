@@ -136,6 +136,8 @@ pub(crate) struct Store {
     pub(crate) programs: BTreeMap<String, ProgramData>,
     keys: Vec<(String, ProgramKind)>,
     seed_demo: bool,
+    /// What the webhook feed saw last (cleared with the data).
+    pub(crate) feed: crate::change_feed::ChangeFeed,
 }
 
 impl Store {
@@ -144,6 +146,7 @@ impl Store {
             programs: BTreeMap::new(),
             keys: config.keys.clone(),
             seed_demo: config.seed_demo,
+            feed: Default::default(),
         };
         store.clear();
         store
@@ -152,6 +155,7 @@ impl Store {
     /// Forgets all data (and re-seeds the demo data when configured).
     pub(crate) fn clear(&mut self) {
         self.programs.clear();
+        self.feed.clear();
         for (key, kind) in &self.keys {
             let mut program = ProgramData::new(key, *kind);
             if self.seed_demo {

@@ -154,7 +154,8 @@
 //!
 //! # Feature flags
 //!
-//! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection.
+//! - `axum` (default): the [`Referral`] extractor and its [`MissingPartneroLayer`] rejection,
+//!   and the [`VerifiedWebhook`] extractor for Partnero's webhooks (see its docs).
 //!   Depends on `axum-core` only, not on `axum`.
 //! - `rustls` (default) / `native-tls`: the TLS stack of the client, passed to `partnero-client`.
 //!
@@ -175,6 +176,8 @@ mod layer;
 mod rejection;
 mod resolve;
 mod service;
+#[cfg(feature = "axum")]
+mod webhook;
 
 #[cfg(feature = "axum")]
 pub use extract::Referral;
@@ -186,6 +189,7 @@ pub use partnero_client::{
     ReferralHandle, ReferralLink, RefundOutcome, RetryPolicy, Sale, SaleOutcome, SignupOutcome,
     Transaction,
 };
+pub use partnero_client::{WebhookDelivery, WebhookEvent, WebhookReceiver, WebhookRejection};
 pub use partnero_core::{
     Attribution, KeySource, ReferralContext, ReferralKey, SameSite, TrackingConfig,
 };
@@ -194,6 +198,8 @@ pub use rejection::MissingPartneroLayer;
 pub use resolve::referral_handle;
 pub use rust_decimal::Decimal;
 pub use service::PartneroService;
+#[cfg(feature = "axum")]
+pub use webhook::{VerifiedWebhook, WebhookRejected};
 
 /// Compile-time checks: the layer and the service are `Send + Sync` (and the future `Send`)
 /// whenever the inner service and its future are.

@@ -16,6 +16,7 @@ pub(crate) mod referral_link;
 pub(crate) mod stats;
 pub(crate) mod transaction;
 pub(crate) mod webhook;
+pub(crate) mod webhook_event;
 
 pub use balance::{Balance, BalanceCredit, BalanceEntry};
 pub use customer::{
@@ -28,3 +29,4 @@ pub use referral_link::ReferralLink;
 pub use stats::CustomerStats;
 pub use transaction::{Reward, Sale, SaleOptions, Transaction};
 pub use webhook::{NewWebhook, Webhook, WebhookUpdate};
+pub use webhook_event::{WebhookDelivery, WebhookEvent};

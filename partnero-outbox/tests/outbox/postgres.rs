@@ -6,7 +6,7 @@ use std::time::Duration;
 use partnero_outbox::Outbox;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::support::{cases, env, fast, sale, signup, until_stats};
+use crate::support::{cases, env, fast, sale, signup, until_stats, webhook_cases};
 
 /// A pool on a fresh schema of the test server, or `None` (with a loud line) when no server
 /// answers and PostgreSQL is not required.
@@ -61,6 +61,9 @@ macro_rules! on_postgres {
 }
 
 on_postgres! {
+    a_sale_finished_after_a_short_settle_is_paid_once => |env, outbox| webhook_cases::a_sale_finished_after_a_short_settle_is_paid_once(&env, outbox);
+    a_lost_sale_answer_is_confirmed_by_its_webhook => |env, outbox| webhook_cases::a_lost_sale_answer_is_confirmed_by_its_webhook(&env, outbox);
+    a_waiting_refund_is_confirmed_by_its_webhook => |env, outbox| webhook_cases::a_waiting_refund_is_confirmed_by_its_webhook(&env, outbox);
     outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);
     duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
     a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);

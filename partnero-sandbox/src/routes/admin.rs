@@ -183,6 +183,7 @@ pub(crate) async fn reset(State(app): State<AppState>, query: QueryPairs) -> Api
     let wipe = matches!(query.get("state"), Some("true" | "1"));
     if wipe {
         lock(&app.store).clear();
+        app.deliveries.clear();
     }
     Ok(ok(
         json!({"faults_reset": true, "counters_reset": true, "state_reset": wipe}),

@@ -2,6 +2,7 @@
 
 mod admin;
 mod customers;
+mod deliveries;
 mod partners;
 mod program;
 mod referrals;
@@ -24,6 +25,7 @@ use crate::state::{ProgramData, Store, lock};
 
 /// All routes; unknown paths answer 404 and wrong methods 405, both enveloped.
 pub(crate) fn router(app: AppState) -> Router {
+    let emit = axum::middleware::from_fn_with_state(app.clone(), deliveries::emit_changes);
     Router::new()
         .route("/v1/test", get(program::test))
         .route("/v1/partners", get(partners::list).post(partners::create))
@@ -83,6 +85,7 @@ pub(crate) fn router(app: AppState) -> Router {
                 .put(webhooks::update)
                 .delete(webhooks::delete),
         )
+        .route_layer(emit)
         .route(
             "/_sandbox/faults",
             post(admin::faults).get(admin::describe_faults),
@@ -90,6 +93,7 @@ pub(crate) fn router(app: AppState) -> Router {
         .route("/_sandbox/reset", post(admin::reset))
         .route("/_sandbox/stats", get(admin::stats))
         .route("/_sandbox/state", get(admin::state))
+        .route("/_sandbox/webhook_deliveries", get(deliveries::list))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)

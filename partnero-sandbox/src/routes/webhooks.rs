@@ -1,4 +1,4 @@
-//! Webhook subscriptions: stored with a signing secret (no delivery yet).
+//! Webhook subscriptions, stored with a signing secret (delivery: `crate::webhook_delivery`).
 
 use axum::extract::State;
 use axum::http::Uri;

@@ -9,3 +9,4 @@ mod lifecycle;
 mod pagination;
 mod refer_a_friend;
 mod seeds;
+mod webhooks;

@@ -16,13 +16,17 @@ use serde_json::json;
 
 /// A shop on one framework, on its own database in a temporary directory, its dispatcher
 /// with short settings.
-struct Running {
-    shop: RunningShop,
+pub(crate) struct Running {
+    pub(crate) shop: RunningShop,
     _dir: TempDir,
 }
 
 impl Running {
-    async fn start(framework: &str, program: ProgramChoice, client: Partnero) -> Running {
+    pub(crate) async fn start(
+        framework: &str,
+        program: ProgramChoice,
+        client: Partnero,
+    ) -> Running {
         let (dir, options) = ShopOptions::temporary().expect("a temporary directory");
         let shop = RunningShop::start(framework, program, client, &options)
             .await
@@ -30,13 +34,13 @@ impl Running {
         Running { shop, _dir: dir }
     }
 
-    fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self.shop.url()
     }
 
     /// Waits (up to 30 s) until the shop's outbox has nothing left to deliver, and checks that
     /// nothing ended as a dead letter.
-    async fn until_delivered(&self) {
+    pub(crate) async fn until_delivered(&self) {
         let deadline = Instant::now() + journey::DELIVERY_DEADLINE;
         loop {
             let stats = self.shop.shop().outbox.stats().await.expect("outbox stats");
@@ -49,7 +53,7 @@ impl Running {
         }
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shop.stop().await;
     }
 }
@@ -61,9 +65,9 @@ async fn until(what: &str, ready: impl FnMut() -> bool) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
+pub(crate) const FRAMEWORKS: [&str; 2] = ["axum", "actix"];
 
-async fn sandbox() -> Sandbox {
+pub(crate) async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig::new().seed_demo(true))
         .await
         .expect("sandbox starts")
@@ -86,7 +90,7 @@ fn quick_client(sandbox: &Sandbox, program: ProgramChoice) -> Partnero {
         .unwrap()
 }
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .cookie_store(true)
@@ -94,7 +98,7 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn land_and_sign_up(
+pub(crate) async fn land_and_sign_up(
     http: &reqwest::Client,
     shop: &str,
     query: &str,
@@ -130,7 +134,7 @@ async fn buy_raw(
 }
 
 /// `POST /purchase`, read as a successful purchase.
-async fn buy(
+pub(crate) async fn buy(
     http: &reqwest::Client,
     shop: &str,
     order_id: &str,

@@ -5,3 +5,5 @@ mod browser;
 mod journeys;
 mod parity;
 mod shop_parity;
+mod shop_webhooks;
+mod webhook_parity;

@@ -149,3 +149,4 @@ pub async fn until_stats<DB: Backend>(
 pub const LONG: Duration = Duration::from_secs(60);
 
 pub mod cases;
+pub mod webhook_cases;

@@ -1,0 +1,182 @@
+//! The shop's webhook endpoint, framework-free: registering it with Partnero (or the sandbox)
+//! at start-up, processing each verified delivery once (the outbox's idempotency record and
+//! its confirmation of waiting sales and refunds), and the latest events for the dashboard.
+//!
+//! Configuration: against the embedded sandbox the shop registers
+//! `<shop url>/webhooks/partnero` itself. Against the real Partnero a `127.0.0.1` URL is not
+//! reachable, so the shop registers `PARTNERO_WEBHOOK_URL` (the public URL of that route) when
+//! set, reusing a webhook already registered at that URL; or it uses `PARTNERO_WEBHOOK_SECRET`
+//! (a webhook made in Partnero's dashboard) as it is; otherwise it receives no webhooks.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use partnero_client::{
+    ListParams, NewWebhook, Partnero, WebhookDelivery, WebhookEvent, WebhookReceiver,
+};
+use partnero_outbox::{Confirmation, Outbox};
+use serde::{Deserialize, Serialize};
+
+/// The path of the shop's webhook endpoint.
+pub const WEBHOOK_PATH: &str = "/webhooks/partnero";
+
+/// How many received events the dashboard shows.
+const LATEST: usize = 20;
+
+/// The events the shop subscribes to.
+const EVENTS: [&str; 8] = [
+    "partner.created",
+    "customer.created",
+    "customer.rewarded",
+    "customer.credited",
+    "transaction.created",
+    "transaction.updated",
+    "transaction.deleted",
+    "reward.created",
+];
+
+/// One received event, as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedEvent {
+    /// The event name (`reward.created`, ...).
+    pub event: String,
+    /// A line for people ("commission 9.998 usd on order-1").
+    pub summary: String,
+    /// What the outbox did with it (`sale confirmed`, ...), if anything.
+    pub outbox: Option<String>,
+}
+
+/// The shop's webhook side.
+#[derive(Debug)]
+pub struct ShopWebhooks {
+    /// The verifier the routes use; it accepts nothing until [`register`](Self::register)
+    /// gives it the secret.
+    pub receiver: WebhookReceiver,
+    latest: Mutex<VecDeque<ReceivedEvent>>,
+}
+
+impl Default for ShopWebhooks {
+    fn default() -> Self {
+        Self {
+            receiver: WebhookReceiver::with_secrets(Vec::<String>::new()),
+            latest: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl ShopWebhooks {
+    /// Registers the shop's endpoint (see the module docs for which URL and when) and arms the
+    /// receiver with its secret. A client whose API is on this machine (the sandbox) gets
+    /// `shop_url`'s own route. Returns the URL registered, if any.
+    pub async fn register(
+        &self,
+        client: &Partnero,
+        shop_url: &str,
+    ) -> Result<Option<String>, partnero_client::Error> {
+        let local = matches!(
+            client.base_url().host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]")
+        );
+        let url = if local {
+            format!("{shop_url}{WEBHOOK_PATH}")
+        } else if let Ok(url) = std::env::var("PARTNERO_WEBHOOK_URL") {
+            url
+        } else {
+            match std::env::var("PARTNERO_WEBHOOK_SECRET") {
+                Ok(secret) => self.receiver.set_secrets([secret]),
+                Err(_) => tracing::info!(
+                    "no PARTNERO_WEBHOOK_URL or PARTNERO_WEBHOOK_SECRET: webhooks are not received"
+                ),
+            }
+            return Ok(None);
+        };
+        let existing = client
+            .webhooks()
+            .list(ListParams::default().limit(100))
+            .await?
+            .data
+            .into_iter()
+            .find(|w| w.url.as_deref() == Some(url.as_str()));
+        let webhook = match existing {
+            Some(webhook) => webhook,
+            None => {
+                let new = EVENTS.iter().fold(
+                    NewWebhook::new("partnero-rs example shop", url.clone()),
+                    |w, e| w.event(*e),
+                );
+                client.webhooks().create(&new).await?
+            }
+        };
+        self.receiver.set_secrets(webhook.signature);
+        Ok(Some(url))
+    }
+
+    /// Processes a verified delivery: once per delivery (a replay is ignored), letting the
+    /// outbox confirm a waiting sale or refund, and keeping it for the dashboard. `false` for
+    /// a replay.
+    pub async fn receive(
+        &self,
+        outbox: &Outbox<sqlx::Sqlite>,
+        delivery: &WebhookDelivery,
+    ) -> Result<bool, partnero_outbox::Error> {
+        if !outbox.first_delivery(delivery).await? {
+            tracing::debug!(id = %delivery.id, "webhook delivery seen before: ignored");
+            return Ok(false);
+        }
+        let outbox_did = match outbox.confirm_from_webhook(&delivery.event).await? {
+            Confirmation::SaleConfirmed { .. } => Some("sale confirmed".to_owned()),
+            Confirmation::RefundConfirmed { .. } => Some("refund confirmed".to_owned()),
+            _ => None,
+        };
+        let received = ReceivedEvent {
+            event: delivery.event.name().to_owned(),
+            summary: summary(&delivery.event),
+            outbox: outbox_did,
+        };
+        let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest.push_front(received);
+        latest.truncate(LATEST);
+        Ok(true)
+    }
+
+    /// The latest events, newest first.
+    pub fn latest(&self) -> Vec<ReceivedEvent> {
+        let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest.iter().cloned().collect()
+    }
+}
+
+/// A line for the dashboard.
+fn summary(event: &WebhookEvent) -> String {
+    let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
+    match event {
+        WebhookEvent::PartnerCreated(p) => format!("partner {} joined", or_dash(&p.key)),
+        WebhookEvent::CustomerCreated(c) => format!("customer {} created", or_dash(&c.key)),
+        WebhookEvent::CustomerRewarded(c) | WebhookEvent::CustomerCredited(c) => {
+            format!("customer {} balance changed", or_dash(&c.key))
+        }
+        WebhookEvent::TransactionCreated(t) => format!(
+            "sale {} of {} recorded",
+            or_dash(&t.key),
+            t.amount.map(|a| a.to_string()).unwrap_or_default()
+        ),
+        WebhookEvent::TransactionUpdated(t) => format!("transaction {} updated", or_dash(&t.key)),
+        WebhookEvent::TransactionDeleted(t) => {
+            format!(
+                "transaction {} refunded, commission reversed",
+                or_dash(&t.key)
+            )
+        }
+        WebhookEvent::RewardCreated(r) => format!(
+            "commission {} {} approved for {}",
+            r.amount.map(|a| a.to_string()).unwrap_or_default(),
+            or_dash(&r.amount_units),
+            r.partner
+                .as_ref()
+                .and_then(|p| p.key.clone())
+                .or_else(|| r.customer.as_ref().and_then(|c| c.key.clone()))
+                .unwrap_or_else(|| "-".to_owned())
+        ),
+        other => other.name().to_owned(),
+    }
+}

@@ -1,0 +1,42 @@
+//! Processing each webhook delivery once: [`Outbox::first_delivery`], a small idempotency
+//! record on the outbox's own database.
+
+use std::time::Duration;
+
+use partnero_client::WebhookDelivery;
+
+use crate::webhook_store::WebhookBackend;
+use crate::{Error, Outbox};
+
+impl<DB: WebhookBackend> Outbox<DB> {
+    /// Records `delivery` as processed: `true` the first time this delivery is seen, `false`
+    /// for a replay or a retry of it (same body, so same [`WebhookDelivery::id`]).
+    ///
+    /// Partnero's `Signature` covers the body only and carries **no timestamp**, so a captured
+    /// delivery verifies forever, and Partnero itself retries deliveries it thinks failed.
+    /// Call this after verifying and before acting; skip the work when it answers `false`.
+    /// Only the id (a SHA-256 of the body), the event name and the time are stored, in the
+    /// `partnero_webhook_seen` table, created next to the outbox table. A handler that fails
+    /// after this call should also be idempotent by its business key, or the delivery is not
+    /// processed when Partnero retries it: record it in the same database transaction as the
+    /// work when that matters.
+    ///
+    /// ```no_run
+    /// # async fn run(outbox: partnero_outbox::Outbox<sqlx::Sqlite>, delivery: partnero_client::WebhookDelivery)
+    /// # -> Result<(), partnero_outbox::Error> {
+    /// if outbox.first_delivery(&delivery).await? {
+    ///     outbox.confirm_from_webhook(&delivery.event).await?;
+    ///     // ... your own processing ...
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn first_delivery(&self, delivery: &WebhookDelivery) -> Result<bool, Error> {
+        Ok(DB::mark_seen(self.pool(), &delivery.id, delivery.event.name()).await?)
+    }
+
+    /// Forgets the deliveries recorded by [`first_delivery`](Self::first_delivery) longer than
+    /// `older_than` ago (Partnero's retries end within hours; keep a few days). How many.
+    pub async fn forget_webhooks_older_than(&self, older_than: Duration) -> Result<u64, Error> {
+        Ok(DB::forget_seen(self.pool(), older_than).await?)
+    }
+}
