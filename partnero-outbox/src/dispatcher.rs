@@ -454,7 +454,7 @@ async fn write_back(shared: &Shared, acks: &[Ack], stop: &CancellationToken) {
                 if accepted < acks.len() as u64 {
                     tracing::warn!(
                         rejected = acks.len() as u64 - accepted,
-                        "outbox: some rows were taken over by another dispatcher (lease expired); their results were not written"
+                        "outbox: some rows were finished elsewhere (a webhook confirmed them, or another dispatcher took them over after their lease expired); their results were not written"
                     );
                 }
                 return;

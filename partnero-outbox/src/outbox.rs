@@ -102,7 +102,6 @@ impl Outbox<sqlx::Sqlite> {
     /// busy timeout).
     pub async fn sqlite_pool(pool: sqlx::SqlitePool) -> Result<Self, Error> {
         crate::store::sqlite::migrate(&pool).await?;
-        crate::webhook_store::sqlite::migrate(&pool).await?;
         let store = crate::store::sqlite::SqliteStore::new(pool.clone());
         Ok(Self {
             pool,
@@ -136,7 +135,6 @@ impl Outbox<sqlx::Postgres> {
 
     async fn postgres_migrated(pool: sqlx::PgPool, notify: bool) -> Result<Self, Error> {
         crate::store::postgres::migrate(&pool, notify).await?;
-        crate::webhook_store::postgres::migrate(&pool).await?;
         Ok(Self {
             store: Arc::new(crate::store::postgres::PgStore::new(pool.clone())),
             pool,

@@ -44,7 +44,7 @@ impl<DB: WebhookBackend> Outbox<DB> {
     ///
     /// A row being delivered at that very moment is confirmed too (the webhook often arrives
     /// before the answer of the request that created the transaction): the dispatcher's own
-    /// result for it is then discarded by the lease fencing (it logs that a row was taken over).
+    /// result for it is then discarded by the lease fencing (it logs that a row was finished elsewhere).
     pub async fn confirm_from_webhook(&self, event: &WebhookEvent) -> Result<Confirmation, Error> {
         let (kind, prefix) = match event {
             WebhookEvent::TransactionCreated(_) => ("sale", "sale:"),

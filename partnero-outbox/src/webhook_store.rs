@@ -130,12 +130,6 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
         waiting!(),
         " RETURNING id"
     );
-
-    /// Creates `partnero_webhook_seen` when missing.
-    pub(crate) async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(SCHEMA).execute(pool).await?;
-        Ok(())
-    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -151,8 +145,6 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
     seen_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 "#;
-    /// Serialises concurrent creation by several machines starting at once.
-    const MIGRATION_LOCK: i64 = 0x7061_7274_6e77_6873; // "partnwhs"
 
     pub(super) const MARK_SEEN: &str = "INSERT INTO partnero_webhook_seen (delivery_id, event) \
          VALUES ($1, $2) ON CONFLICT (delivery_id) DO NOTHING";
@@ -165,18 +157,6 @@ CREATE TABLE IF NOT EXISTS partnero_webhook_seen (
         waiting!(),
         " RETURNING id"
     );
-
-    /// Creates `partnero_webhook_seen` when missing, under an advisory lock.
-    pub(crate) async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
-        use sqlx::Executor;
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        tx.execute(sqlx::raw_sql(SCHEMA)).await?;
-        tx.commit().await
-    }
 }
 
 #[cfg(feature = "postgres")]

@@ -163,8 +163,9 @@ const PURGE: &str = concat!(
     ms!("$1")
 );
 
-/// Creates the table and indexes when missing, under an advisory lock; creates the notify
-/// trigger when `notify`, drops it otherwise.
+/// Creates the table and indexes (and the webhook record, `partnero_webhook_seen`) when
+/// missing, under an advisory lock; creates the notify trigger when `notify`, drops it
+/// otherwise.
 pub(crate) async fn migrate(pool: &PgPool, notify: bool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -172,6 +173,8 @@ pub(crate) async fn migrate(pool: &PgPool, notify: bool) -> Result<(), sqlx::Err
         .execute(&mut *tx)
         .await?;
     tx.execute(sqlx::raw_sql(TABLE)).await?;
+    tx.execute(sqlx::raw_sql(crate::webhook_store::postgres::SCHEMA))
+        .await?;
     if notify {
         tx.execute(sqlx::raw_sql(TRIGGER)).await?;
     } else {

@@ -178,10 +178,13 @@ pub(crate) async fn open(database: &str) -> Result<SqlitePool, crate::Error> {
         .await?)
 }
 
-/// Creates the table and indexes when missing.
+/// Creates the table and indexes (and the webhook record, `partnero_webhook_seen`) when
+/// missing.
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     tx.execute(sqlx::raw_sql(SCHEMA)).await?;
+    tx.execute(sqlx::raw_sql(crate::webhook_store::sqlite::SCHEMA))
+        .await?;
     tx.commit().await
 }
 
