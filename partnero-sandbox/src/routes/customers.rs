@@ -81,15 +81,7 @@ pub(crate) fn read_new_customer(
             if v.object(&f("options"), false).is_some() {
                 new.referral_url = v.string(&f("options.referral_url"), false);
             }
-            if v.object(&f("partner"), false).is_some() {
-                let attribution = Attribution {
-                    key: v.string(&f("partner.key"), false),
-                    id: v.string(&f("partner.id"), false),
-                    email: v.string(&f("partner.email"), false),
-                };
-                // `{"partner": {"key": null}}` is what "no partner" looks like in many integrations.
-                new.attribution = (!attribution.is_empty()).then_some(attribution);
-            }
+            new.attribution = read_attribution(v, kind, prefix);
         }
         ProgramKind::ReferAFriend => {
             new.id = v.string(&f("id"), false);
@@ -103,26 +95,49 @@ pub(crate) fn read_new_customer(
                     );
                 }
             }
-            if v.object(&f("referring_customer"), false).is_some() {
-                let attribution = Attribution {
-                    key: v.string(&f("referring_customer.key"), false),
-                    id: v.string(&f("referring_customer.id"), false),
-                    email: None,
-                };
-                if attribution.is_empty() {
-                    let path = f("referring_customer.key");
-                    v.error(
-                        &path,
-                        format!(
-                            "The {path} field is required when {prefix}referring_customer.id is not present."
-                        ),
-                    );
-                }
-                new.attribution = Some(attribution);
-            }
+            new.attribution = read_attribution(v, kind, prefix);
         }
     }
     new
+}
+
+/// Reads `{prefix}partner{}` (affiliate) or `{prefix}referring_customer{}` (refer-a-friend).
+pub(crate) fn read_attribution(
+    v: &mut Validator<'_>,
+    kind: ProgramKind,
+    prefix: &str,
+) -> Option<Attribution> {
+    let f = |name: &str| format!("{prefix}{name}");
+    match kind {
+        ProgramKind::Affiliate => {
+            v.object(&f("partner"), false)?;
+            let attribution = Attribution {
+                key: v.string(&f("partner.key"), false),
+                id: v.string(&f("partner.id"), false),
+                email: v.string(&f("partner.email"), false),
+            };
+            // `{"partner": {"key": null}}` is what "no partner" looks like in many integrations.
+            (!attribution.is_empty()).then_some(attribution)
+        }
+        ProgramKind::ReferAFriend => {
+            v.object(&f("referring_customer"), false)?;
+            let attribution = Attribution {
+                key: v.string(&f("referring_customer.key"), false),
+                id: v.string(&f("referring_customer.id"), false),
+                email: None,
+            };
+            if attribution.is_empty() {
+                let path = f("referring_customer.key");
+                v.error(
+                    &path,
+                    format!(
+                        "The {path} field is required when {prefix}referring_customer.id is not present."
+                    ),
+                );
+            }
+            Some(attribution)
+        }
+    }
 }
 
 fn duplicate_key() -> ApiError {

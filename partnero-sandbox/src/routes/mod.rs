@@ -1,6 +1,7 @@
 //! The HTTP routes: Partnero's `/v1` API and the sandbox's `/_sandbox` admin API.
 
 mod admin;
+mod body_addressed;
 mod customers;
 mod partners;
 mod program;
@@ -26,7 +27,13 @@ use crate::state::{ProgramData, Store, lock};
 pub(crate) fn router(app: AppState) -> Router {
     Router::new()
         .route("/v1/test", get(program::test))
-        .route("/v1/partners", get(partners::list).post(partners::create))
+        .route(
+            "/v1/partners",
+            get(partners::list)
+                .post(partners::create)
+                .put(body_addressed::update_partner)
+                .delete(body_addressed::delete_partner),
+        )
         .route("/v1/partners:search", get(partners::list))
         .route(
             "/v1/partners/{id}",
@@ -40,7 +47,10 @@ pub(crate) fn router(app: AppState) -> Router {
         )
         .route(
             "/v1/customers",
-            get(customers::list).post(customers::create),
+            get(customers::list)
+                .post(customers::create)
+                .put(body_addressed::update_customer)
+                .delete(body_addressed::delete_customer),
         )
         .route("/v1/customers:search", get(customers::list))
         .route(
@@ -62,7 +72,9 @@ pub(crate) fn router(app: AppState) -> Router {
         )
         .route(
             "/v1/transactions",
-            get(transactions::list).post(transactions::create),
+            get(transactions::list)
+                .post(transactions::create)
+                .delete(body_addressed::delete_transaction),
         )
         .route(
             "/v1/transactions/{key}",

@@ -19,7 +19,7 @@ use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::views;
 
-use super::customers::{insert_customer, read_new_customer};
+use super::customers::{insert_customer, read_attribution, read_new_customer};
 use super::{page_of, program_mut, random_token};
 
 /// The most transactions one batch may carry.
@@ -136,11 +136,16 @@ pub(crate) async fn create(
     } else {
         false
     };
-    let new_customer = if v.object("customer", true).is_some() {
+    let mut new_customer = if v.object("customer", true).is_some() {
         Some(read_new_customer(&mut v, program.kind, "customer.", true))
     } else {
         None
     };
+    // The older API reference and the PHP SDK put the attribution at the top level
+    // (`"partner": {"key": ...}` next to `customer`); the nested form wins when both are sent.
+    if let Some(new) = new_customer.as_mut().filter(|n| n.attribution.is_none()) {
+        new.attribution = read_attribution(&mut v, program.kind, "");
+    }
     let batch = v.present("transactions");
     let mut items = Vec::new();
     if batch {

@@ -1,6 +1,7 @@
 //! The sandbox's integration tests in one binary.
 
 mod affiliate;
+mod body_addressed;
 mod common;
 mod concurrency;
 mod errors;
