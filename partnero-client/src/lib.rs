@@ -57,6 +57,7 @@
 mod client;
 mod error;
 pub mod model;
+mod purchase_only;
 mod track;
 pub mod webhook_signature;
 
@@ -76,6 +77,7 @@ pub use model::{
     PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
     WebhookUpdate,
 };
+pub use purchase_only::{PurchaseOutcome, PurchaseReferral};
 #[doc(hidden)]
 pub use track::{PendingReferral, TrackingState};
 pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};

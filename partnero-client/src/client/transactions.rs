@@ -13,7 +13,7 @@ use super::collection::Collection;
 use super::endpoint::Endpoint;
 use super::transport::{Call, Response, RetryRule};
 use crate::Error;
-use crate::model::{ListParams, Page, Sale, Transaction};
+use crate::model::{ListParams, NewCustomer, Page, Sale, Transaction};
 
 /// Transaction endpoints; get one with [`Partnero::transactions`].
 ///
@@ -57,21 +57,34 @@ pub struct Transactions<'a> {
     client: &'a Partnero,
 }
 
-#[derive(Serialize)]
-struct CustomerKey<'a> {
-    key: &'a str,
+/// The `customer` of a create: its key only, or (with `options.create_customer`) the whole
+/// customer to create with the sale, attribution nested (`customer.partner.key`).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(untagged)]
+pub(crate) enum SaleCustomer<'a> {
+    Key { key: &'a str },
+    Full(&'a NewCustomer),
+}
+
+impl SaleCustomer<'_> {
+    fn key(&self) -> &str {
+        match self {
+            SaleCustomer::Key { key } => key,
+            SaleCustomer::Full(customer) => &customer.key,
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct CreateBody<'a> {
-    customer: CustomerKey<'a>,
+    customer: SaleCustomer<'a>,
     #[serde(flatten)]
     sale: &'a Sale,
 }
 
 #[derive(Serialize)]
 struct BatchBody<'a> {
-    customer: CustomerKey<'a>,
+    customer: SaleCustomer<'a>,
     transactions: &'a [&'a Sale],
 }
 
@@ -111,7 +124,8 @@ impl<'a> Transactions<'a> {
     /// Calling it in a retry loop can pay a commission twice: use [`create`](Self::create).
     pub async fn create_once(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
         require_customer_key(customer_key)?;
-        let call = self.create_call(customer_key, &[sale], Shape::One)?;
+        let call =
+            self.create_call(SaleCustomer::Key { key: customer_key }, &[sale], Shape::One)?;
         match self.client.send_once(&call, 1).await {
             Ok(response) => response.data(),
             Err(failure) => Err(failure.error),
@@ -125,7 +139,35 @@ impl<'a> Transactions<'a> {
         customer_key: &str,
         sale: &Sale,
     ) -> Result<(Transaction, bool), Error> {
-        let (created, recovered) = self.send_guarded(customer_key, &[sale], Shape::One).await?;
+        self.create_guarded_with(SaleCustomer::Key { key: customer_key }, sale)
+            .await
+    }
+
+    /// `POST /transactions` with the customer created along with the sale
+    /// (`options.create_customer: true` is set on the sale sent): `customer` travels whole,
+    /// with its e-mail, names and attribution (`customer.partner` / `customer.referring_customer`).
+    /// A customer Partnero already knows is used as it is (its attribution does not change).
+    /// The double-commission guard of [`create`](Self::create) applies unchanged.
+    ///
+    /// [`Partnero::purchase`] wraps this for the "no sign-up, only a purchase" flow.
+    pub async fn create_with_customer(
+        &self,
+        customer: &NewCustomer,
+        sale: &Sale,
+    ) -> Result<Transaction, Error> {
+        let sale = sale.clone().create_customer(true);
+        self.create_guarded_with(SaleCustomer::Full(customer), &sale)
+            .await
+            .map(|(t, _)| t)
+    }
+
+    /// [`create_guarded`](Self::create_guarded) for either shape of `customer`.
+    pub(crate) async fn create_guarded_with(
+        &self,
+        customer: SaleCustomer<'_>,
+        sale: &Sale,
+    ) -> Result<(Transaction, bool), Error> {
+        let (created, recovered) = self.send_guarded(customer, &[sale], Shape::One).await?;
         match created.into_iter().next() {
             Some(transaction) => Ok((transaction, recovered)),
             None => Err(Error::Decode {
@@ -155,9 +197,13 @@ impl<'a> Transactions<'a> {
             return Ok(Vec::new());
         }
         let sales: Vec<&Sale> = sales.iter().collect();
-        self.send_guarded(customer_key, &sales, Shape::Batch)
-            .await
-            .map(|(created, _)| created)
+        self.send_guarded(
+            SaleCustomer::Key { key: customer_key },
+            &sales,
+            Shape::Batch,
+        )
+        .await
+        .map(|(created, _)| created)
     }
 
     /// The guarded create of [`create`](Self::create) (one sale) and
@@ -165,11 +211,11 @@ impl<'a> Transactions<'a> {
     /// that surely were not recorded. Also says whether any transaction was read back by key.
     async fn send_guarded(
         &self,
-        customer_key: &str,
+        customer: SaleCustomer<'_>,
         sales: &[&Sale],
         shape: Shape,
     ) -> Result<(Vec<Transaction>, bool), Error> {
-        require_customer_key(customer_key)?;
+        require_customer_key(customer.key())?;
         let all_keyed = sales.iter().all(|s| s.key.is_some());
         let mut remaining = sales.to_vec();
         let mut done = Vec::new();
@@ -177,7 +223,7 @@ impl<'a> Transactions<'a> {
         let start = Instant::now();
         let mut attempt = 1;
         loop {
-            let call = self.create_call(customer_key, &remaining, shape)?;
+            let call = self.create_call(customer, &remaining, shape)?;
             let failure = match self.client.send_once(&call, attempt).await {
                 Ok(response) => {
                     match shape.decode(&response) {
@@ -265,11 +311,10 @@ impl<'a> Transactions<'a> {
 
     fn create_call(
         &self,
-        customer_key: &str,
+        customer: SaleCustomer<'_>,
         sales: &[&Sale],
         shape: Shape,
     ) -> Result<Call, Error> {
-        let customer = CustomerKey { key: customer_key };
         let endpoint = TRANSACTIONS.endpoint(Method::POST);
         match (shape, sales) {
             (Shape::One, [sale]) => {

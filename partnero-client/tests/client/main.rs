@@ -5,6 +5,7 @@ mod errors;
 mod guard;
 mod list_params;
 mod pagination;
+mod purchase_only;
 mod requests;
 mod sandbox;
 mod support;
