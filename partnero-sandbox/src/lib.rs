@@ -48,6 +48,8 @@ mod model;
 mod money;
 mod pagination;
 mod query;
+mod record_views;
+mod records;
 mod routes;
 mod server;
 mod state;
@@ -57,11 +59,15 @@ mod validate;
 mod views;
 
 pub use config::{
-    DEFAULT_AFFILIATE_KEY, DEFAULT_BODY_LIMIT, DEFAULT_REFER_KEY, ProgramKind, SandboxConfig,
+    DEFAULT_AFFILIATE_KEY, DEFAULT_BODY_LIMIT, DEFAULT_NEWSLETTER_KEY, DEFAULT_REFER_KEY,
+    ProgramKind, SandboxConfig,
 };
 pub use faults::Faults;
 pub use model::{
     BalanceEntry, Customer, Partner, PartnerRef, Reward, RewardRecipient, Transaction, Webhook,
+};
+pub use records::{
+    Invitation, Lead, LinkOwner, LinkRecord, PartnerReward, ProgramExtras, Subscriber,
 };
 pub use server::Sandbox;
 pub use state::{ProgramData, StateView};

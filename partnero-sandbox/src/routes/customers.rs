@@ -48,7 +48,7 @@ pub(crate) struct NewCustomer {
 }
 
 /// Whether `s` looks like `YYYY-MM-DD`.
-fn is_date(s: &str) -> bool {
+pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -76,7 +76,7 @@ pub(crate) fn read_new_customer(
         ..NewCustomer::default()
     };
     match kind {
-        ProgramKind::Affiliate => {
+        ProgramKind::Affiliate | ProgramKind::Newsletter => {
             new.tags = v.string_list(&f("tags"), false).unwrap_or_default();
             if v.object(&f("options"), false).is_some() {
                 new.referral_url = v.string(&f("options.referral_url"), false);
@@ -109,7 +109,7 @@ pub(crate) fn read_attribution(
 ) -> Option<Attribution> {
     let f = |name: &str| format!("{prefix}{name}");
     match kind {
-        ProgramKind::Affiliate => {
+        ProgramKind::Affiliate | ProgramKind::Newsletter => {
             v.object(&f("partner"), false)?;
             let attribution = Attribution {
                 key: v.string(&f("partner.key"), false),
@@ -164,7 +164,7 @@ pub(crate) fn insert_customer(data: &mut ProgramData, new: NewCustomer) -> Resul
         }
     }
     let id = match data.kind {
-        ProgramKind::Affiliate => None,
+        ProgramKind::Affiliate | ProgramKind::Newsletter => None,
         ProgramKind::ReferAFriend => Some(new.id.unwrap_or_else(|| key.clone())),
     };
     if let Some(id) = &id {
@@ -179,7 +179,7 @@ pub(crate) fn insert_customer(data: &mut ProgramData, new: NewCustomer) -> Resul
     let mut referred_by = None;
     if let Some(a) = &new.attribution {
         match data.kind {
-            ProgramKind::Affiliate => {
+            ProgramKind::Affiliate | ProgramKind::Newsletter => {
                 let found = data.partners.iter().find(|p| {
                     if let Some(k) = &a.key {
                         &p.key == k

@@ -62,7 +62,7 @@ fn pay_commission(
     let commission = money::commission(amount, app.commission_percent);
     let customer = &data.customers[customer_index];
     match data.kind {
-        ProgramKind::Affiliate => {
+        ProgramKind::Affiliate | ProgramKind::Newsletter => {
             let Some(pid) = customer.partner.as_ref().map(|p| p.id.clone()) else {
                 return Vec::new();
             };
