@@ -65,17 +65,23 @@ pub use client::Partnero;
 pub use client::api_key::ApiKey;
 pub use client::builder::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PartneroBuilder};
 pub use client::customers::Customers;
+pub use client::leads::Leads;
 pub use client::partners::Partners;
 pub use client::program::Program;
+pub use client::referral_links::ReferralLinks;
 pub use client::retry::RetryPolicy;
+pub use client::subscribers::Subscribers;
 pub use client::transactions::Transactions;
 pub use client::webhooks::Webhooks;
 pub use error::{Error, FieldErrors};
 pub use model::{
-    Balance, BalanceCredit, BalanceEntry, Customer, CustomerSearch, CustomerStats, CustomerUpdate,
-    KeyCheck, Links, ListParams, Meta, NewCustomer, NewPartner, NewWebhook, Page, Partner,
-    PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
-    WebhookUpdate,
+    Balance, BalanceCredit, BalanceEntry, Customer, CustomerInvite, CustomerSearch, CustomerStats,
+    CustomerUpdate, Domain, KeyCheck, Lead, LeadConversion, LinkCustomerRef, Links, ListParams,
+    ManualReward, Meta, NewCustomer, NewLead, NewPartner, NewReferralLink, NewSubscriber,
+    NewWebhook, Page, Partner, PartnerLookup, PartnerReward, PartnerSearch, PartnerUpdate,
+    ProgramInfo, ProgramOverview, ReferralLink, ReferralLinkSearch, ReferralLinkUpdate, Reward,
+    Sale, SignInRequest, SignInUrl, Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate,
+    Transaction, Webhook, WebhookUpdate,
 };
 pub use purchase_only::{PurchaseOutcome, PurchaseReferral};
 #[doc(hidden)]

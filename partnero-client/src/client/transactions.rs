@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Partnero;
 use super::collection::Collection;
-use super::endpoint::Endpoint;
-use super::transport::{Call, Response, RetryRule};
+use super::transport::{Call, Response};
 use crate::Error;
 use crate::model::{ListParams, NewCustomer, Page, Sale, Transaction};
 
@@ -359,19 +358,16 @@ impl<'a> Transactions<'a> {
 
     /// `POST /transactions/{key}/archive`.
     pub async fn archive(&self, key: &str) -> Result<(), Error> {
-        self.action(key, "/transactions/{key}/archive").await
+        TRANSACTIONS
+            .action(self.client, "/transactions/{key}/archive", key)
+            .await
     }
 
     /// `POST /transactions/{key}/revoke-archive`.
     pub async fn revoke_archive(&self, key: &str) -> Result<(), Error> {
-        self.action(key, "/transactions/{key}/revoke-archive").await
-    }
-
-    async fn action(&self, key: &str, template: &'static str) -> Result<(), Error> {
-        let call = self
-            .client
-            .call(&Endpoint::new(Method::POST, template), &[key], &[])?;
-        self.client.send(&call, RetryRule::ConnectOnly).await?.ok()
+        TRANSACTIONS
+            .action(self.client, "/transactions/{key}/revoke-archive", key)
+            .await
     }
 }
 

@@ -7,13 +7,19 @@
 pub(crate) mod balance;
 pub(crate) mod customer;
 pub(crate) mod envelope;
+pub(crate) mod invite;
+pub(crate) mod lead;
 pub(crate) mod lenient;
 pub(crate) mod money;
 pub(crate) mod page;
 pub(crate) mod partner;
+pub(crate) mod partner_actions;
+pub(crate) mod program_details;
 pub(crate) mod program_info;
 pub(crate) mod referral_link;
+pub(crate) mod referral_link_request;
 pub(crate) mod stats;
+pub(crate) mod subscriber;
 pub(crate) mod transaction;
 pub(crate) mod webhook;
 
@@ -21,10 +27,20 @@ pub use balance::{Balance, BalanceCredit, BalanceEntry};
 pub use customer::{
     Customer, CustomerOptions, CustomerRef, CustomerSearch, CustomerUpdate, NewCustomer, PartnerRef,
 };
+pub use invite::CustomerInvite;
+pub use lead::{Lead, LeadConversion, NewLead};
 pub use page::{Links, ListParams, Meta, Page};
 pub use partner::{NewPartner, Partner, PartnerSearch, PartnerUpdate};
+pub use partner_actions::{ManualReward, PartnerLookup, PartnerReward, SignInRequest, SignInUrl};
+pub use program_details::ProgramOverview;
 pub use program_info::{KeyCheck, ProgramInfo};
 pub use referral_link::ReferralLink;
+pub use referral_link_request::{
+    Domain, LinkCustomerRef, NewReferralLink, ReferralLinkSearch, ReferralLinkUpdate,
+};
 pub use stats::CustomerStats;
+pub use subscriber::{
+    NewSubscriber, Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate,
+};
 pub use transaction::{Reward, Sale, SaleOptions, Transaction};
 pub use webhook::{NewWebhook, Webhook, WebhookUpdate};

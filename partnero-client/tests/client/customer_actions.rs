@@ -1,0 +1,119 @@
+//! Customers beyond CRUD against partnero-sandbox: archive and revoke-archive,
+//! `customers:invite` with personalization, a customer's referral links.
+
+use futures_util::TryStreamExt;
+use partnero_client::{CustomerInvite, ListParams, NewCustomer, NewReferralLink};
+use partnero_sandbox::ProgramKind;
+
+use crate::support::{demo_sandbox, sandbox_client, status_of};
+
+#[tokio::test]
+async fn archive_and_revoke_archive() {
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::ReferAFriend);
+    c.customers()
+        .create(&NewCustomer::new("ada"))
+        .await
+        .unwrap();
+    c.customers().archive("ada").await.unwrap();
+    assert!(
+        c.customers()
+            .get("ada")
+            .await
+            .unwrap()
+            .has_status("archived")
+    );
+    let uid = sb.state().customer(&key, "ada").unwrap().uid;
+    assert!(
+        sb.state()
+            .program(&key)
+            .unwrap()
+            .extras
+            .archived_customers
+            .contains(&uid)
+    );
+    c.customers().revoke_archive("ada").await.unwrap();
+    assert!(c.customers().get("ada").await.unwrap().has_status("active"));
+    assert_eq!(status_of(c.customers().archive("nobody").await), 404);
+}
+
+#[tokio::test]
+async fn invite_creates_the_customer_with_its_personalization() {
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::ReferAFriend);
+    let invite = CustomerInvite::new(
+        NewCustomer::new("grace")
+            .email("grace@example.com")
+            .referring_customer_key("demo-referrer"),
+    )
+    .personalization("first_name", "Grace");
+    let customer = c.customers().invite(&invite).await.unwrap();
+    assert_eq!(customer.key.as_deref(), Some("grace"));
+    assert_eq!(customer.email.as_deref(), Some("grace@example.com"));
+    let state = sb.state();
+    assert_eq!(state.referrer_of(&key, "grace"), Some("demo-referrer"));
+    let invitations = &state.program(&key).unwrap().extras.invitations;
+    assert_eq!(invitations.len(), 1);
+    assert_eq!(invitations[0].customer_key, "grace");
+    assert_eq!(invitations[0].personalization["first_name"], "Grace");
+    // Inviting again the same e-mail reuses the customer.
+    c.customers().invite(&invite).await.unwrap();
+    let state = sb.state();
+    assert_eq!(state.customers(&key).len(), 2, "demo-referrer and grace");
+    // An invitation needs an e-mail: 422 on `email`.
+    let err = c
+        .customers()
+        .invite(&CustomerInvite::new(NewCustomer::new("no-mail")))
+        .await
+        .unwrap_err();
+    assert!(err.field_errors().unwrap().contains_key("email"), "{err}");
+}
+
+#[tokio::test]
+async fn a_customers_referral_links_page_and_stream() {
+    let sb = demo_sandbox().await;
+    let (c, _) = sandbox_client(&sb, ProgramKind::ReferAFriend);
+    for key in ["extra-1", "extra-2"] {
+        c.customer_referral_links()
+            .create(&NewReferralLink::for_customer_key(key, "demo-referrer"))
+            .await
+            .unwrap();
+    }
+    let page = c
+        .customers()
+        .referral_links("demo-referrer", ListParams::new().limit(2))
+        .await
+        .unwrap();
+    assert_eq!(page.data.len(), 2);
+    assert_eq!(page.data[0].is_default, Some(true));
+    assert!(
+        page.data[0]
+            .url
+            .as_deref()
+            .unwrap()
+            .ends_with("?ref=demo-referrer")
+    );
+    assert!(page.has_next());
+    let all: Vec<_> = c
+        .customers()
+        .stream_referral_links("demo-referrer", ListParams::new().limit(1))
+        .try_collect()
+        .await
+        .unwrap();
+    let keys: Vec<_> = all.iter().filter_map(|l| l.key.as_deref()).collect();
+    assert_eq!(keys, ["demo-referrer", "extra-1", "extra-2"]);
+    assert_eq!(
+        status_of(
+            c.customers()
+                .referral_links("ghost", ListParams::new())
+                .await
+        ),
+        404
+    );
+    // Customers' referral links belong to refer-a-friend programs.
+    let (aff, _) = sandbox_client(&sb, ProgramKind::Affiliate);
+    assert_eq!(
+        status_of(aff.customers().referral_links("x", ListParams::new()).await),
+        403
+    );
+}
