@@ -76,12 +76,12 @@ pub use client::webhooks::Webhooks;
 pub use error::{Error, FieldErrors};
 pub use model::{
     Balance, BalanceCredit, BalanceEntry, Customer, CustomerInvite, CustomerSearch, CustomerStats,
-    CustomerUpdate, Domain, KeyCheck, Lead, LeadConversion, LinkCustomerRef, Links, ListParams,
-    ManualReward, Meta, NewCustomer, NewLead, NewPartner, NewReferralLink, NewSubscriber,
-    NewWebhook, Page, Partner, PartnerLookup, PartnerReward, PartnerSearch, PartnerUpdate,
-    ProgramInfo, ProgramOverview, ReferralLink, ReferralLinkSearch, ReferralLinkUpdate, Reward,
-    Sale, SignInRequest, SignInUrl, Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate,
-    Transaction, Webhook, WebhookUpdate,
+    CustomerUpdate, Domain, KeyCheck, Lead, LeadConversion, Links, ListParams, ManualReward, Meta,
+    NewCustomer, NewLead, NewPartner, NewReferralLink, NewSubscriber, NewWebhook, Page, Partner,
+    PartnerLookup, PartnerReward, PartnerSearch, PartnerUpdate, ProgramInfo, ProgramOverview,
+    ReferralLink, ReferralLinkSearch, ReferralLinkUpdate, Reward, Sale, SignInRequest, SignInUrl,
+    Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate, Transaction, Webhook,
+    WebhookUpdate,
 };
 pub use purchase_only::{PurchaseOutcome, PurchaseReferral};
 #[doc(hidden)]

@@ -89,7 +89,8 @@ pub struct PartnerRef {
     pub email: Option<String>,
 }
 
-/// Reference to a customer by key or id (`customer.key`, `referring_customer.key`).
+/// Reference to a customer by key or id (`customer.key`, `referring_customer.key`); the
+/// referral link endpoints also accept an e-mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CustomerRef {
@@ -99,6 +100,9 @@ pub struct CustomerRef {
     /// The customer's id.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<String>,
+    /// The customer's e-mail (referral link endpoints only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub email: Option<String>,
 }
 
 impl CustomerRef {
@@ -106,7 +110,7 @@ impl CustomerRef {
     pub fn by_key(key: impl Into<String>) -> Self {
         Self {
             key: Some(key.into()),
-            id: None,
+            ..Self::default()
         }
     }
 }
@@ -255,8 +259,8 @@ impl NewCustomer {
     #[must_use]
     pub fn referring_customer_id(mut self, id: impl Into<String>) -> Self {
         self.referring_customer = Some(CustomerRef {
-            key: None,
             id: Some(id.into()),
+            ..CustomerRef::default()
         });
         self
     }

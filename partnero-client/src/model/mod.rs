@@ -35,9 +35,7 @@ pub use partner_actions::{ManualReward, PartnerLookup, PartnerReward, SignInRequ
 pub use program_details::ProgramOverview;
 pub use program_info::{KeyCheck, ProgramInfo};
 pub use referral_link::ReferralLink;
-pub use referral_link_request::{
-    Domain, LinkCustomerRef, NewReferralLink, ReferralLinkSearch, ReferralLinkUpdate,
-};
+pub use referral_link_request::{Domain, NewReferralLink, ReferralLinkSearch, ReferralLinkUpdate};
 pub use stats::CustomerStats;
 pub use subscriber::{
     NewSubscriber, Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate,

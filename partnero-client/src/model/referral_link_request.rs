@@ -4,24 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::customer::PartnerRef;
+use super::customer::{CustomerRef, PartnerRef};
 use super::lenient;
 use crate::Error;
-
-/// Reference to a refer-a-friend customer by key, id or e-mail (`customer.key`, ...).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LinkCustomerRef {
-    /// The customer's key.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub key: Option<String>,
-    /// The customer's id.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub id: Option<String>,
-    /// The customer's e-mail.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub email: Option<String>,
-}
 
 /// The body of `POST /partner_referral_links` (a partner's link) or
 /// `POST /customer_referral_links` (a refer-a-friend customer's link): the link's `key` (the
@@ -46,7 +31,7 @@ pub struct NewReferralLink {
     pub partner: Option<PartnerRef>,
     /// The owner of a customer link.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub customer: Option<LinkCustomerRef>,
+    pub customer: Option<CustomerRef>,
     /// The domain (see `domains`); Partnero's default domain when absent.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub domain_id: Option<u64>,
@@ -72,10 +57,7 @@ impl NewReferralLink {
     pub fn for_customer_key(key: impl Into<String>, customer_key: impl Into<String>) -> Self {
         Self {
             key: key.into(),
-            customer: Some(LinkCustomerRef {
-                key: Some(customer_key.into()),
-                ..LinkCustomerRef::default()
-            }),
+            customer: Some(CustomerRef::by_key(customer_key)),
             ..Self::default()
         }
     }

@@ -4,29 +4,15 @@
 
 use std::str::FromStr;
 
-use partnero_client::{NewCustomer, Partnero, Program, PurchaseReferral, ReferralHandle, Sale};
+use partnero_client::{NewCustomer, Partnero, PurchaseReferral, ReferralHandle, Sale};
 use partnero_core::{KeySource, ReferralContext, ReferralKey};
-use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
+use partnero_sandbox::ProgramKind;
 use rust_decimal::Decimal;
 use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-async fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig::new().seed_demo(true))
-        .await
-        .unwrap()
-}
-
-fn client(sandbox: &Sandbox, kind: ProgramKind, program: Program) -> (Partnero, String) {
-    let key = sandbox.key_for(kind).unwrap();
-    let client = Partnero::builder(key.as_str())
-        .base_url(sandbox.base_url())
-        .program(program)
-        .build()
-        .unwrap();
-    (client, key)
-}
+use crate::support::{demo_sandbox, sandbox_client};
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -40,8 +26,8 @@ fn partner_ctx(key: &str) -> ReferralContext {
 
 #[tokio::test]
 async fn a_purchase_only_customer_is_attributed_and_its_partner_paid() {
-    let sb = sandbox().await;
-    let (c, key) = client(&sb, ProgramKind::Affiliate, Program::Affiliate);
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::Affiliate);
     let outcome = c
         .purchase(
             &partner_ctx("demo-partner"),
@@ -91,8 +77,8 @@ async fn a_purchase_only_customer_is_attributed_and_its_partner_paid() {
 
 #[tokio::test]
 async fn a_stale_partner_key_never_loses_the_sale() {
-    let sb = sandbox().await;
-    let (c, key) = client(&sb, ProgramKind::Affiliate, Program::Affiliate);
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::Affiliate);
     let outcome = c
         .purchase(
             &partner_ctx("gone-partner"),
@@ -114,8 +100,8 @@ async fn a_stale_partner_key_never_loses_the_sale() {
 
 #[tokio::test]
 async fn refer_a_friend_purchase_credits_the_referrer() {
-    let sb = sandbox().await;
-    let (c, key) = client(&sb, ProgramKind::ReferAFriend, Program::ReferAFriend);
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::ReferAFriend);
     let ctx = ReferralContext::new().with_referrer(
         ReferralKey::parse("demo-referrer").unwrap(),
         KeySource::Cookie,
@@ -136,8 +122,8 @@ async fn refer_a_friend_purchase_credits_the_referrer() {
 
 #[tokio::test]
 async fn a_lost_answer_is_recovered_and_paid_once() {
-    let sb = sandbox().await;
-    let (c, key) = client(&sb, ProgramKind::Affiliate, Program::Affiliate);
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::Affiliate);
     sb.faults()
         .on("POST", "/v1/transactions")
         .process_then_drop_next(1);

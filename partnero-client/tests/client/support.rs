@@ -42,15 +42,21 @@ pub(crate) async fn demo_sandbox() -> partnero_sandbox::Sandbox {
         .unwrap()
 }
 
-/// A client for the sandbox program of `kind`, and that program's API key.
+/// A client (default retry policy) for the sandbox program of `kind`, and its API key.
 pub(crate) fn sandbox_client(
     sandbox: &partnero_sandbox::Sandbox,
     kind: partnero_sandbox::ProgramKind,
 ) -> (Partnero, String) {
+    use partnero_sandbox::ProgramKind;
     let key = sandbox.key_for(kind).unwrap();
+    let program = match kind {
+        ProgramKind::ReferAFriend => partnero_client::Program::ReferAFriend,
+        ProgramKind::Newsletter => partnero_client::Program::Newsletter,
+        _ => partnero_client::Program::Affiliate,
+    };
     let client = Partnero::builder(key.as_str())
         .base_url(sandbox.base_url())
-        .retry(RetryPolicy::none())
+        .program(program)
         .build()
         .unwrap();
     (client, key)
