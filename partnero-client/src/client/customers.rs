@@ -74,7 +74,23 @@ impl<'a> Customers<'a> {
         CUSTOMERS.stream(self.client, params)
     }
 
-    /// `GET /customers:search` (`key`, `email`, `partner.key`).
+    /// `GET /customers` with filters (`partner.key`, `refer_status`, ...): one page.
+    pub async fn list_matching(&self, search: &CustomerSearch) -> Result<Page<Customer>, Error> {
+        self.client
+            .page(&CUSTOMERS.endpoint(Method::GET), &[], search.query_pairs())
+            .await
+    }
+
+    /// Every customer the filters match, page after page.
+    pub fn stream_matching(
+        &self,
+        search: &CustomerSearch,
+    ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
+        self.client
+            .stream_items(&CUSTOMERS.endpoint(Method::GET), &[], search.query_pairs())
+    }
+
+    /// `GET /customers:search` (`key`, `email`, `partner.key`, `refer_status`).
     pub async fn search(&self, search: &CustomerSearch) -> Result<Page<Customer>, Error> {
         let search_endpoint = Endpoint::new(Method::GET, "/customers:search");
         self.client

@@ -362,7 +362,8 @@ impl CustomerUpdate {
     }
 }
 
-/// Query of `GET /customers:search` (`key`, `email`, `partner.key`, `page`, `limit`).
+/// Query of `GET /customers:search` and the filtered `GET /customers` (`key`, `email`,
+/// `partner.key`, `refer_status`, `page`, `limit`).
 ///
 /// ```
 /// use partnero_client::CustomerSearch;
@@ -379,6 +380,8 @@ pub struct CustomerSearch {
     pub email: Option<String>,
     /// Partner referral key (`partner.key`).
     pub partner_key: Option<String>,
+    /// `refer_status`: `referred` or `non_referred` (refer-a-friend lists).
+    pub refer_status: Option<String>,
     /// 1-based page.
     pub page: Option<u32>,
     /// Items per page (1..=250).
@@ -412,6 +415,13 @@ impl CustomerSearch {
         self
     }
 
+    /// Matches customers by referral status: `referred` or `non_referred`.
+    #[must_use]
+    pub fn refer_status(mut self, status: impl Into<String>) -> Self {
+        self.refer_status = Some(status.into());
+        self
+    }
+
     /// Sets the page (1-based; 0 is rejected when the request is built).
     #[must_use]
     pub fn page(mut self, page: u32) -> Self {
@@ -433,6 +443,7 @@ impl CustomerSearch {
                 ("key", &self.key),
                 ("email", &self.email),
                 ("partner.key", &self.partner_key),
+                ("refer_status", &self.refer_status),
             ],
             self.page,
             self.limit,

@@ -265,7 +265,7 @@ pub struct SubscriberSearch {
     pub id: Option<String>,
     /// E-mail.
     pub email: Option<String>,
-    /// `refer_status` filter (the sandbox knows `referred` and `not_referred`).
+    /// `refer_status` filter: `referred` or `non_referred`.
     pub refer_status: Option<String>,
     /// 1-based page.
     pub page: Option<u32>,

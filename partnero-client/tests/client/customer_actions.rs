@@ -2,7 +2,7 @@
 //! `customers:invite` with personalization, a customer's referral links.
 
 use futures_util::TryStreamExt;
-use partnero_client::{CustomerInvite, ListParams, NewCustomer, NewReferralLink};
+use partnero_client::{CustomerInvite, CustomerSearch, ListParams, NewCustomer, NewReferralLink};
 use partnero_sandbox::ProgramKind;
 
 use crate::support::{demo_sandbox, sandbox_client, status_of};
@@ -116,4 +116,55 @@ async fn a_customers_referral_links_page_and_stream() {
         status_of(aff.customers().referral_links("x", ListParams::new()).await),
         403
     );
+}
+
+#[tokio::test]
+async fn list_filters_by_refer_status_and_partner() {
+    let sb = demo_sandbox().await;
+    let (c, _) = sandbox_client(&sb, ProgramKind::ReferAFriend);
+    c.customers()
+        .create(&NewCustomer::new("organic"))
+        .await
+        .unwrap();
+    c.customers()
+        .create(&NewCustomer::new("friend").referring_customer_key("demo-referrer"))
+        .await
+        .unwrap();
+    let keys = |page: partnero_client::Page<partnero_client::Customer>| {
+        page.data
+            .into_iter()
+            .filter_map(|c| c.key)
+            .collect::<Vec<_>>()
+    };
+    let referred = c
+        .customers()
+        .list_matching(&CustomerSearch::new().refer_status("referred"))
+        .await
+        .unwrap();
+    assert_eq!(keys(referred), ["friend"]);
+    let organic: Vec<_> = c
+        .customers()
+        .stream_matching(&CustomerSearch::new().refer_status("non_referred").limit(1))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(organic.len(), 2, "demo-referrer and organic");
+
+    let (aff, _) = sandbox_client(&sb, ProgramKind::Affiliate);
+    aff.customers()
+        .create(&NewCustomer::new("by-partner").partner_key("demo-partner"))
+        .await
+        .unwrap();
+    let page = aff
+        .customers()
+        .list_matching(&CustomerSearch::new().partner_key("demo-partner"))
+        .await
+        .unwrap();
+    assert_eq!(keys(page), ["by-partner"]);
+    let page = aff
+        .customers()
+        .list_matching(&CustomerSearch::new().partner_key("someone-else"))
+        .await
+        .unwrap();
+    assert!(page.data.is_empty());
 }

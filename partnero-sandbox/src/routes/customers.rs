@@ -275,7 +275,7 @@ pub(crate) async fn create(
 /// `GET /v1/customers` and `GET /v1/customers:search`.
 ///
 /// Filters: `key`, `email`, `partner.key`, `partner.id` (affiliate),
-/// `referring_customer.key` (refer-a-friend).
+/// `referring_customer.key` (refer-a-friend), `refer_status` (`referred` or `non_referred`).
 pub(crate) async fn list(
     State(app): State<AppState>,
     program: Program,
@@ -290,6 +290,7 @@ pub(crate) async fn list(
         let referrer_uid = query
             .get("referring_customer.key")
             .map(|k| data.customers.iter().find(|c| c.key == k).map(|c| c.uid));
+        let refer_status = query.get("refer_status");
         Ok(data
             .customers
             .iter()
@@ -304,9 +305,24 @@ pub(crate) async fn list(
             .filter(|c| partner_key.is_none_or(|k| c.partner.as_ref().is_some_and(|p| p.key == k)))
             .filter(|c| partner_id.is_none_or(|i| c.partner.as_ref().is_some_and(|p| p.id == i)))
             .filter(|c| referrer_uid.is_none_or(|uid| uid.is_some() && c.referred_by == uid))
+            .filter(|c| {
+                refer_status.is_none_or(|s| {
+                    referred_matches(s, c.referred_by.is_some() || c.partner.is_some())
+                })
+            })
             .map(|c| views::customer(&app, data, c))
             .collect())
     })
+}
+
+/// Whether a record that is `referred` or not passes a `refer_status` filter: `referred`, or
+/// `non_referred` (the PHP SDK's spelling; `not_referred` too). Other values filter nothing.
+pub(crate) fn referred_matches(refer_status: &str, referred: bool) -> bool {
+    match refer_status {
+        "referred" => referred,
+        "non_referred" | "not_referred" => !referred,
+        _ => true,
+    }
 }
 
 fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {

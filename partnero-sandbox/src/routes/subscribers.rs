@@ -18,6 +18,7 @@ use crate::state::{ProgramData, lock};
 use crate::time::now_iso8601;
 use crate::validate::Validator;
 
+use super::customers::referred_matches;
 use super::{page_of, program_mut, random_token};
 
 /// Page size bounds and default of `GET /subscribers`.
@@ -157,7 +158,7 @@ fn capitalised(status: &str) -> String {
 }
 
 /// `GET /v1/subscribers` (`limit` 10..=250, default 10; `refer_status`: `referred` or
-/// `not_referred`) and `GET /v1/subscribers:search` (`id`, `identifier`, `email`).
+/// `non_referred`) and `GET /v1/subscribers:search` (`id`, `identifier`, `email`).
 pub(crate) async fn list(
     State(app): State<AppState>,
     program: Program,
@@ -187,11 +188,7 @@ pub(crate) async fn list(
             .extras
             .subscribers
             .iter()
-            .filter(|s| match refer_status {
-                Some("referred") => s.referred_by.is_some(),
-                Some("not_referred") => s.referred_by.is_none(),
-                _ => true,
-            })
+            .filter(|s| refer_status.is_none_or(|r| referred_matches(r, s.referred_by.is_some())))
             .filter(|s| {
                 id.is_none_or(|i| s.id.to_string() == i || s.identifier.as_deref() == Some(i))
             })
