@@ -150,7 +150,10 @@ impl<'a> Partners<'a> {
     pub async fn sign_in_url(&self, request: &SignInRequest) -> Result<SignInUrl, Error> {
         let endpoint = Endpoint::new(Method::POST, "/partners:sign-in-url");
         let call = self.client.call_with_body(&endpoint, &[], request)?;
-        self.client.send(&call, RetryRule::Idempotent).await?.data()
+        self.client
+            .send(&call, RetryRule::ConnectOnly)
+            .await?
+            .data()
     }
 
     /// `GET /partner?key=|email=|id=`: one partner by referral key, e-mail or id
