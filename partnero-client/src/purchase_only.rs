@@ -92,7 +92,7 @@ impl Partnero {
         let (referral, (transaction, recovered)) = match first {
             Ok(created) if referred => (PurchaseReferral::Referred, created),
             Ok(created) => (PurchaseReferral::NotReferred, created),
-            Err(e) if referred && (rejects_partner_key(&e) || rejects_referrer(&e)) => {
+            Err(e) if referred && rejects_referral(&e) => {
                 tracing::info!(
                     "Partnero rejected the referral key; recording the purchase without it"
                 );
@@ -122,6 +122,18 @@ impl ReferralHandle {
     ) -> Result<PurchaseOutcome, Error> {
         self.client().purchase(self.context(), customer, sale).await
     }
+}
+
+/// True when Partnero refused the sale because of its referral: the sign-up helpers' checks,
+/// plus field errors on the nested `customer.partner*` / `customer.referring_customer*`.
+fn rejects_referral(error: &Error) -> bool {
+    rejects_partner_key(error)
+        || rejects_referrer(error)
+        || error.field_errors().is_some_and(|fields| {
+            fields.keys().any(|k| {
+                k.starts_with("customer.partner") || k.starts_with("customer.referring_customer")
+            })
+        })
 }
 
 /// Puts the context's referral on `customer` (unless it names one already) and the landing URL

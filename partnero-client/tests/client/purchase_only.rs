@@ -176,3 +176,52 @@ async fn create_with_customer_sends_the_nested_shape() {
         .unwrap();
     assert_eq!(t.key.as_deref(), Some("t1"));
 }
+
+/// A 422 on the nested `customer.partner.key` (how Partnero may word a refused key in this
+/// shape) is a rejected referral too: the sale is sent again without it, never dropped.
+#[tokio::test]
+async fn a_refused_nested_partner_key_is_dropped_and_the_sale_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/transactions"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"customer": {"partner": {"key": "stale"}}}),
+        ))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "message": "The given data was invalid.",
+            "errors": {"customer.partner.key": ["The selected customer.partner.key is invalid."]},
+            "status": 0
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/transactions"))
+        .and(body_json(json!({
+            "customer": {"key": "k9", "email": "k9@example.com"},
+            "key": "t9", "amount": 5.0, "options": {"create_customer": true}
+        })))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(
+                json!({"data": {"key": "t9", "amount": 5, "rewards": []}, "status": 1}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = Partnero::builder("sk")
+        .base_url(format!("{}/v1/", server.uri()))
+        .build()
+        .unwrap();
+    let outcome = c
+        .purchase(
+            &ReferralContext::new()
+                .with_partner(ReferralKey::parse("stale").unwrap(), KeySource::Cookie),
+            NewCustomer::new("k9").email("k9@example.com"),
+            Sale::new(dec("5")).key("t9"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.referral, PurchaseReferral::ReferralKeyUnknown);
+    assert_eq!(outcome.transaction.key.as_deref(), Some("t9"));
+}
