@@ -90,8 +90,8 @@ pub use model::{
     NewCustomer, NewLead, NewPartner, NewReferralLink, NewSubscriber, NewWebhook, Page, Partner,
     PartnerLookup, PartnerReward, PartnerSearch, PartnerUpdate, ProgramInfo, ProgramOverview,
     ReferralLink, ReferralLinkSearch, ReferralLinkUpdate, Reward, Sale, SignInRequest, SignInUrl,
-    Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate, Transaction, Webhook,
-    WebhookUpdate,
+    Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate, Transaction, TransactionSearch,
+    Webhook, WebhookUpdate,
 };
 pub use purchase_only::{PurchaseOutcome, PurchaseReferral};
 #[doc(hidden)]

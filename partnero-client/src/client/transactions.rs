@@ -12,7 +12,7 @@ use super::Partnero;
 use super::collection::Collection;
 use super::transport::{Call, Response};
 use crate::Error;
-use crate::model::{ListParams, NewCustomer, Page, Sale, Transaction};
+use crate::model::{ListParams, NewCustomer, Page, Sale, Transaction, TransactionSearch};
 
 /// Transaction endpoints; get one with [`Partnero::transactions`].
 ///
@@ -347,6 +347,32 @@ impl<'a> Transactions<'a> {
         params: ListParams,
     ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
         TRANSACTIONS.stream(self.client, params)
+    }
+
+    /// `GET /transactions` with filters (customer, key, credited partner): one page.
+    pub async fn list_matching(
+        &self,
+        search: &TransactionSearch,
+    ) -> Result<Page<Transaction>, Error> {
+        self.client
+            .page(
+                &TRANSACTIONS.endpoint(Method::GET),
+                &[],
+                search.query_pairs(),
+            )
+            .await
+    }
+
+    /// Every transaction the filters match, page after page.
+    pub fn stream_matching(
+        &self,
+        search: &TransactionSearch,
+    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
+        self.client.stream_items(
+            &TRANSACTIONS.endpoint(Method::GET),
+            &[],
+            search.query_pairs(),
+        )
     }
 
     /// `DELETE /transactions/{key}`: a refund or chargeback; reverses the commission.

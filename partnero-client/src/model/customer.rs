@@ -380,6 +380,8 @@ pub struct CustomerSearch {
     pub email: Option<String>,
     /// Partner referral key (`partner.key`).
     pub partner_key: Option<String>,
+    /// Partner e-mail (`partner.email`).
+    pub partner_email: Option<String>,
     /// `refer_status`: `referred` or `non_referred` (refer-a-friend lists).
     pub refer_status: Option<String>,
     /// 1-based page.
@@ -415,6 +417,13 @@ impl CustomerSearch {
         self
     }
 
+    /// Matches customers of the partner with this e-mail.
+    #[must_use]
+    pub fn partner_email(mut self, email: impl Into<String>) -> Self {
+        self.partner_email = Some(email.into());
+        self
+    }
+
     /// Matches customers by referral status: `referred` or `non_referred`.
     #[must_use]
     pub fn refer_status(mut self, status: impl Into<String>) -> Self {
@@ -443,6 +452,7 @@ impl CustomerSearch {
                 ("key", &self.key),
                 ("email", &self.email),
                 ("partner.key", &self.partner_key),
+                ("partner.email", &self.partner_email),
                 ("refer_status", &self.refer_status),
             ],
             self.page,

@@ -21,6 +21,7 @@ pub(crate) mod referral_link_request;
 pub(crate) mod stats;
 pub(crate) mod subscriber;
 pub(crate) mod transaction;
+pub(crate) mod transaction_search;
 pub(crate) mod webhook;
 
 pub use balance::{Balance, BalanceCredit, BalanceEntry};
@@ -41,4 +42,5 @@ pub use subscriber::{
     NewSubscriber, Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate,
 };
 pub use transaction::{Reward, Sale, SaleOptions, Transaction};
+pub use transaction_search::TransactionSearch;
 pub use webhook::{NewWebhook, Webhook, WebhookUpdate};

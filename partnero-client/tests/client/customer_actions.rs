@@ -2,7 +2,9 @@
 //! `customers:invite` with personalization, a customer's referral links.
 
 use futures_util::TryStreamExt;
-use partnero_client::{CustomerInvite, CustomerSearch, ListParams, NewCustomer, NewReferralLink};
+use partnero_client::{
+    CustomerInvite, CustomerSearch, ListParams, NewCustomer, NewReferralLink, TransactionSearch,
+};
 use partnero_sandbox::ProgramKind;
 
 use crate::support::{demo_sandbox, sandbox_client, status_of};
@@ -167,4 +169,64 @@ async fn list_filters_by_refer_status_and_partner() {
         .await
         .unwrap();
     assert!(page.data.is_empty());
+}
+
+#[tokio::test]
+async fn transactions_and_customers_filter_by_partner() {
+    let sb = demo_sandbox().await;
+    let (c, _) = sandbox_client(&sb, ProgramKind::Affiliate);
+    c.partners()
+        .create(&partnero_client::NewPartner::new("other@example.com").key("other"))
+        .await
+        .unwrap();
+    for (customer, partner) in [("c1", "demo-partner"), ("c2", "other")] {
+        c.customers()
+            .create(&NewCustomer::new(customer).partner_key(partner))
+            .await
+            .unwrap();
+        c.sale(
+            customer,
+            partnero_client::Sale::new(10.into()).key(format!("t-{customer}")),
+        )
+        .await
+        .unwrap();
+    }
+    let keys = |page: partnero_client::Page<partnero_client::Transaction>| {
+        page.data
+            .into_iter()
+            .filter_map(|t| t.key)
+            .collect::<Vec<_>>()
+    };
+    let tx = c.transactions();
+    let by_partner = tx
+        .list_matching(&TransactionSearch::new().partner_key("other"))
+        .await
+        .unwrap();
+    assert_eq!(keys(by_partner), ["t-c2"]);
+    let by_email = tx
+        .list_matching(&TransactionSearch::new().partner_email("demo-partner@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(keys(by_email), ["t-c1"]);
+    let by_customer: Vec<_> = tx
+        .stream_matching(&TransactionSearch::new().customer_key("c2"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(by_customer.len(), 1);
+    assert_eq!(
+        keys(
+            tx.list_matching(&TransactionSearch::new().key("t-c1"))
+                .await
+                .unwrap()
+        ),
+        ["t-c1"]
+    );
+    let customers = c
+        .customers()
+        .list_matching(&CustomerSearch::new().partner_email("other@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(customers.data.len(), 1);
+    assert_eq!(customers.data[0].key.as_deref(), Some("c2"));
 }

@@ -274,7 +274,8 @@ pub(crate) async fn create(
 
 /// `GET /v1/customers` and `GET /v1/customers:search`.
 ///
-/// Filters: `key`, `email`, `partner.key`, `partner.id` (affiliate),
+/// Filters: `key`, `email`, `partner.key`, `partner.id`, `partner.email` (affiliate; also
+/// spelled `partner_key` and `partner[key]`),
 /// `referring_customer.key` (refer-a-friend), `refer_status` (`referred` or `non_referred`).
 pub(crate) async fn list(
     State(app): State<AppState>,
@@ -285,8 +286,9 @@ pub(crate) async fn list(
     page_of(&app, &program, &query, &uri, |data| {
         let key = query.get("key");
         let email = query.get("email");
-        let partner_key = query.get("partner.key");
-        let partner_id = query.get("partner.id");
+        let partner_key = query.get_any(&["partner.key", "partner_key", "partner[key]"]);
+        let partner_id = query.get_any(&["partner.id", "partner_id", "partner[id]"]);
+        let partner_email = query.get_any(&["partner.email", "partner_email", "partner[email]"]);
         let referrer_uid = query
             .get("referring_customer.key")
             .map(|k| data.customers.iter().find(|c| c.key == k).map(|c| c.uid));
@@ -304,6 +306,13 @@ pub(crate) async fn list(
             })
             .filter(|c| partner_key.is_none_or(|k| c.partner.as_ref().is_some_and(|p| p.key == k)))
             .filter(|c| partner_id.is_none_or(|i| c.partner.as_ref().is_some_and(|p| p.id == i)))
+            .filter(|c| {
+                partner_email.is_none_or(|e| {
+                    c.partner
+                        .as_ref()
+                        .is_some_and(|p| p.email.eq_ignore_ascii_case(e))
+                })
+            })
             .filter(|c| referrer_uid.is_none_or(|uid| uid.is_some() && c.referred_by == uid))
             .filter(|c| {
                 refer_status.is_none_or(|s| {

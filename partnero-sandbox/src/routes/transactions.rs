@@ -235,7 +235,8 @@ pub(crate) async fn create(
     }
 }
 
-/// `GET /v1/transactions` (filter `customer.key`).
+/// `GET /v1/transactions` (filters `customer.key`, `key`, and the credited partner's
+/// `partner.key` / `partner.email`, also spelled `partner_key` and `partner[key]`).
 pub(crate) async fn list(
     State(app): State<AppState>,
     program: Program,
@@ -243,12 +244,33 @@ pub(crate) async fn list(
     uri: Uri,
 ) -> ApiResult {
     page_of(&app, &program, &query, &uri, |data| {
-        let customer_key = query.get("customer.key");
+        let customer_key = query.get_any(&["customer.key", "customer_key", "customer[key]"]);
+        let key = query.get("key");
+        let partner_key = query.get_any(&["partner.key", "partner_key", "partner[key]"]);
+        let partner_id = query
+            .get_any(&["partner.email", "partner_email", "partner[email]"])
+            .map(|e| {
+                data.partners
+                    .iter()
+                    .find(|p| p.email.eq_ignore_ascii_case(e))
+                    .map(|p| p.id.as_str())
+            });
+        let credited = |t: &Transaction, hit: &dyn Fn(&str, &str) -> bool| {
+            t.rewards.iter().any(|r| match &r.recipient {
+                RewardRecipient::Partner { id, key } => hit(id, key),
+                RewardRecipient::Customer { .. } => false,
+            })
+        };
         Ok(data
             .transactions
             .iter()
             .filter(|t| !t.deleted)
             .filter(|t| customer_key.is_none_or(|k| t.customer_key == k))
+            .filter(|t| key.is_none_or(|k| t.key == k))
+            .filter(|t| partner_key.is_none_or(|pk| credited(t, &|_, k| k == pk)))
+            .filter(|t| {
+                partner_id.is_none_or(|pid| pid.is_some_and(|pid| credited(t, &|id, _| id == pid)))
+            })
             .map(views::transaction)
             .collect())
     })

@@ -9,4 +9,5 @@ mod faults;
 mod lifecycle;
 mod pagination;
 mod refer_a_friend;
+mod sdk_spellings;
 mod seeds;

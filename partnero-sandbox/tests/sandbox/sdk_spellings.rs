@@ -1,0 +1,63 @@
+//! List filters under every spelling an official client sends: `partner.key` (the API
+//! reference, this project's client), `partner_key` (the n8n node), `partner[key]` (the PHP
+//! SDK's `http_build_query`).
+
+use crate::common::{AFF, Api};
+use serde_json::json;
+
+#[tokio::test]
+async fn partner_filters_in_three_spellings() {
+    let api = Api::start().await;
+    api.referred_customer("p1", "p1@example.com", "c1").await;
+    api.referred_customer("p2", "p2@example.com", "c2").await;
+    for (customer, key) in [("c1", "t1"), ("c2", "t2")] {
+        let (status, _) = api
+            .post(
+                AFF,
+                "/transactions",
+                json!({"customer": {"key": customer}, "key": key, "amount": 10}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let keys = |body: &serde_json::Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["key"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for query in ["partner.key=p2", "partner_key=p2", "partner%5Bkey%5D=p2"] {
+        let (status, body) = api.get(AFF, &format!("/customers?{query}")).await;
+        assert_eq!(
+            (status, keys(&body)),
+            (200, vec!["c2".to_owned()]),
+            "{query}"
+        );
+        let (status, body) = api.get(AFF, &format!("/transactions?{query}")).await;
+        assert_eq!(
+            (status, keys(&body)),
+            (200, vec!["t2".to_owned()]),
+            "{query}"
+        );
+    }
+    for query in [
+        "partner.email=P1%40example.com",
+        "partner_email=p1%40example.com",
+    ] {
+        let (_, body) = api.get(AFF, &format!("/customers?{query}")).await;
+        assert_eq!(keys(&body), ["c1"], "{query}");
+        let (_, body) = api.get(AFF, &format!("/transactions?{query}")).await;
+        assert_eq!(keys(&body), ["t1"], "{query}");
+    }
+    let (_, body) = api.get(AFF, "/transactions?key=t1").await;
+    assert_eq!(keys(&body), ["t1"]);
+    let (_, body) = api
+        .get(AFF, "/transactions?partner_email=nobody%40example.com")
+        .await;
+    assert!(keys(&body).is_empty());
+}
