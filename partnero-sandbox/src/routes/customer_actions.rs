@@ -8,22 +8,17 @@ use serde_json::Value;
 use crate::app::{AppInner, AppState};
 use crate::auth::Program;
 use crate::config::ProgramKind;
-use crate::envelope::{ApiError, ApiResult, created, done, ok};
+use crate::envelope::{ApiResult, created, done, ok};
 use crate::extract::{JsonBody, PathKey};
 use crate::query::QueryPairs;
 use crate::records::{Invitation, LinkOwner};
-use crate::state::{ProgramData, lock};
+use crate::state::lock;
 use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::{record_views, views};
 
-use super::customers::{insert_customer, read_new_customer};
+use super::customers::{find, insert_customer, read_new_customer};
 use super::{page_of, program_mut};
-
-fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
-    data.customer_index(key)
-        .ok_or_else(|| ApiError::not_found("Customer"))
-}
 
 fn set_archived(app: &AppInner, program: &Program, key: &str, archived: bool) -> ApiResult {
     let mut store = lock(&app.store);

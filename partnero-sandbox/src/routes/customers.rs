@@ -274,7 +274,7 @@ pub(crate) async fn create(
 
 /// `GET /v1/customers` and `GET /v1/customers:search`.
 ///
-/// Filters: `key`, `email`, `partner.key`, `partner.id`, `partner.email` (affiliate; also
+/// Filters: `key`, `id` (refer-a-friend), `email`, `partner.key`, `partner.id`, `partner.email` (affiliate; also
 /// spelled `partner_key` and `partner[key]`),
 /// `referring_customer.key` (refer-a-friend), `refer_status` (`referred` or `non_referred`).
 pub(crate) async fn list(
@@ -285,6 +285,7 @@ pub(crate) async fn list(
 ) -> ApiResult {
     page_of(&app, &program, &query, &uri, |data| {
         let key = query.get("key");
+        let id = query.get("id");
         let email = query.get("email");
         let partner_key = query.get_any(&["partner.key", "partner_key", "partner[key]"]);
         let partner_id = query.get_any(&["partner.id", "partner_id", "partner[id]"]);
@@ -297,6 +298,7 @@ pub(crate) async fn list(
             .customers
             .iter()
             .filter(|c| key.is_none_or(|k| c.key == k))
+            .filter(|c| id.is_none_or(|i| c.id.as_deref() == Some(i)))
             .filter(|c| {
                 email.is_none_or(|e| {
                     c.email
@@ -334,8 +336,17 @@ pub(crate) fn referred_matches(refer_status: &str, referred: bool) -> bool {
     }
 }
 
-fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
+/// The customer a path names: by key (refer-a-friend: or private id), or else by e-mail, as
+/// the n8n node addresses customers ("key, ID or email").
+pub(crate) fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
     data.customer_index(key)
+        .or_else(|| {
+            data.customers.iter().position(|c| {
+                c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(key))
+            })
+        })
         .ok_or_else(|| ApiError::not_found("Customer"))
 }
 

@@ -61,3 +61,39 @@ async fn partner_filters_in_three_spellings() {
         .await;
     assert!(keys(&body).is_empty());
 }
+
+/// The n8n node names a customer by "key, ID or email" in the path, and searches by any of them.
+#[tokio::test]
+async fn customers_by_key_id_or_email() {
+    let api = Api::start().await;
+    let (status, _) = api
+        .post(
+            crate::common::RAF,
+            "/customers",
+            json!({"key": "pub-key", "id": "private-id", "email": "Ada@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for name in ["pub-key", "private-id", "ada%40example.com"] {
+        let (status, body) = api
+            .get(crate::common::RAF, &format!("/customers/{name}"))
+            .await;
+        assert_eq!(
+            (status, &body["data"]["key"]),
+            (200, &json!("pub-key")),
+            "{name}"
+        );
+    }
+    let (status, _) = api
+        .post_empty(crate::common::RAF, "/customers/ada%40example.com/archive")
+        .await;
+    assert_eq!(status, 200);
+    let (_, body) = api
+        .get(crate::common::RAF, "/customers:search?id=private-id")
+        .await;
+    assert_eq!(body["data"][0]["status"], "archived");
+    let (status, _) = api
+        .get(crate::common::RAF, "/customers/nobody%40example.com")
+        .await;
+    assert_eq!(status, 404);
+}
