@@ -11,7 +11,7 @@ use super::partner::Partner;
 use crate::Error;
 
 /// The body of `POST /partners/{id}/reward`: an amount (at least 0.01) added to the partner's
-/// balance, with an optional `date` (`YYYY-MM-DD`) and `note`.
+/// balance, with an optional `date` (`YYYY-MM-DD` or an ISO-8601 date-time) and `note`.
 ///
 /// ```
 /// use rust_decimal::Decimal;
@@ -29,7 +29,7 @@ pub struct PartnerReward {
     /// The amount, a JSON number.
     #[serde(with = "super::money")]
     pub amount: Decimal,
-    /// The reward's date, `YYYY-MM-DD`.
+    /// The reward's date, `YYYY-MM-DD` or an ISO-8601 date-time.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub date: Option<String>,
     /// A note.
@@ -47,7 +47,7 @@ impl PartnerReward {
         }
     }
 
-    /// Sets the date (`YYYY-MM-DD`).
+    /// Sets the date (`YYYY-MM-DD` or an ISO-8601 date-time).
     #[must_use]
     pub fn date(mut self, date: impl Into<String>) -> Self {
         self.date = Some(date.into());

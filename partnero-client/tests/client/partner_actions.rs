@@ -55,6 +55,14 @@ async fn a_manual_reward_reaches_the_balance() {
         sb.state().balance(&key, "demo-partner"),
         Some(Decimal::new(1250, 2))
     );
+    // The n8n node sends a date-time.
+    c.partners()
+        .reward(
+            "demo-partner-id",
+            &PartnerReward::new(Decimal::ONE).date("2025-05-09T17:42:13.000Z"),
+        )
+        .await
+        .unwrap();
     // Below 0.01, or a date that is not a date: 422 on that field; unknown partner: 404.
     let err = c
         .partners()
@@ -81,7 +89,7 @@ async fn a_manual_reward_reaches_the_balance() {
     );
     assert_eq!(
         sb.state().balance(&key, "demo-partner"),
-        Some(Decimal::new(1250, 2))
+        Some(Decimal::new(1350, 2))
     );
 }
 

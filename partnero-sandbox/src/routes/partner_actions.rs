@@ -64,8 +64,8 @@ pub(crate) async fn revoke_archive(
     set_archived(&app, &program, &id, false)
 }
 
-/// `POST /v1/partners/{id}/reward`: `amount` (required, at least 0.01), `date` (`YYYY-MM-DD`),
-/// `note`. Adds the amount to the partner's balance; 201 with the reward.
+/// `POST /v1/partners/{id}/reward`: `amount` (required, at least 0.01), `date` (`YYYY-MM-DD`,
+/// or an ISO-8601 date-time as the n8n node sends), `note`. Adds the amount to the partner's balance; 201 with the reward.
 pub(crate) async fn reward(
     State(app): State<AppState>,
     program: Program,
@@ -79,11 +79,8 @@ pub(crate) async fn reward(
         v.error("amount", "The amount must be at least 0.01.");
     }
     let date = v.string("date", false);
-    if date
-        .as_deref()
-        .is_some_and(|d| !super::customers::is_date(d))
-    {
-        v.error("date", "The date does not match the format Y-m-d.");
+    if date.as_deref().is_some_and(|d| !is_date_or_date_time(d)) {
+        v.error("date", "The date is not a valid date.");
     }
     let note = v.string("note", false);
     v.finish()?;
@@ -102,6 +99,13 @@ pub(crate) async fn reward(
     let view = record_views::partner_reward(data, &reward);
     data.extras.partner_rewards.push(reward);
     Ok(created(view))
+}
+
+/// `YYYY-MM-DD`, alone or starting a date-time (`2025-05-09T17:42:13.000Z`).
+fn is_date_or_date_time(s: &str) -> bool {
+    let cut = s.len().min(10);
+    let (date, rest) = (s.get(..cut).unwrap_or(""), s.get(cut..).unwrap_or("x"));
+    super::customers::is_date(date) && (rest.is_empty() || rest.starts_with(['T', ' ']))
 }
 
 /// `POST /v1/partners:sign-in-url`: `key` or `email`, `expires_in` (30..=900 s, default 120).
