@@ -4,6 +4,25 @@
 //! types leniently (ids as numbers or strings, flags as `1`/`true`, status strings in any case).
 //! Requests are `Clone + Serialize + Deserialize` with builder setters, so they can be queued.
 
+/// The `page` and `limit` setters every list query shares; `$limits` names the page-size range.
+macro_rules! paging_setters {
+    ($limits:literal) => {
+        /// Sets the page (1-based; 0 is rejected when the request is built).
+        #[must_use]
+        pub fn page(mut self, page: u32) -> Self {
+            self.page = Some(page);
+            self
+        }
+
+        #[doc = concat!("Sets the page size (", $limits, ", checked when the request is built).")]
+        #[must_use]
+        pub fn limit(mut self, limit: u32) -> Self {
+            self.limit = Some(limit);
+            self
+        }
+    };
+}
+
 pub(crate) mod balance;
 pub(crate) mod customer;
 pub(crate) mod envelope;

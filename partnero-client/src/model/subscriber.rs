@@ -300,19 +300,7 @@ impl SubscriberSearch {
         self
     }
 
-    /// Sets the page (1-based).
-    #[must_use]
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// Sets the page size (10..=250).
-    #[must_use]
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
+    paging_setters!("10..=250");
 
     /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 10..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
