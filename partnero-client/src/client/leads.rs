@@ -14,6 +14,23 @@ use crate::model::{Lead, LeadConversion, ListParams, NewLead, Page};
 const LEADS: Collection<Lead> = Collection::new("/leads", "/leads/{id}");
 
 /// Lead endpoints; get one with [`Partnero::leads`].
+///
+/// ```no_run
+/// use rust_decimal::Decimal;
+/// use partnero_client::{LeadConversion, NewLead, Partnero};
+///
+/// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+/// let lead = client
+///     .leads()
+///     .create(&NewLead::for_partner_key("demo-partner").name("Ada").email("ada@example.com"))
+///     .await?;
+/// if let Some(id) = lead.id {
+///     // The prospect bought for 120: the partner earns its commission on that.
+///     let conversion = LeadConversion::new(id).commission_transaction_amount(Decimal::new(120, 0));
+///     client.leads().convert(&conversion).await?;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Leads<'a> {
     client: &'a Partnero,

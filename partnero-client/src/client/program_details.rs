@@ -30,6 +30,13 @@ impl Partnero {
     }
 
     /// `GET /program/overview`: the program's dashboard figures, as sent.
+    ///
+    /// ```no_run
+    /// # async fn run(client: partnero_client::Partnero) -> Result<(), partnero_client::Error> {
+    /// let overview = client.program_overview().await?;
+    /// println!("revenue: {:?}", overview.get("revenue"));
+    /// # Ok(()) }
+    /// ```
     pub async fn program_overview(&self) -> Result<ProgramOverview, Error> {
         self.fetch(&Endpoint::new(Method::GET, "/program/overview"), &[])
             .await

@@ -41,6 +41,21 @@ impl std::fmt::Debug for LinkPaths {
 
 /// Referral link endpoints; get one with [`Partnero::partner_referral_links`] or
 /// [`Partnero::customer_referral_links`].
+///
+/// ```no_run
+/// use partnero_client::{ListParams, NewReferralLink, Partnero};
+///
+/// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+/// let links = client.partner_referral_links();
+/// let domain = links.domains(ListParams::new()).await?.data.first().and_then(|d| d.id);
+/// let mut link = NewReferralLink::for_partner_key("spring-sale", "demo-partner");
+/// if let Some(id) = domain {
+///     link = link.domain_id(id);
+/// }
+/// let created = links.create(&link).await?;
+/// println!("share {:?}", created.url);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct ReferralLinks<'a> {
     client: &'a Partnero,

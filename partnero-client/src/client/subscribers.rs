@@ -18,6 +18,23 @@ const SUBSCRIBERS: Collection<Subscriber> = Collection::new("/subscribers", "/su
 const SEARCH: Endpoint = Endpoint::new(Method::GET, "/subscribers:search");
 
 /// Subscriber endpoints; get one with [`Partnero::subscribers`].
+///
+/// ```no_run
+/// use partnero_client::{NewSubscriber, Partnero, Program, SubscriberRef, SubscriberUpdate};
+///
+/// # async fn run() -> Result<(), partnero_client::Error> {
+/// let client = Partnero::builder("sk_newsletter_key").program(Program::Newsletter).build()?;
+/// let subscriber = client
+///     .subscribers()
+///     .create(&NewSubscriber::new("ada@example.com").tos(true).referred_by_email("grace@example.com"))
+///     .await?;
+/// println!("share {:?}", subscriber.referral_link);
+/// client
+///     .subscribers()
+///     .update(&SubscriberRef::by_email("ada@example.com"), &SubscriberUpdate::new().name("Ada"))
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Subscribers<'a> {
     client: &'a Partnero,

@@ -149,6 +149,18 @@ impl<'a> Transactions<'a> {
     /// The double-commission guard of [`create`](Self::create) applies unchanged.
     ///
     /// [`Partnero::purchase`] wraps this for the "no sign-up, only a purchase" flow.
+    ///
+    /// ```no_run
+    /// use rust_decimal::Decimal;
+    /// use partnero_client::{NewCustomer, Partnero, Sale};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+    /// let buyer = NewCustomer::new("buyer@example.com").email("buyer@example.com").partner_key("demo-partner");
+    /// let sale = Sale::new(Decimal::new(4999, 2)).key("order-1");
+    /// let transaction = client.transactions().create_with_customer(&buyer, &sale).await?;
+    /// println!("commissions: {:?}", transaction.rewards);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_with_customer(
         &self,
         customer: &NewCustomer,
