@@ -78,11 +78,20 @@ impl<'a> Partners<'a> {
     }
 
     /// `GET /partners/{id}/referral_links`: all of the partner's links on one list (the
-    /// default one first). Reads a plain list or one page of a list; see
-    /// [`referral_links_page`](Self::referral_links_page) to page through many.
+    /// default one first). Reads a plain list, or a paginated one whole (every page, following
+    /// `links.next`); [`referral_links_page`](Self::referral_links_page) reads one page.
     pub async fn referral_links(&self, id: &str) -> Result<Vec<ReferralLink>, Error> {
         let call = self.client.call(&REFERRAL_LINKS, &[id], &[])?;
         let response = self.client.send(&call, RetryRule::Idempotent).await?;
+        let more_pages = response
+            .json::<serde_json::Value>()
+            .is_ok_and(|body| body["links"]["next"].is_string());
+        if more_pages {
+            return futures_util::TryStreamExt::try_collect(
+                self.stream_referral_links(id, ListParams::new()),
+            )
+            .await;
+        }
         let data: serde_json::Value = response.data_or_default()?;
         let items = match data {
             serde_json::Value::Array(items) => items,

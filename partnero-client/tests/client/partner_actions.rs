@@ -181,13 +181,21 @@ async fn referral_links_page_through_the_partners_links() {
         .unwrap();
     let keys: Vec<_> = all.iter().filter_map(|l| l.key.as_deref()).collect();
     assert_eq!(keys, ["demo-partner", "spring", "summer", "autumn"]);
-    // The one-call form reads the first page (default size) whole.
-    assert_eq!(
-        c.partners()
-            .referral_links("demo-partner-id")
+    // The one-call form reads every page, beyond the default page size of 15.
+    for n in 0..14 {
+        c.partner_referral_links()
+            .create(&NewReferralLink::for_partner_key(
+                format!("extra-{n}"),
+                "demo-partner",
+            ))
             .await
-            .unwrap()
-            .len(),
-        4
-    );
+            .unwrap();
+    }
+    let all = c
+        .partners()
+        .referral_links("demo-partner-id")
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 18);
+    assert_eq!(all[17].key.as_deref(), Some("extra-13"));
 }
