@@ -7,8 +7,8 @@ use std::ops::Deref;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use partnero_client::{
-    Error, NewCustomer, Partnero, PendingReferral, ReferralHandle, RefundOutcome, Sale,
-    SaleOutcome, SignupOutcome,
+    Error, NewCustomer, Partnero, PendingReferral, PurchaseOutcome, ReferralHandle, RefundOutcome,
+    Sale, SaleOutcome, SignupOutcome,
 };
 use partnero_core::ReferralContext;
 
@@ -67,6 +67,16 @@ impl Referral {
     /// [`Partnero::sale`]: records a sale of the customer with `customer_key`.
     pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
         self.0.sale(customer_key, sale).await
+    }
+
+    /// [`Partnero::purchase`]: records a purchase, creating the customer with it (attributed
+    /// from this request's referral context) when Partnero does not know it yet.
+    pub async fn purchase(
+        &self,
+        customer: NewCustomer,
+        sale: Sale,
+    ) -> Result<PurchaseOutcome, Error> {
+        self.0.purchase(customer, sale).await
     }
 
     /// [`Partnero::refund`]: refunds the transaction with this key.

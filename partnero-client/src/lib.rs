@@ -11,9 +11,18 @@
 //! cheap to clone (one connection pool behind an `Arc`), sends `Authorization: Bearer` with a
 //! key that never appears in `Debug`, logs or errors ([`ApiKey`]), and groups the endpoints
 //! into handles: [`customers()`](Partnero::customers), [`transactions()`](Partnero::transactions),
-//! [`partners()`](Partnero::partners), [`webhooks()`](Partnero::webhooks), plus
-//! [`check_key()`](Partnero::check_key) (`GET /test`). Lists return a [`Page`]; `stream(..)`
-//! yields every item by following `links.next`, but only on the configured origin.
+//! [`partners()`](Partnero::partners), [`leads()`](Partnero::leads),
+//! [`partner_referral_links()`](Partnero::partner_referral_links),
+//! [`customer_referral_links()`](Partnero::customer_referral_links),
+//! [`subscribers()`](Partnero::subscribers) (newsletter programs),
+//! [`webhooks()`](Partnero::webhooks), plus [`check_key()`](Partnero::check_key) (`GET /test`)
+//! and the program endpoints ([`program_details()`](Partnero::program_details),
+//! [`program_overview()`](Partnero::program_overview),
+//! [`update_settings()`](Partnero::update_settings)). Every live endpoint of Partnero's PHP SDK
+//! and n8n node is there (the SDK's body-addressed customer and partner updates and deletes in
+//! their path form; the legacy singular `/customer` and `/partner` writes left out). Lists return a
+//! [`Page`]; `stream(..)` yields every item by following `links.next`, but only on the
+//! configured origin.
 //!
 //! ```no_run
 //! use partnero_core::ReferralContext;
@@ -47,7 +56,8 @@
 //!   returned, otherwise the call fails with [`Error::Unconfirmed`] (reconcile later by key).
 //!   A sale without a key is never resent after an ambiguous failure or a 429: always set
 //!   [`Sale::key`].
-//! * Other POSTs (partners, webhooks, archive, balance credit): only on connect errors.
+//! * Other POSTs (partners, webhooks, leads, referral links, subscribers, archive, rewards,
+//!   invitations, lead conversions, balance credit): only on connect errors.
 //!
 //! Each attempt runs in a `partnero.request` tracing span with the method, the path template
 //! (`/customers/{key}`, never the key itself), the attempt number and the status.
@@ -57,6 +67,7 @@
 mod client;
 mod error;
 pub mod model;
+mod purchase_only;
 mod track;
 mod webhook_receiver;
 mod webhook_rejection;
@@ -66,19 +77,26 @@ pub use client::Partnero;
 pub use client::api_key::ApiKey;
 pub use client::builder::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PartneroBuilder};
 pub use client::customers::Customers;
+pub use client::leads::Leads;
 pub use client::partners::Partners;
 pub use client::program::Program;
+pub use client::referral_links::ReferralLinks;
 pub use client::retry::RetryPolicy;
+pub use client::subscribers::Subscribers;
 pub use client::transactions::Transactions;
 pub use client::webhooks::Webhooks;
 pub use error::{Error, FieldErrors};
 pub use model::{
-    Balance, BalanceCredit, BalanceEntry, Customer, CustomerSearch, CustomerStats, CustomerUpdate,
-    KeyCheck, Links, ListParams, Meta, NewCustomer, NewPartner, NewWebhook, Page, Partner,
-    PartnerSearch, PartnerUpdate, ProgramInfo, ReferralLink, Reward, Sale, Transaction, Webhook,
-    WebhookUpdate,
+    Balance, BalanceCredit, BalanceEntry, Customer, CustomerInvite, CustomerSearch, CustomerStats,
+    CustomerUpdate, Domain, KeyCheck, Lead, LeadConversion, Links, ListParams, ManualReward, Meta,
+    NewCustomer, NewLead, NewPartner, NewReferralLink, NewSubscriber, NewWebhook, Page, Partner,
+    PartnerLookup, PartnerReward, PartnerSearch, PartnerUpdate, ProgramInfo, ProgramOverview,
+    ReferralLink, ReferralLinkSearch, ReferralLinkUpdate, Reward, Sale, SignInRequest, SignInUrl,
+    Subscriber, SubscriberRef, SubscriberSearch, SubscriberUpdate, Transaction, TransactionSearch,
+    Webhook, WebhookUpdate,
 };
 pub use model::{WebhookDelivery, WebhookEvent};
+pub use purchase_only::{PurchaseOutcome, PurchaseReferral};
 #[doc(hidden)]
 pub use track::{PendingReferral, TrackingState};
 pub use track::{ReferralHandle, RefundOutcome, SaleOutcome, SignupOutcome};

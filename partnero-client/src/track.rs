@@ -277,7 +277,7 @@ impl Partnero {
 /// True when `error` says Partnero rejected the partner key: 400 "Invalid partner key",
 /// another 400 whose message mentions the partner, or a 422 on a `partner*` field. Anything
 /// else (a 404 from a wrong base URL, a 400 about another field) is a real failure.
-fn rejects_partner_key(error: &Error) -> bool {
+pub(crate) fn rejects_partner_key(error: &Error) -> bool {
     match error {
         Error::InvalidPartnerKey => true,
         Error::Api {
@@ -294,7 +294,7 @@ fn rejects_partner_key(error: &Error) -> bool {
 /// message mentions the referrer ("Invalid referring customer") or whose field errors name
 /// `referring_customer*`. Anything else (a 404 from a wrong base URL, a 400 about the e-mail)
 /// is a real failure.
-fn rejects_referrer(error: &Error) -> bool {
+pub(crate) fn rejects_referrer(error: &Error) -> bool {
     let names_referrer = |message: &str, errors: Option<&FieldErrors>| {
         mentions(message, "referr")
             || errors.is_some_and(|e| e.keys().any(|k| k.starts_with("referring_customer")))

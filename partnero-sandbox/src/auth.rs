@@ -22,7 +22,9 @@ impl Program {
     pub(crate) fn require_affiliate(&self) -> Result<(), ApiError> {
         match self.kind {
             ProgramKind::Affiliate => Ok(()),
-            ProgramKind::ReferAFriend => Err(ApiError::wrong_program("affiliate")),
+            ProgramKind::ReferAFriend | ProgramKind::Newsletter => {
+                Err(ApiError::wrong_program("affiliate"))
+            }
         }
     }
 
@@ -30,7 +32,19 @@ impl Program {
     pub(crate) fn require_refer_a_friend(&self) -> Result<(), ApiError> {
         match self.kind {
             ProgramKind::ReferAFriend => Ok(()),
-            ProgramKind::Affiliate => Err(ApiError::wrong_program("refer-a-friend")),
+            ProgramKind::Affiliate | ProgramKind::Newsletter => {
+                Err(ApiError::wrong_program("refer-a-friend"))
+            }
+        }
+    }
+
+    /// 403 unless this is a newsletter program.
+    pub(crate) fn require_newsletter(&self) -> Result<(), ApiError> {
+        match self.kind {
+            ProgramKind::Newsletter => Ok(()),
+            ProgramKind::Affiliate | ProgramKind::ReferAFriend => {
+                Err(ApiError::wrong_program("newsletter"))
+            }
         }
     }
 }
@@ -61,11 +75,29 @@ impl FromRequestParts<AppState> for Program {
             .get(token)
             .copied()
             .ok_or_else(ApiError::unauthenticated)?;
+        if kind == ProgramKind::Newsletter && !newsletter_route(parts.uri.path()) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "This action is not available for newsletter programs.",
+            ));
+        }
         Ok(Program {
             api_key: token.to_owned(),
             kind,
         })
     }
+}
+
+/// Whether a newsletter program may call `path`: its subscribers, webhooks, the key check and
+/// the program routes. Customers, partners, transactions, leads and referral links belong to
+/// the other kinds.
+fn newsletter_route(path: &str) -> bool {
+    let rest = path.strip_prefix("/v1/").unwrap_or(path);
+    let resource = rest.split(['/', ':']).next().unwrap_or_default();
+    matches!(
+        resource,
+        "test" | "subscribers" | "webhooks" | "settings" | "program"
+    )
 }
 
 #[cfg(test)]

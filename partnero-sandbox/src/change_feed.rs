@@ -161,7 +161,7 @@ fn snapshot(app: &AppInner, program: &ProgramData) -> Seen {
             let print = fingerprint(c, &["balances", "updated_at"]);
             let balances = match program.kind {
                 ProgramKind::ReferAFriend => views::balance(&c.balances),
-                ProgramKind::Affiliate => Value::Null,
+                ProgramKind::Affiliate | ProgramKind::Newsletter => Value::Null,
             };
             (c.uid, (print, balances, views::customer(app, program, c)))
         })

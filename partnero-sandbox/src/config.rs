@@ -14,24 +14,30 @@ pub enum ProgramKind {
     Affiliate,
     /// A refer-a-friend program: customers refer customers, referrers earn rewards.
     ReferAFriend,
+    /// A newsletter referral program: subscribers refer subscribers (`/subscribers`).
+    Newsletter,
 }
 
 impl ProgramKind {
-    /// The program type as `GET /v1/test` reports it (`affiliate` or `refer_a_friend`).
+    /// The program type as `GET /v1/test` reports it (`affiliate`, `refer_a_friend` or
+    /// `newsletter`).
     pub fn as_api_str(self) -> &'static str {
         match self {
             ProgramKind::Affiliate => "affiliate",
             ProgramKind::ReferAFriend => "refer_a_friend",
+            ProgramKind::Newsletter => "newsletter",
         }
     }
 
-    /// Parses `affiliate`, `refer-a-friend`, `refer_a_friend` or `raf` (case-insensitive).
+    /// Parses `affiliate`, `refer-a-friend`, `refer_a_friend`, `raf` or `newsletter`
+    /// (case-insensitive).
     pub fn parse(s: &str) -> Option<ProgramKind> {
         match s.trim().to_ascii_lowercase().as_str() {
             "affiliate" | "aff" => Some(ProgramKind::Affiliate),
             "refer-a-friend" | "refer_a_friend" | "referafriend" | "raf" | "refer" => {
                 Some(ProgramKind::ReferAFriend)
             }
+            "newsletter" => Some(ProgramKind::Newsletter),
             _ => None,
         }
     }
@@ -42,6 +48,7 @@ impl std::fmt::Display for ProgramKind {
         f.write_str(match self {
             ProgramKind::Affiliate => "affiliate",
             ProgramKind::ReferAFriend => "refer-a-friend",
+            ProgramKind::Newsletter => "newsletter",
         })
     }
 }
@@ -50,13 +57,15 @@ impl std::fmt::Display for ProgramKind {
 pub const DEFAULT_AFFILIATE_KEY: &str = "sk_test_affiliate";
 /// The default API key of the default refer-a-friend program.
 pub const DEFAULT_REFER_KEY: &str = "sk_test_refer";
+/// The default API key of the default newsletter program.
+pub const DEFAULT_NEWSLETTER_KEY: &str = "sk_test_newsletter";
 /// The default request body limit (1 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Configuration for [`Sandbox::start`](crate::Sandbox::start).
 ///
-/// The default accepts two keys, `sk_test_affiliate` (affiliate) and
-/// `sk_test_refer` (refer-a-friend), pays 20 % commission on `amount`, seeds
+/// The default accepts three keys, `sk_test_affiliate` (affiliate),
+/// `sk_test_refer` (refer-a-friend) and `sk_test_newsletter` (newsletter), pays 20 % commission on `amount`, seeds
 /// no demo data, binds port 0 (a free port) and limits bodies to 1 MiB.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -75,6 +84,7 @@ impl Default for SandboxConfig {
             keys: vec![
                 (DEFAULT_AFFILIATE_KEY.to_owned(), ProgramKind::Affiliate),
                 (DEFAULT_REFER_KEY.to_owned(), ProgramKind::ReferAFriend),
+                (DEFAULT_NEWSLETTER_KEY.to_owned(), ProgramKind::Newsletter),
             ],
             keys_customised: false,
             commission_percent: Decimal::from(20),
@@ -94,7 +104,7 @@ impl SandboxConfig {
 
     /// Accepts `key` as the API key of a program of `kind`.
     ///
-    /// The first call replaces the two default keys; later calls add keys.
+    /// The first call replaces the default keys; later calls add keys.
     /// Adding a key that is already configured changes its kind.
     pub fn api_key(mut self, key: impl Into<String>, kind: ProgramKind) -> Self {
         if !self.keys_customised {

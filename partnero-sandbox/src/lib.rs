@@ -49,6 +49,8 @@ mod model;
 mod money;
 mod pagination;
 mod query;
+mod record_views;
+mod records;
 mod routes;
 mod server;
 mod state;
@@ -59,11 +61,15 @@ mod views;
 mod webhook_delivery;
 
 pub use config::{
-    DEFAULT_AFFILIATE_KEY, DEFAULT_BODY_LIMIT, DEFAULT_REFER_KEY, ProgramKind, SandboxConfig,
+    DEFAULT_AFFILIATE_KEY, DEFAULT_BODY_LIMIT, DEFAULT_NEWSLETTER_KEY, DEFAULT_REFER_KEY,
+    ProgramKind, SandboxConfig,
 };
 pub use faults::Faults;
 pub use model::{
     BalanceEntry, Customer, Partner, PartnerRef, Reward, RewardRecipient, Transaction, Webhook,
+};
+pub use records::{
+    Invitation, Lead, LinkOwner, LinkRecord, PartnerReward, ProgramExtras, Subscriber,
 };
 pub use server::Sandbox;
 pub use state::{ProgramData, StateView};

@@ -16,8 +16,8 @@ use rust_decimal::Decimal;
 
 /// A local Partnero-compatible REST API server with fault injection.
 ///
-/// Without --api-key/--refer-key it accepts `sk_test_affiliate` (affiliate)
-/// and `sk_test_refer` (refer-a-friend).
+/// Without --api-key/--refer-key it accepts `sk_test_affiliate` (affiliate),
+/// `sk_test_refer` (refer-a-friend) and `sk_test_newsletter` (newsletter).
 #[derive(Debug, Parser)]
 #[command(name = "partnero-sandbox", version)]
 struct Args {
@@ -26,7 +26,7 @@ struct Args {
     port: u16,
 
     /// An accepted API key, `KEY` (affiliate) or `KEY:KIND` with KIND
-    /// `affiliate` or `refer-a-friend`. Repeatable.
+    /// `affiliate`, `refer-a-friend` or `newsletter`. Repeatable.
     #[arg(long = "api-key", value_name = "KEY[:KIND]")]
     api_keys: Vec<String>,
 
@@ -38,8 +38,9 @@ struct Args {
     #[arg(long, default_value = "20", value_name = "PERCENT")]
     commission: Decimal,
 
-    /// Seed the partner `demo-partner` (affiliate keys) and the customer
-    /// `demo-referrer` (refer-a-friend keys).
+    /// Seed the partner `demo-partner` (affiliate keys), the customer
+    /// `demo-referrer` (refer-a-friend keys) and the subscriber
+    /// `demo-subscriber@example.com` (newsletter keys).
     #[arg(long)]
     seed_demo: bool,
 
@@ -126,7 +127,7 @@ fn print_banner(sandbox: &Sandbox, args: &Args) -> std::io::Result<()> {
     if args.seed_demo {
         writeln!(
             out,
-            "Demo data: partner `demo-partner`, referring customer `demo-referrer`"
+            "Demo data: partner `demo-partner`, referring customer `demo-referrer`, subscriber `demo-subscriber@example.com`"
         )?;
     }
     writeln!(

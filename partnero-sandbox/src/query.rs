@@ -36,6 +36,13 @@ impl QueryPairs {
             .filter(|v| !v.is_empty())
     }
 
+    /// The value of the first of `names` that is present: one filter under the spellings
+    /// clients use (`partner.key` in the API reference, `partner_key` in the n8n node,
+    /// `partner[key]` from the PHP SDK's `http_build_query`).
+    pub(crate) fn get_any(&self, names: &[&str]) -> Option<&str> {
+        names.iter().find_map(|name| self.get(name))
+    }
+
     /// The query string again, without `page` and `limit`, then `page=P&limit=L`.
     pub(crate) fn with_page(&self, page: u64, limit: u64) -> String {
         let mut out = String::new();

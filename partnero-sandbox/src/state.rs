@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::{ProgramKind, SandboxConfig};
 use crate::model::{BalanceEntry, Customer, Partner, Transaction, Webhook};
+use crate::records::ProgramExtras;
 use crate::time::now_iso8601;
 
 /// Units in which commissions are paid.
@@ -33,6 +34,8 @@ pub struct ProgramData {
     pub transactions: Vec<Transaction>,
     /// Webhooks, in creation order.
     pub webhooks: Vec<Webhook>,
+    /// Archive flags, leads, extra referral links, subscribers, settings.
+    pub extras: ProgramExtras,
     #[serde(skip)]
     pub(crate) next_uid: u64,
 }
@@ -43,6 +46,7 @@ impl ProgramData {
         let name = match kind {
             ProgramKind::Affiliate => "Sandbox affiliate program",
             ProgramKind::ReferAFriend => "Sandbox refer-a-friend program",
+            ProgramKind::Newsletter => "Sandbox newsletter program",
         };
         ProgramData {
             api_key: api_key.to_owned(),
@@ -53,6 +57,7 @@ impl ProgramData {
             customers: Vec::new(),
             transactions: Vec::new(),
             webhooks: Vec::new(),
+            extras: ProgramExtras::default(),
             next_uid: 1,
         }
     }
@@ -96,6 +101,7 @@ impl ProgramData {
                     updated_at: now,
                 });
             }
+            ProgramKind::Newsletter => self.extras.seed_demo_subscriber(now),
         }
     }
 
@@ -114,7 +120,7 @@ impl ProgramData {
                     .customers
                     .iter()
                     .position(|c| c.id.as_deref() == Some(key_or_id)),
-                ProgramKind::Affiliate => None,
+                ProgramKind::Affiliate | ProgramKind::Newsletter => None,
             })
     }
 
@@ -267,6 +273,7 @@ impl StateView {
         let program = self.program(api_key)?;
         match program.kind {
             ProgramKind::Affiliate => self.partner_by_key(api_key, key).map(|p| p.balance),
+            ProgramKind::Newsletter => None,
             ProgramKind::ReferAFriend => self.customer(api_key, key).map(|c| {
                 c.balances
                     .iter()

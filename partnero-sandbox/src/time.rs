@@ -1,16 +1,19 @@
-//! Timestamps in Partnero's format: ISO-8601 UTC with microseconds and `Z`.
+//! Timestamps in Partnero's format: ISO-8601 UTC with six fraction digits and `Z`.
+//!
+//! Every example Partnero documents is a whole second (`2025-05-09T17:42:13.000000Z`), so the
+//! sandbox stamps whole seconds too: a client that parses only that shape works here and there.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// The current time as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+/// The current time, truncated to the second, as `YYYY-MM-DDTHH:MM:SS.000000Z`.
 pub(crate) fn now_iso8601() -> String {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    format_unix(since.as_secs(), since.subsec_micros())
+    format_unix(since.as_secs(), 0)
 }
 
 /// Formats seconds since the Unix epoch plus microseconds (the calendar is the `time` crate's).
@@ -42,5 +45,9 @@ mod tests {
         let s = now_iso8601();
         assert_eq!(s.len(), 27, "{s}");
         assert!(s.ends_with('Z') && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'.');
+        assert!(
+            s.ends_with(".000000Z"),
+            "whole seconds, as Partnero's examples: {s}"
+        );
     }
 }

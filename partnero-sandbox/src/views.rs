@@ -24,21 +24,16 @@ pub(crate) fn partner(app: &AppInner, p: &Partner) -> Value {
     })
 }
 
-/// A partner's referral links.
-pub(crate) fn partner_links(app: &AppInner, p: &Partner) -> Value {
-    json!([{ "key": p.key, "url": app.referral_link("aff", &p.key), "is_default": true }])
-}
-
 /// A customer as its program kind shows it.
 pub(crate) fn customer(app: &AppInner, program: &ProgramData, c: &Customer) -> Value {
     match program.kind {
-        ProgramKind::Affiliate => json!({
+        ProgramKind::Affiliate | ProgramKind::Newsletter => json!({
             "key": c.key,
             "email": c.email,
             "name": c.name,
             "surname": c.surname,
             "tags": c.tags,
-            "status": "active",
+            "status": customer_status(program, c),
             "partner": c.partner.as_ref().map(|p| json!({"id": p.id, "key": p.key, "email": p.email})),
             "options": {"referral_url": c.referral_url},
             "created_at": c.created_at,
@@ -61,7 +56,7 @@ pub(crate) fn customer(app: &AppInner, program: &ProgramData, c: &Customer) -> V
                 "email": c.email,
                 "name": c.name,
                 "surname": c.surname,
-                "status": "active",
+                "status": customer_status(program, c),
                 "approved": true,
                 "referring_customer": referrer,
                 "referrals_count": referrals,
@@ -72,6 +67,15 @@ pub(crate) fn customer(app: &AppInner, program: &ProgramData, c: &Customer) -> V
                 "updated_at": c.updated_at,
             })
         }
+    }
+}
+
+/// `archived` for an archived customer, `active` otherwise.
+fn customer_status(program: &ProgramData, c: &Customer) -> &'static str {
+    if program.extras.archived_customers.contains(&c.uid) {
+        "archived"
+    } else {
+        "active"
     }
 }
 

@@ -7,7 +7,8 @@ use std::ops::Deref;
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use partnero_client::{
-    Error, NewCustomer, Partnero, ReferralHandle, RefundOutcome, Sale, SaleOutcome, SignupOutcome,
+    Error, NewCustomer, Partnero, PurchaseOutcome, ReferralHandle, RefundOutcome, Sale,
+    SaleOutcome, SignupOutcome,
 };
 use partnero_core::ReferralContext;
 
@@ -59,6 +60,16 @@ impl Referral {
     /// [`Partnero::sale`]: records a sale of the customer with `customer_key`.
     pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
         self.0.sale(customer_key, sale).await
+    }
+
+    /// [`Partnero::purchase`]: records a purchase, creating the customer with it (attributed
+    /// from this request's referral context) when Partnero does not know it yet.
+    pub async fn purchase(
+        &self,
+        customer: NewCustomer,
+        sale: Sale,
+    ) -> Result<PurchaseOutcome, Error> {
+        self.0.purchase(customer, sale).await
     }
 
     /// [`Partnero::refund`]: refunds the transaction with this key.

@@ -186,8 +186,8 @@ pub use layer::PartneroLayer;
 // What a handler and its setup need, so an app depends on this crate alone.
 pub use partnero_client::{
     ApiKey, Balance, Customer, Error, NewCustomer, Partnero, PartneroBuilder, Program,
-    ReferralHandle, ReferralLink, RefundOutcome, RetryPolicy, Sale, SaleOutcome, SignupOutcome,
-    Transaction,
+    PurchaseOutcome, PurchaseReferral, ReferralHandle, ReferralLink, RefundOutcome, RetryPolicy,
+    Sale, SaleOutcome, SignupOutcome, Transaction,
 };
 pub use partnero_client::{WebhookDelivery, WebhookEvent, WebhookReceiver, WebhookRejection};
 pub use partnero_core::{

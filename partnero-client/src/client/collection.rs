@@ -88,6 +88,18 @@ impl<T: DeserializeOwned + Send + Unpin + 'static> Collection<T> {
         client.send(&call, RetryRule::Idempotent).await?.data()
     }
 
+    /// `POST` to an action path of one item (`/customers/{key}/archive`), answered
+    /// `{"status": 1}`; retried only when the connection could not be established.
+    pub(crate) async fn action(
+        &self,
+        client: &Partnero,
+        template: &'static str,
+        key: &str,
+    ) -> Result<(), Error> {
+        let call = client.call(&Endpoint::new(Method::POST, template), &[key], &[])?;
+        client.send(&call, RetryRule::ConnectOnly).await?.ok()
+    }
+
     /// `DELETE` one item; a 404 after an ambiguous failure counts as success.
     pub(crate) async fn delete(&self, client: &Partnero, key: &str) -> Result<(), Error> {
         let call = client.call(&self.item(Method::DELETE), &[key], &[])?;

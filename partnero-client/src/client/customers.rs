@@ -11,12 +11,13 @@ use super::transport::RetryRule;
 use crate::Error;
 use crate::model::balance::unnest;
 use crate::model::{
-    Balance, BalanceCredit, Customer, CustomerSearch, CustomerStats, CustomerUpdate, ListParams,
-    NewCustomer, Page, Transaction,
+    Balance, BalanceCredit, Customer, CustomerInvite, CustomerSearch, CustomerStats,
+    CustomerUpdate, ListParams, NewCustomer, Page, ReferralLink, Transaction,
 };
 
 const CUSTOMERS: Collection<Customer> = Collection::new("/customers", "/customers/{key}");
 const TRANSACTIONS: Endpoint = Endpoint::new(Method::GET, "/customers/{key}/transactions");
+const REFERRAL_LINKS: Endpoint = Endpoint::new(Method::GET, "/customers/{key}/referral_links");
 
 /// Customer endpoints; get one with [`Partnero::customers`].
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +74,23 @@ impl<'a> Customers<'a> {
         CUSTOMERS.stream(self.client, params)
     }
 
-    /// `GET /customers:search` (`key`, `email`, `partner.key`).
+    /// `GET /customers` with filters (`partner.key`, `refer_status`, ...): one page.
+    pub async fn list_matching(&self, search: &CustomerSearch) -> Result<Page<Customer>, Error> {
+        self.client
+            .page(&CUSTOMERS.endpoint(Method::GET), &[], search.query_pairs())
+            .await
+    }
+
+    /// Every customer the filters match, page after page.
+    pub fn stream_matching(
+        &self,
+        search: &CustomerSearch,
+    ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
+        self.client
+            .stream_items(&CUSTOMERS.endpoint(Method::GET), &[], search.query_pairs())
+    }
+
+    /// `GET /customers:search` (`key`, `email`, `partner.key`, `refer_status`).
     pub async fn search(&self, search: &CustomerSearch) -> Result<Page<Customer>, Error> {
         let search_endpoint = Endpoint::new(Method::GET, "/customers:search");
         self.client
@@ -151,6 +168,57 @@ impl<'a> Customers<'a> {
             .call_with_body(&credit_endpoint, &[key], credit)?;
         let response = self.client.send(&call, RetryRule::ConnectOnly).await?;
         decode_balance(&response)
+    }
+}
+
+impl Customers<'_> {
+    /// `POST /customers/{key}/archive`.
+    pub async fn archive(&self, key: &str) -> Result<(), Error> {
+        CUSTOMERS
+            .action(self.client, "/customers/{key}/archive", key)
+            .await
+    }
+
+    /// `POST /customers/{key}/revoke-archive`.
+    pub async fn revoke_archive(&self, key: &str) -> Result<(), Error> {
+        CUSTOMERS
+            .action(self.client, "/customers/{key}/revoke-archive", key)
+            .await
+    }
+
+    /// `POST /customers:invite`: creates the customer (or finds it by key or e-mail) and has
+    /// Partnero e-mail it an invitation, with `personalization` values for the template.
+    ///
+    /// Retried only when the connection could not be established (a resend could invite twice).
+    pub async fn invite(&self, invite: &CustomerInvite) -> Result<Customer, Error> {
+        let endpoint = Endpoint::new(Method::POST, "/customers:invite");
+        let call = self.client.call_with_body(&endpoint, &[], invite)?;
+        self.client
+            .send(&call, RetryRule::ConnectOnly)
+            .await?
+            .data()
+    }
+
+    /// `GET /customers/{key}/referral_links` (refer-a-friend): one page of the customer's
+    /// referral links, the default one first.
+    pub async fn referral_links(
+        &self,
+        key: &str,
+        params: ListParams,
+    ) -> Result<Page<ReferralLink>, Error> {
+        self.client
+            .page(&REFERRAL_LINKS, &[key], params.query_pairs())
+            .await
+    }
+
+    /// Every referral link of a customer.
+    pub fn stream_referral_links(
+        &self,
+        key: &str,
+        params: ListParams,
+    ) -> impl Stream<Item = Result<ReferralLink, Error>> + Send + Unpin + 'static {
+        self.client
+            .stream_items(&REFERRAL_LINKS, &[key], params.query_pairs())
     }
 }
 

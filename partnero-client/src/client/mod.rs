@@ -18,10 +18,14 @@ pub(crate) mod builder;
 pub(crate) mod collection;
 pub(crate) mod customers;
 pub(crate) mod endpoint;
+pub(crate) mod leads;
 pub(crate) mod pagination;
 pub(crate) mod partners;
 pub(crate) mod program;
+pub(crate) mod program_details;
+pub(crate) mod referral_links;
 pub(crate) mod retry;
+pub(crate) mod subscribers;
 pub(crate) mod transactions;
 pub(crate) mod transport;
 pub(crate) mod webhooks;
@@ -200,6 +204,28 @@ impl Partnero {
         partners::Partners::new(self)
     }
 
+    /// Leads (affiliate): create, get, list, delete, convert, reject.
+    pub fn leads(&self) -> leads::Leads<'_> {
+        leads::Leads::new(self)
+    }
+
+    /// Additional partner referral links (affiliate): create, get, update, delete, search,
+    /// domains.
+    pub fn partner_referral_links(&self) -> referral_links::ReferralLinks<'_> {
+        referral_links::ReferralLinks::new(self, &referral_links::PARTNER_LINKS)
+    }
+
+    /// Additional customer referral links (refer-a-friend): create, get, update, delete,
+    /// search, domains.
+    pub fn customer_referral_links(&self) -> referral_links::ReferralLinks<'_> {
+        referral_links::ReferralLinks::new(self, &referral_links::CUSTOMER_LINKS)
+    }
+
+    /// Subscribers (newsletter programs): create, get, list, search, update, delete.
+    pub fn subscribers(&self) -> subscribers::Subscribers<'_> {
+        subscribers::Subscribers::new(self)
+    }
+
     /// Webhook subscriptions: create, get, list, update, delete.
     pub fn webhooks(&self) -> webhooks::Webhooks<'_> {
         webhooks::Webhooks::new(self)
@@ -267,7 +293,7 @@ mod tests {
         assert!(
             Partnero::builder_from_lookup(lookup(&[
                 ("PARTNERO_API_KEY", "k"),
-                ("PARTNERO_PROGRAM", "newsletter")
+                ("PARTNERO_PROGRAM", "loyalty")
             ]))
             .is_err()
         );

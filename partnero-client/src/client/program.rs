@@ -22,14 +22,19 @@ pub enum Program {
     /// A refer-a-friend program: every customer is created, referred ones with
     /// `referring_customer.key`.
     ReferAFriend,
+    /// A newsletter referral program: subscribers refer subscribers
+    /// ([`Partnero::subscribers`](crate::Partnero::subscribers)); the sign-up and sale helpers
+    /// do not apply.
+    Newsletter,
 }
 
 impl Program {
-    /// `affiliate` or `refer-a-friend`.
+    /// `affiliate`, `refer-a-friend` or `newsletter`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Program::Affiliate => "affiliate",
             Program::ReferAFriend => "refer-a-friend",
+            Program::Newsletter => "newsletter",
         }
     }
 }
@@ -43,8 +48,8 @@ impl fmt::Display for Program {
 impl FromStr for Program {
     type Err = Error;
 
-    /// Accepts `affiliate`, `refer-a-friend` (also `refer_a_friend`, `referafriend`, `raf`),
-    /// case-insensitively.
+    /// Accepts `affiliate`, `refer-a-friend` (also `refer_a_friend`, `referafriend`, `raf`) and
+    /// `newsletter`, case-insensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm: String = s
             .trim()
@@ -55,8 +60,9 @@ impl FromStr for Program {
         match norm.as_str() {
             "affiliate" => Ok(Program::Affiliate),
             "referafriend" | "raf" => Ok(Program::ReferAFriend),
+            "newsletter" => Ok(Program::Newsletter),
             _ => Err(Error::Config(format!(
-                "unknown program {s:?}: expected `affiliate` or `refer-a-friend`"
+                "unknown program {s:?}: expected `affiliate`, `refer-a-friend` or `newsletter`"
             ))),
         }
     }

@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Partnero;
 use super::collection::Collection;
-use super::endpoint::Endpoint;
-use super::transport::{Call, Response, RetryRule};
+use super::transport::{Call, Response};
 use crate::Error;
-use crate::model::{ListParams, Page, Sale, Transaction};
+use crate::model::{ListParams, NewCustomer, Page, Sale, Transaction, TransactionSearch};
 
 /// Transaction endpoints; get one with [`Partnero::transactions`].
 ///
@@ -57,21 +56,34 @@ pub struct Transactions<'a> {
     client: &'a Partnero,
 }
 
-#[derive(Serialize)]
-struct CustomerKey<'a> {
-    key: &'a str,
+/// The `customer` of a create: its key only, or (with `options.create_customer`) the whole
+/// customer to create with the sale, attribution nested (`customer.partner.key`).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(untagged)]
+pub(crate) enum SaleCustomer<'a> {
+    Key { key: &'a str },
+    Full(&'a NewCustomer),
+}
+
+impl SaleCustomer<'_> {
+    fn key(&self) -> &str {
+        match self {
+            SaleCustomer::Key { key } => key,
+            SaleCustomer::Full(customer) => &customer.key,
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct CreateBody<'a> {
-    customer: CustomerKey<'a>,
+    customer: SaleCustomer<'a>,
     #[serde(flatten)]
     sale: &'a Sale,
 }
 
 #[derive(Serialize)]
 struct BatchBody<'a> {
-    customer: CustomerKey<'a>,
+    customer: SaleCustomer<'a>,
     transactions: &'a [&'a Sale],
 }
 
@@ -111,7 +123,8 @@ impl<'a> Transactions<'a> {
     /// Calling it in a retry loop can pay a commission twice: use [`create`](Self::create).
     pub async fn create_once(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
         require_customer_key(customer_key)?;
-        let call = self.create_call(customer_key, &[sale], Shape::One)?;
+        let call =
+            self.create_call(SaleCustomer::Key { key: customer_key }, &[sale], Shape::One)?;
         match self.client.send_once(&call, 1).await {
             Ok(response) => response.data(),
             Err(failure) => Err(failure.error),
@@ -125,7 +138,47 @@ impl<'a> Transactions<'a> {
         customer_key: &str,
         sale: &Sale,
     ) -> Result<(Transaction, bool), Error> {
-        let (created, recovered) = self.send_guarded(customer_key, &[sale], Shape::One).await?;
+        self.create_guarded_with(SaleCustomer::Key { key: customer_key }, sale)
+            .await
+    }
+
+    /// `POST /transactions` with the customer created along with the sale
+    /// (`options.create_customer: true` is set on the sale sent): `customer` travels whole,
+    /// with its e-mail, names and attribution (`customer.partner` / `customer.referring_customer`).
+    /// A customer Partnero already knows is used as it is (its attribution does not change).
+    /// The double-commission guard of [`create`](Self::create) applies unchanged.
+    ///
+    /// [`Partnero::purchase`] wraps this for the "no sign-up, only a purchase" flow.
+    ///
+    /// ```no_run
+    /// use rust_decimal::Decimal;
+    /// use partnero_client::{NewCustomer, Partnero, Sale};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+    /// let buyer = NewCustomer::new("buyer@example.com").email("buyer@example.com").partner_key("demo-partner");
+    /// let sale = Sale::new(Decimal::new(4999, 2)).key("order-1");
+    /// let transaction = client.transactions().create_with_customer(&buyer, &sale).await?;
+    /// println!("commissions: {:?}", transaction.rewards);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_with_customer(
+        &self,
+        customer: &NewCustomer,
+        sale: &Sale,
+    ) -> Result<Transaction, Error> {
+        let sale = sale.clone().create_customer(true);
+        self.create_guarded_with(SaleCustomer::Full(customer), &sale)
+            .await
+            .map(|(t, _)| t)
+    }
+
+    /// [`create_guarded`](Self::create_guarded) for either shape of `customer`.
+    pub(crate) async fn create_guarded_with(
+        &self,
+        customer: SaleCustomer<'_>,
+        sale: &Sale,
+    ) -> Result<(Transaction, bool), Error> {
+        let (created, recovered) = self.send_guarded(customer, &[sale], Shape::One).await?;
         match created.into_iter().next() {
             Some(transaction) => Ok((transaction, recovered)),
             None => Err(Error::Decode {
@@ -155,9 +208,13 @@ impl<'a> Transactions<'a> {
             return Ok(Vec::new());
         }
         let sales: Vec<&Sale> = sales.iter().collect();
-        self.send_guarded(customer_key, &sales, Shape::Batch)
-            .await
-            .map(|(created, _)| created)
+        self.send_guarded(
+            SaleCustomer::Key { key: customer_key },
+            &sales,
+            Shape::Batch,
+        )
+        .await
+        .map(|(created, _)| created)
     }
 
     /// The guarded create of [`create`](Self::create) (one sale) and
@@ -165,11 +222,11 @@ impl<'a> Transactions<'a> {
     /// that surely were not recorded. Also says whether any transaction was read back by key.
     async fn send_guarded(
         &self,
-        customer_key: &str,
+        customer: SaleCustomer<'_>,
         sales: &[&Sale],
         shape: Shape,
     ) -> Result<(Vec<Transaction>, bool), Error> {
-        require_customer_key(customer_key)?;
+        require_customer_key(customer.key())?;
         let all_keyed = sales.iter().all(|s| s.key.is_some());
         let mut remaining = sales.to_vec();
         let mut done = Vec::new();
@@ -177,7 +234,7 @@ impl<'a> Transactions<'a> {
         let start = Instant::now();
         let mut attempt = 1;
         loop {
-            let call = self.create_call(customer_key, &remaining, shape)?;
+            let call = self.create_call(customer, &remaining, shape)?;
             let failure = match self.client.send_once(&call, attempt).await {
                 Ok(response) => {
                     match shape.decode(&response) {
@@ -265,11 +322,10 @@ impl<'a> Transactions<'a> {
 
     fn create_call(
         &self,
-        customer_key: &str,
+        customer: SaleCustomer<'_>,
         sales: &[&Sale],
         shape: Shape,
     ) -> Result<Call, Error> {
-        let customer = CustomerKey { key: customer_key };
         let endpoint = TRANSACTIONS.endpoint(Method::POST);
         match (shape, sales) {
             (Shape::One, [sale]) => {
@@ -305,6 +361,32 @@ impl<'a> Transactions<'a> {
         TRANSACTIONS.stream(self.client, params)
     }
 
+    /// `GET /transactions` with filters (customer, key, credited partner): one page.
+    pub async fn list_matching(
+        &self,
+        search: &TransactionSearch,
+    ) -> Result<Page<Transaction>, Error> {
+        self.client
+            .page(
+                &TRANSACTIONS.endpoint(Method::GET),
+                &[],
+                search.query_pairs(),
+            )
+            .await
+    }
+
+    /// Every transaction the filters match, page after page.
+    pub fn stream_matching(
+        &self,
+        search: &TransactionSearch,
+    ) -> impl Stream<Item = Result<Transaction, Error>> + Send + Unpin + 'static {
+        self.client.stream_items(
+            &TRANSACTIONS.endpoint(Method::GET),
+            &[],
+            search.query_pairs(),
+        )
+    }
+
     /// `DELETE /transactions/{key}`: a refund or chargeback; reverses the commission.
     /// [`Error::NotFound`] when Partnero has no such transaction (a 404 after an ambiguous
     /// failure counts as success: the earlier attempt deleted it).
@@ -314,19 +396,16 @@ impl<'a> Transactions<'a> {
 
     /// `POST /transactions/{key}/archive`.
     pub async fn archive(&self, key: &str) -> Result<(), Error> {
-        self.action(key, "/transactions/{key}/archive").await
+        TRANSACTIONS
+            .action(self.client, "/transactions/{key}/archive", key)
+            .await
     }
 
     /// `POST /transactions/{key}/revoke-archive`.
     pub async fn revoke_archive(&self, key: &str) -> Result<(), Error> {
-        self.action(key, "/transactions/{key}/revoke-archive").await
-    }
-
-    async fn action(&self, key: &str, template: &'static str) -> Result<(), Error> {
-        let call = self
-            .client
-            .call(&Endpoint::new(Method::POST, template), &[key], &[])?;
-        self.client.send(&call, RetryRule::ConnectOnly).await?.ok()
+        TRANSACTIONS
+            .action(self.client, "/transactions/{key}/revoke-archive", key)
+            .await
     }
 }
 

@@ -89,7 +89,8 @@ pub struct PartnerRef {
     pub email: Option<String>,
 }
 
-/// Reference to a customer by key or id (`customer.key`, `referring_customer.key`).
+/// Reference to a customer by key or id (`customer.key`, `referring_customer.key`); the
+/// referral link endpoints also accept an e-mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CustomerRef {
@@ -99,6 +100,9 @@ pub struct CustomerRef {
     /// The customer's id.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<String>,
+    /// The customer's e-mail (referral link endpoints only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub email: Option<String>,
 }
 
 impl CustomerRef {
@@ -106,7 +110,7 @@ impl CustomerRef {
     pub fn by_key(key: impl Into<String>) -> Self {
         Self {
             key: Some(key.into()),
-            id: None,
+            ..Self::default()
         }
     }
 }
@@ -255,8 +259,8 @@ impl NewCustomer {
     #[must_use]
     pub fn referring_customer_id(mut self, id: impl Into<String>) -> Self {
         self.referring_customer = Some(CustomerRef {
-            key: None,
             id: Some(id.into()),
+            ..CustomerRef::default()
         });
         self
     }
@@ -358,7 +362,8 @@ impl CustomerUpdate {
     }
 }
 
-/// Query of `GET /customers:search` (`key`, `email`, `partner.key`, `page`, `limit`).
+/// Query of `GET /customers:search` and the filtered `GET /customers` (`key`, `email`,
+/// `partner.key`, `refer_status`, `page`, `limit`).
 ///
 /// ```
 /// use partnero_client::CustomerSearch;
@@ -375,6 +380,10 @@ pub struct CustomerSearch {
     pub email: Option<String>,
     /// Partner referral key (`partner.key`).
     pub partner_key: Option<String>,
+    /// Partner e-mail (`partner.email`).
+    pub partner_email: Option<String>,
+    /// `refer_status`: `referred` or `non_referred` (refer-a-friend lists).
+    pub refer_status: Option<String>,
     /// 1-based page.
     pub page: Option<u32>,
     /// Items per page (1..=250).
@@ -408,19 +417,21 @@ impl CustomerSearch {
         self
     }
 
-    /// Sets the page (1-based; 0 is rejected when the request is built).
+    /// Matches customers of the partner with this e-mail.
     #[must_use]
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
+    pub fn partner_email(mut self, email: impl Into<String>) -> Self {
+        self.partner_email = Some(email.into());
         self
     }
 
-    /// Sets the page size (1..=250, checked when the request is built).
+    /// Matches customers by referral status: `referred` or `non_referred`.
     #[must_use]
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
+    pub fn refer_status(mut self, status: impl Into<String>) -> Self {
+        self.refer_status = Some(status.into());
         self
     }
+
+    paging_setters!("1..=250");
 
     /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {
@@ -429,6 +440,8 @@ impl CustomerSearch {
                 ("key", &self.key),
                 ("email", &self.email),
                 ("partner.key", &self.partner_key),
+                ("partner.email", &self.partner_email),
+                ("refer_status", &self.refer_status),
             ],
             self.page,
             self.limit,

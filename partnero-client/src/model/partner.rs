@@ -247,19 +247,7 @@ impl PartnerSearch {
         self
     }
 
-    /// Sets the page (1-based; 0 is rejected when the request is built).
-    #[must_use]
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// Sets the page size (1..=250, checked when the request is built).
-    #[must_use]
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
+    paging_setters!("1..=250");
 
     /// The query, or [`Error::InvalidInput`] when `page` is 0 or `limit` is outside 1..=250.
     pub(crate) fn query_pairs(&self) -> Result<Vec<(&'static str, String)>, Error> {

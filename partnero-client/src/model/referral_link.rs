@@ -40,6 +40,12 @@ pub struct ReferralLink {
     /// Whether this is the default link.
     #[serde(deserialize_with = "lenient::opt_bool")]
     pub is_default: Option<bool>,
+    /// Whether this is an additional link.
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    pub is_additional: Option<bool>,
+    /// The link's domain id.
+    #[serde(deserialize_with = "lenient::opt_u64")]
+    pub domain_id: Option<u64>,
     /// Fields this version of the client does not model.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -180,6 +180,12 @@ impl Sale {
     }
 
     /// Sets `options.create_customer`.
+    ///
+    /// With [`Transactions::create`](crate::Transactions::create) the customer is created from
+    /// its key alone (no e-mail, no name, no partner: it earns nobody a commission). To create
+    /// it whole, attribution included, use
+    /// [`Transactions::create_with_customer`](crate::Transactions::create_with_customer) or
+    /// [`Partnero::purchase`](crate::Partnero::purchase).
     #[must_use]
     pub fn create_customer(mut self, create: bool) -> Self {
         self.options

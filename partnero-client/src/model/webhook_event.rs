@@ -8,12 +8,14 @@
 //! [`Transaction`], [`Reward`]), which read unknown fields into `extra` and odd types leniently.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::customer::Customer;
+use super::lead::Lead;
 use super::lenient;
 use super::partner::Partner;
+use super::subscriber::Subscriber;
 use super::transaction::{Reward, Transaction};
 
 /// One webhook delivery, decoded: the envelope's fields and the typed [`WebhookEvent`].
@@ -90,9 +92,6 @@ impl WebhookDelivery {
 }
 
 /// A Partnero webhook event with its payload (`data`), typed by event name.
-///
-/// Lead and subscriber payloads are kept as JSON objects: this client has no lead or
-/// subscriber model yet.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum WebhookEvent {
@@ -131,19 +130,19 @@ pub enum WebhookEvent {
     /// `reward.paid`
     RewardPaid(Reward),
     /// `lead.submitted`
-    LeadSubmitted(Map<String, Value>),
+    LeadSubmitted(Lead),
     /// `lead.converted`
-    LeadConverted(Map<String, Value>),
+    LeadConverted(Lead),
     /// `lead.rejected`
-    LeadRejected(Map<String, Value>),
+    LeadRejected(Lead),
     /// `subscriber.created`
-    SubscriberCreated(Map<String, Value>),
+    SubscriberCreated(Subscriber),
     /// `subscriber.updated`
-    SubscriberUpdated(Map<String, Value>),
+    SubscriberUpdated(Subscriber),
     /// `subscriber.deleted`
-    SubscriberDeleted(Map<String, Value>),
+    SubscriberDeleted(Subscriber),
     /// `subscriber.rewarded`
-    SubscriberRewarded(Map<String, Value>),
+    SubscriberRewarded(Subscriber),
     /// Any other event name, or a known name whose `data` is not a JSON object: the name and
     /// the raw `data`, untouched.
     Unknown {
@@ -170,7 +169,8 @@ impl WebhookEvent {
         let customer = |f: fn(Customer) -> E| object(&data).map(f);
         let transaction = |f: fn(Transaction) -> E| object(&data).map(f);
         let reward = |f: fn(Reward) -> E| object(&data).map(f);
-        let map = |f: fn(Map<String, Value>) -> E| data.as_object().cloned().map(f);
+        let lead = |f: fn(Lead) -> E| object(&data).map(f);
+        let subscriber = |f: fn(Subscriber) -> E| object(&data).map(f);
         let typed = match name.as_str() {
             "partner.created" => partner(E::PartnerCreated),
             "partner.updated" => partner(E::PartnerUpdated),
@@ -189,13 +189,13 @@ impl WebhookEvent {
             "reward.created" => reward(E::RewardCreated),
             "reward.approved" => reward(E::RewardApproved),
             "reward.paid" => reward(E::RewardPaid),
-            "lead.submitted" => map(E::LeadSubmitted),
-            "lead.converted" => map(E::LeadConverted),
-            "lead.rejected" => map(E::LeadRejected),
-            "subscriber.created" => map(E::SubscriberCreated),
-            "subscriber.updated" => map(E::SubscriberUpdated),
-            "subscriber.deleted" => map(E::SubscriberDeleted),
-            "subscriber.rewarded" => map(E::SubscriberRewarded),
+            "lead.submitted" => lead(E::LeadSubmitted),
+            "lead.converted" => lead(E::LeadConverted),
+            "lead.rejected" => lead(E::LeadRejected),
+            "subscriber.created" => subscriber(E::SubscriberCreated),
+            "subscriber.updated" => subscriber(E::SubscriberUpdated),
+            "subscriber.deleted" => subscriber(E::SubscriberDeleted),
+            "subscriber.rewarded" => subscriber(E::SubscriberRewarded),
             _ => None,
         };
         typed.unwrap_or(E::Unknown { event: name, data })

@@ -1,12 +1,19 @@
 //! The client's integration tests, one module per concern, in one test binary.
 
 mod batch;
+mod customer_actions;
 mod errors;
 mod guard;
+mod leads;
 mod list_params;
 mod pagination;
+mod partner_actions;
+mod program_details;
+mod purchase_only;
+mod referral_links;
 mod requests;
 mod sandbox;
+mod subscribers;
 mod support;
 mod tracing_spans;
 mod track_errors;

@@ -34,3 +34,35 @@ pub(crate) async fn answering(verb: &str, answer: ResponseTemplate) -> MockServe
         .await;
     server
 }
+
+/// A started partnero-sandbox with its demo data.
+pub(crate) async fn demo_sandbox() -> partnero_sandbox::Sandbox {
+    partnero_sandbox::Sandbox::start(partnero_sandbox::SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap()
+}
+
+/// A client (default retry policy) for the sandbox program of `kind`, and its API key.
+pub(crate) fn sandbox_client(
+    sandbox: &partnero_sandbox::Sandbox,
+    kind: partnero_sandbox::ProgramKind,
+) -> (Partnero, String) {
+    use partnero_sandbox::ProgramKind;
+    let key = sandbox.key_for(kind).unwrap();
+    let program = match kind {
+        ProgramKind::ReferAFriend => partnero_client::Program::ReferAFriend,
+        ProgramKind::Newsletter => partnero_client::Program::Newsletter,
+        _ => partnero_client::Program::Affiliate,
+    };
+    let client = Partnero::builder(key.as_str())
+        .base_url(sandbox.base_url())
+        .program(program)
+        .build()
+        .unwrap();
+    (client, key)
+}
+
+/// The HTTP status of a failed call (panics on success).
+pub(crate) fn status_of<T: std::fmt::Debug>(result: Result<T, partnero_client::Error>) -> u16 {
+    result.unwrap_err().status().unwrap_or_default()
+}

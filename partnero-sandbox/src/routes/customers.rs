@@ -48,7 +48,7 @@ pub(crate) struct NewCustomer {
 }
 
 /// Whether `s` looks like `YYYY-MM-DD`.
-fn is_date(s: &str) -> bool {
+pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -76,20 +76,12 @@ pub(crate) fn read_new_customer(
         ..NewCustomer::default()
     };
     match kind {
-        ProgramKind::Affiliate => {
+        ProgramKind::Affiliate | ProgramKind::Newsletter => {
             new.tags = v.string_list(&f("tags"), false).unwrap_or_default();
             if v.object(&f("options"), false).is_some() {
                 new.referral_url = v.string(&f("options.referral_url"), false);
             }
-            if v.object(&f("partner"), false).is_some() {
-                let attribution = Attribution {
-                    key: v.string(&f("partner.key"), false),
-                    id: v.string(&f("partner.id"), false),
-                    email: v.string(&f("partner.email"), false),
-                };
-                // `{"partner": {"key": null}}` is what "no partner" looks like in many integrations.
-                new.attribution = (!attribution.is_empty()).then_some(attribution);
-            }
+            new.attribution = read_attribution(v, kind, prefix);
         }
         ProgramKind::ReferAFriend => {
             new.id = v.string(&f("id"), false);
@@ -103,26 +95,49 @@ pub(crate) fn read_new_customer(
                     );
                 }
             }
-            if v.object(&f("referring_customer"), false).is_some() {
-                let attribution = Attribution {
-                    key: v.string(&f("referring_customer.key"), false),
-                    id: v.string(&f("referring_customer.id"), false),
-                    email: None,
-                };
-                if attribution.is_empty() {
-                    let path = f("referring_customer.key");
-                    v.error(
-                        &path,
-                        format!(
-                            "The {path} field is required when {prefix}referring_customer.id is not present."
-                        ),
-                    );
-                }
-                new.attribution = Some(attribution);
-            }
+            new.attribution = read_attribution(v, kind, prefix);
         }
     }
     new
+}
+
+/// Reads `{prefix}partner{}` (affiliate) or `{prefix}referring_customer{}` (refer-a-friend).
+pub(crate) fn read_attribution(
+    v: &mut Validator<'_>,
+    kind: ProgramKind,
+    prefix: &str,
+) -> Option<Attribution> {
+    let f = |name: &str| format!("{prefix}{name}");
+    match kind {
+        ProgramKind::Affiliate | ProgramKind::Newsletter => {
+            v.object(&f("partner"), false)?;
+            let attribution = Attribution {
+                key: v.string(&f("partner.key"), false),
+                id: v.string(&f("partner.id"), false),
+                email: v.string(&f("partner.email"), false),
+            };
+            // `{"partner": {"key": null}}` is what "no partner" looks like in many integrations.
+            (!attribution.is_empty()).then_some(attribution)
+        }
+        ProgramKind::ReferAFriend => {
+            v.object(&f("referring_customer"), false)?;
+            let attribution = Attribution {
+                key: v.string(&f("referring_customer.key"), false),
+                id: v.string(&f("referring_customer.id"), false),
+                email: None,
+            };
+            if attribution.is_empty() {
+                let path = f("referring_customer.key");
+                v.error(
+                    &path,
+                    format!(
+                        "The {path} field is required when {prefix}referring_customer.id is not present."
+                    ),
+                );
+            }
+            Some(attribution)
+        }
+    }
 }
 
 fn duplicate_key() -> ApiError {
@@ -149,7 +164,7 @@ pub(crate) fn insert_customer(data: &mut ProgramData, new: NewCustomer) -> Resul
         }
     }
     let id = match data.kind {
-        ProgramKind::Affiliate => None,
+        ProgramKind::Affiliate | ProgramKind::Newsletter => None,
         ProgramKind::ReferAFriend => Some(new.id.unwrap_or_else(|| key.clone())),
     };
     if let Some(id) = &id {
@@ -164,7 +179,7 @@ pub(crate) fn insert_customer(data: &mut ProgramData, new: NewCustomer) -> Resul
     let mut referred_by = None;
     if let Some(a) = &new.attribution {
         match data.kind {
-            ProgramKind::Affiliate => {
+            ProgramKind::Affiliate | ProgramKind::Newsletter => {
                 let found = data.partners.iter().find(|p| {
                     if let Some(k) = &a.key {
                         &p.key == k
@@ -259,8 +274,9 @@ pub(crate) async fn create(
 
 /// `GET /v1/customers` and `GET /v1/customers:search`.
 ///
-/// Filters: `key`, `email`, `partner.key`, `partner.id` (affiliate),
-/// `referring_customer.key` (refer-a-friend).
+/// Filters: `key`, `id` (refer-a-friend), `email`, `partner.key`, `partner.id`, `partner.email` (affiliate; also
+/// spelled `partner_key` and `partner[key]`),
+/// `referring_customer.key` (refer-a-friend), `refer_status` (`referred` or `non_referred`).
 pub(crate) async fn list(
     State(app): State<AppState>,
     program: Program,
@@ -269,16 +285,20 @@ pub(crate) async fn list(
 ) -> ApiResult {
     page_of(&app, &program, &query, &uri, |data| {
         let key = query.get("key");
+        let id = query.get("id");
         let email = query.get("email");
-        let partner_key = query.get("partner.key");
-        let partner_id = query.get("partner.id");
+        let partner_key = query.get_any(&["partner.key", "partner_key", "partner[key]"]);
+        let partner_id = query.get_any(&["partner.id", "partner_id", "partner[id]"]);
+        let partner_email = query.get_any(&["partner.email", "partner_email", "partner[email]"]);
         let referrer_uid = query
             .get("referring_customer.key")
             .map(|k| data.customers.iter().find(|c| c.key == k).map(|c| c.uid));
+        let refer_status = query.get("refer_status");
         Ok(data
             .customers
             .iter()
             .filter(|c| key.is_none_or(|k| c.key == k))
+            .filter(|c| id.is_none_or(|i| c.id.as_deref() == Some(i)))
             .filter(|c| {
                 email.is_none_or(|e| {
                     c.email
@@ -288,14 +308,45 @@ pub(crate) async fn list(
             })
             .filter(|c| partner_key.is_none_or(|k| c.partner.as_ref().is_some_and(|p| p.key == k)))
             .filter(|c| partner_id.is_none_or(|i| c.partner.as_ref().is_some_and(|p| p.id == i)))
+            .filter(|c| {
+                partner_email.is_none_or(|e| {
+                    c.partner
+                        .as_ref()
+                        .is_some_and(|p| p.email.eq_ignore_ascii_case(e))
+                })
+            })
             .filter(|c| referrer_uid.is_none_or(|uid| uid.is_some() && c.referred_by == uid))
+            .filter(|c| {
+                refer_status.is_none_or(|s| {
+                    referred_matches(s, c.referred_by.is_some() || c.partner.is_some())
+                })
+            })
             .map(|c| views::customer(&app, data, c))
             .collect())
     })
 }
 
-fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
+/// Whether a record that is `referred` or not passes a `refer_status` filter: `referred`, or
+/// `non_referred` (the PHP SDK's spelling; `not_referred` too). Other values filter nothing.
+pub(crate) fn referred_matches(refer_status: &str, referred: bool) -> bool {
+    match refer_status {
+        "referred" => referred,
+        "non_referred" | "not_referred" => !referred,
+        _ => true,
+    }
+}
+
+/// The customer a path names: by key (refer-a-friend: or private id), or else by e-mail, as
+/// the n8n node addresses customers ("key, ID or email").
+pub(crate) fn find(data: &ProgramData, key: &str) -> Result<usize, ApiError> {
     data.customer_index(key)
+        .or_else(|| {
+            data.customers.iter().position(|c| {
+                c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(key))
+            })
+        })
         .ok_or_else(|| ApiError::not_found("Customer"))
 }
 

@@ -1,17 +1,25 @@
 //! The HTTP routes: Partnero's `/v1` API and the sandbox's `/_sandbox` admin API.
 
 mod admin;
+mod body_addressed;
+mod customer_actions;
 mod customers;
 mod deliveries;
+mod leads;
+mod link_records;
+mod lookup;
+mod partner_actions;
 mod partners;
 mod program;
+mod program_settings;
 mod referrals;
+mod subscribers;
 mod transactions;
 mod webhooks;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use axum::http::Uri;
 use serde_json::Value;
@@ -28,7 +36,13 @@ pub(crate) fn router(app: AppState) -> Router {
     let emit = axum::middleware::from_fn_with_state(app.clone(), deliveries::emit_changes);
     Router::new()
         .route("/v1/test", get(program::test))
-        .route("/v1/partners", get(partners::list).post(partners::create))
+        .route(
+            "/v1/partners",
+            get(partners::list)
+                .post(partners::create)
+                .put(body_addressed::update_partner)
+                .delete(body_addressed::delete_partner),
+        )
         .route("/v1/partners:search", get(partners::list))
         .route(
             "/v1/partners/{id}",
@@ -38,11 +52,55 @@ pub(crate) fn router(app: AppState) -> Router {
         )
         .route(
             "/v1/partners/{id}/referral_links",
-            get(partners::referral_links),
+            get(link_records::of_partner),
+        )
+        .route("/v1/partners/{id}/archive", post(partner_actions::archive))
+        .route(
+            "/v1/partners/{id}/revoke-archive",
+            post(partner_actions::revoke_archive),
+        )
+        .route("/v1/partners/{id}/reward", post(partner_actions::reward))
+        .route(
+            "/v1/partners:sign-in-url",
+            post(partner_actions::sign_in_url),
+        )
+        .route("/v1/partner", get(partner_actions::look_up))
+        .route(
+            "/v1/customers/{key}/archive",
+            post(customer_actions::archive),
         )
         .route(
+            "/v1/customers/{key}/revoke-archive",
+            post(customer_actions::revoke_archive),
+        )
+        .route("/v1/customers:invite", post(customer_actions::invite))
+        .route(
+            "/v1/customers/{key}/referral_links",
+            get(customer_actions::referral_links),
+        )
+        .route("/v1/leads", get(leads::list).post(leads::create))
+        .route("/v1/leads/convert", post(leads::convert))
+        .route("/v1/leads/reject", post(leads::reject))
+        .route("/v1/leads/{id}", get(leads::get).delete(leads::delete))
+        .merge(link_records::routes())
+        .route(
+            "/v1/subscribers",
+            get(subscribers::list)
+                .post(subscribers::create)
+                .put(subscribers::update)
+                .delete(subscribers::delete),
+        )
+        .route("/v1/subscribers:search", get(subscribers::list))
+        .route("/v1/subscribers/{id}", get(subscribers::get))
+        .route("/v1/program", get(program_settings::get))
+        .route("/v1/program/overview", get(program_settings::overview))
+        .route("/v1/settings", put(program_settings::update))
+        .route(
             "/v1/customers",
-            get(customers::list).post(customers::create),
+            get(customers::list)
+                .post(customers::create)
+                .put(body_addressed::update_customer)
+                .delete(body_addressed::delete_customer),
         )
         .route("/v1/customers:search", get(customers::list))
         .route(
@@ -64,7 +122,9 @@ pub(crate) fn router(app: AppState) -> Router {
         )
         .route(
             "/v1/transactions",
-            get(transactions::list).post(transactions::create),
+            get(transactions::list)
+                .post(transactions::create)
+                .delete(body_addressed::delete_transaction),
         )
         .route(
             "/v1/transactions/{key}",

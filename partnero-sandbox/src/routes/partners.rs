@@ -220,18 +220,3 @@ pub(crate) async fn delete(
     data.partners.remove(index);
     Ok(done())
 }
-
-/// `GET /v1/partners/{id}/referral_links`.
-pub(crate) async fn referral_links(
-    State(app): State<AppState>,
-    program: Program,
-    PathKey(id): PathKey,
-) -> ApiResult {
-    program.require_affiliate()?;
-    let mut store = lock(&app.store);
-    let data = program_mut(&mut store, &program)?;
-    let index = data
-        .partner_index_by_id(&id)
-        .ok_or_else(|| ApiError::not_found("Partner"))?;
-    Ok(ok(views::partner_links(&app, &data.partners[index])))
-}

@@ -19,7 +19,7 @@ use crate::time::now_iso8601;
 use crate::validate::Validator;
 use crate::views;
 
-use super::customers::{insert_customer, read_new_customer};
+use super::customers::{insert_customer, read_attribution, read_new_customer};
 use super::{page_of, program_mut, random_token};
 
 /// The most transactions one batch may carry.
@@ -62,7 +62,7 @@ fn pay_commission(
     let commission = money::commission(amount, app.commission_percent);
     let customer = &data.customers[customer_index];
     match data.kind {
-        ProgramKind::Affiliate => {
+        ProgramKind::Affiliate | ProgramKind::Newsletter => {
             let Some(pid) = customer.partner.as_ref().map(|p| p.id.clone()) else {
                 return Vec::new();
             };
@@ -136,11 +136,16 @@ pub(crate) async fn create(
     } else {
         false
     };
-    let new_customer = if v.object("customer", true).is_some() {
+    let mut new_customer = if v.object("customer", true).is_some() {
         Some(read_new_customer(&mut v, program.kind, "customer.", true))
     } else {
         None
     };
+    // The older API reference and the PHP SDK put the attribution at the top level
+    // (`"partner": {"key": ...}` next to `customer`); the nested form wins when both are sent.
+    if let Some(new) = new_customer.as_mut().filter(|n| n.attribution.is_none()) {
+        new.attribution = read_attribution(&mut v, program.kind, "");
+    }
     let batch = v.present("transactions");
     let mut items = Vec::new();
     if batch {
@@ -230,7 +235,8 @@ pub(crate) async fn create(
     }
 }
 
-/// `GET /v1/transactions` (filter `customer.key`).
+/// `GET /v1/transactions` (filters `customer.key`, `key`, and the credited partner's
+/// `partner.key` / `partner.email`, also spelled `partner_key` and `partner[key]`).
 pub(crate) async fn list(
     State(app): State<AppState>,
     program: Program,
@@ -238,12 +244,33 @@ pub(crate) async fn list(
     uri: Uri,
 ) -> ApiResult {
     page_of(&app, &program, &query, &uri, |data| {
-        let customer_key = query.get("customer.key");
+        let customer_key = query.get_any(&["customer.key", "customer_key", "customer[key]"]);
+        let key = query.get("key");
+        let partner_key = query.get_any(&["partner.key", "partner_key", "partner[key]"]);
+        let partner_id = query
+            .get_any(&["partner.email", "partner_email", "partner[email]"])
+            .map(|e| {
+                data.partners
+                    .iter()
+                    .find(|p| p.email.eq_ignore_ascii_case(e))
+                    .map(|p| p.id.as_str())
+            });
+        let credited = |t: &Transaction, hit: &dyn Fn(&str, &str) -> bool| {
+            t.rewards.iter().any(|r| match &r.recipient {
+                RewardRecipient::Partner { id, key } => hit(id, key),
+                RewardRecipient::Customer { .. } => false,
+            })
+        };
         Ok(data
             .transactions
             .iter()
             .filter(|t| !t.deleted)
             .filter(|t| customer_key.is_none_or(|k| t.customer_key == k))
+            .filter(|t| key.is_none_or(|k| t.key == k))
+            .filter(|t| partner_key.is_none_or(|pk| credited(t, &|_, k| k == pk)))
+            .filter(|t| {
+                partner_id.is_none_or(|pid| pid.is_some_and(|pid| credited(t, &|id, _| id == pid)))
+            })
             .map(views::transaction)
             .collect())
     })

@@ -105,6 +105,13 @@ impl Api {
             .expect("DELETE answered")
     }
 
+    /// DELETE naming the resource in a JSON body (`{"key": ...}`).
+    pub async fn delete_with(&self, key: &str, path: &str, body: Value) -> Answer {
+        self.send(Method::DELETE, &self.url(path), Some(key), Some(body))
+            .await
+            .expect("DELETE answered")
+    }
+
     /// POST without a body (archive-like actions).
     pub async fn post_empty(&self, key: &str, path: &str) -> Answer {
         self.send(Method::POST, &self.url(path), Some(key), None)

@@ -61,7 +61,7 @@ async fn unknown_routes_and_methods_are_enveloped() {
         .expect("answer");
     assert_error(&answer, 405);
     let answer = api
-        .send(Method::DELETE, &api.url("/transactions"), Some(AFF), None)
+        .send(Method::PATCH, &api.url("/transactions"), Some(AFF), None)
         .await
         .expect("answer");
     assert_error(&answer, 405);

@@ -16,7 +16,11 @@ async fn default_config_has_one_key_of_each_kind() {
         s.keys(),
         vec![
             (AFF.to_owned(), ProgramKind::Affiliate),
-            (RAF.to_owned(), ProgramKind::ReferAFriend)
+            (RAF.to_owned(), ProgramKind::ReferAFriend),
+            (
+                partnero_sandbox::DEFAULT_NEWSLETTER_KEY.to_owned(),
+                ProgramKind::Newsletter
+            )
         ]
     );
     assert_eq!(s.key_for(ProgramKind::Affiliate).as_deref(), Some(AFF));

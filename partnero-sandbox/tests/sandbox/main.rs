@@ -1,6 +1,7 @@
 //! The sandbox's integration tests in one binary.
 
 mod affiliate;
+mod body_addressed;
 mod common;
 mod concurrency;
 mod errors;
@@ -8,5 +9,6 @@ mod faults;
 mod lifecycle;
 mod pagination;
 mod refer_a_friend;
+mod sdk_spellings;
 mod seeds;
 mod webhooks;

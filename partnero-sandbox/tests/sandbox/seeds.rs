@@ -22,6 +22,10 @@ async fn seed_000_affiliate_integration() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["email"], json!(null));
     assert_eq!(body["data"]["partner"]["key"], "demo-partner");
+    assert_eq!(body["data"]["key"], "CUSTOMER_KEY");
+    assert_eq!(body["data"]["name"], "Partnero");
+    assert_eq!(body["status"], 1);
+    assert_documented_timestamp(&body["data"]["created_at"]);
     // "Partnero will ignore the data payload that doesn't contain partner.key."
     let (status, body) = api
         .post(
@@ -59,17 +63,69 @@ async fn seed_000_affiliate_integration() {
         .await;
     assert_eq!(status, 422);
 
-    // Refund: delete the transaction.
-    let (status, body) = api.delete(AFF, "/transactions/transaction_123").await;
+    // Refund: the guide's transaction delete names the transaction in the body.
+    let (status, body) = api
+        .delete_with(AFF, "/transactions", json!({"key": "transaction_123"}))
+        .await;
     assert_eq!((status, body), (200, json!({"status": 1})));
     assert_eq!(
         api.sandbox.state().balance(AFF, "demo-partner"),
         Some(dec("0"))
     );
-    // Delete the customer.
-    let (status, body) = api.delete(AFF, "/customers/CUSTOMER_KEY").await;
+    // Deleted: a second delete finds nothing.
+    let (status, body) = api
+        .delete_with(AFF, "/transactions", json!({"key": "transaction_123"}))
+        .await;
+    assert_eq!((status, body["status"].clone()), (404, json!(0)));
+    // Delete the customer, again by a body key.
+    let (status, body) = api
+        .delete_with(AFF, "/customers", json!({"key": "CUSTOMER_KEY"}))
+        .await;
     assert_eq!((status, body), (200, json!({"status": 1})));
     assert!(api.sandbox.state().customers(AFF).is_empty());
+}
+
+/// The path forms of seed 000's deletes (`DELETE /transactions/{key}`, `/customers/{key}`),
+/// which the API reference documents next to the body forms, do the same.
+#[tokio::test]
+async fn seed_000_path_form_deletes() {
+    let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    api.post(
+        AFF,
+        "/customers",
+        json!({"partner": {"key": "demo-partner"}, "key": "c1"}),
+    )
+    .await;
+    let (status, _) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "c1"}, "key": "t1", "amount": 10, "action": "sale"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = api.delete(AFF, "/transactions/t1").await;
+    assert_eq!((status, body), (200, json!({"status": 1})));
+    assert_eq!(
+        api.sandbox.state().balance(AFF, "demo-partner"),
+        Some(dec("0"))
+    );
+    let (status, body) = api.delete(AFF, "/customers/c1").await;
+    assert_eq!((status, body), (200, json!({"status": 1})));
+    // A body delete without a key is a 422 on `key`, not a 405.
+    let answer = api.delete_with(AFF, "/transactions", json!({})).await;
+    assert_eq!(answer.0, 422, "{}", answer.1);
+    assert!(answer.1["errors"]["key"].is_array(), "{}", answer.1);
+}
+
+/// Every timestamp in Partnero's examples is a whole second: `2025-05-09T17:42:13.000000Z`.
+fn assert_documented_timestamp(value: &serde_json::Value) {
+    let s = value.as_str().unwrap_or_default();
+    let shape = s.len() == 27 && s.as_bytes()[10] == b'T' && s.ends_with(".000000Z");
+    assert!(
+        shape,
+        "timestamp {value} is not shaped like 2025-05-09T17:42:13.000000Z"
+    );
 }
 
 /// Seed 001: refer-a-friend integration, every curl example in order.
@@ -107,6 +163,25 @@ async fn seed_001_refer_a_friend_integration() {
     }
     assert_eq!(alice["data"]["approved"], true);
     assert_eq!(alice["status"], 1);
+    // The values the guide's response shows for Alice.
+    let data = &alice["data"];
+    assert_eq!(data["id"], "customer_123");
+    assert_eq!(data["email"], "alice@example.com");
+    assert_eq!(data["name"], "Alice");
+    assert_eq!(data["surname"], json!(null));
+    assert_eq!(data["status"], "active");
+    assert_eq!(data["referring_customer"], json!(null));
+    assert_eq!(data["referrals_count"], 0);
+    assert_eq!(data["metadata"], json!({"date_of_birth": null}));
+    assert!(
+        data["referral_link"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("?ref=customer_123")),
+        "{data}"
+    );
+    assert_eq!(data["referral_links"], json!([data["referral_link"]]));
+    assert_documented_timestamp(&data["created_at"]);
+    assert_documented_timestamp(&data["updated_at"]);
 
     let (status, bob) = api
         .post(
@@ -123,10 +198,19 @@ async fn seed_001_refer_a_friend_integration() {
             .is_some_and(|l| l.contains("customer_456"))
     );
 
-    let (status, _) = api
+    let (status, sale) = api
         .post(RAF, "/transactions", json!({"customer": {"key": "customer_456"}, "key": "invoice_123", "amount": 100, "action": "sale"}))
         .await;
     assert_eq!(status, 201);
+    assert_eq!(sale["status"], 1);
+    assert_eq!(sale["data"]["key"], "invoice_123");
+    assert_eq!(sale["data"]["amount"], json!(100));
+    assert_eq!(sale["data"]["action"], "sale");
+    assert_eq!(
+        sale["data"]["rewards"][0]["customer"]["key"],
+        "customer_123"
+    );
+    assert_documented_timestamp(&sale["data"]["created_at"]);
     let (status, batch) = api
         .post(
             RAF,
@@ -155,9 +239,13 @@ async fn seed_001_refer_a_friend_integration() {
     let (status, got) = api.get(RAF, "/customers/customer_123").await;
     assert_eq!(status, 200);
     assert_eq!(got["data"]["referrals_count"], 1);
+    assert_eq!(got["data"]["referral_link"], alice["data"]["referral_link"]);
     let (status, stats) = api.get(RAF, "/customers/customer_123/stats").await;
     assert_eq!(status, 200);
+    // "Returns click counts, referral counts, and social sharing links."
     assert_eq!(stats["data"]["referrals"], 1);
+    assert!(stats["data"]["clicks"].is_number(), "{stats}");
+    assert!(stats["data"]["share_links"].is_object(), "{stats}");
     let (status, balance) = api.get(RAF, "/customers/customer_123/balance").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -167,6 +255,8 @@ async fn seed_001_refer_a_friend_integration() {
     let (status, referrals) = api.get(RAF, "/customers/customer_123/referrals").await;
     assert_eq!(status, 200);
     assert_eq!(referrals["data"][0]["key"], "customer_456");
+    assert_eq!(referrals["data"].as_array().map(Vec::len), Some(1));
+    assert!(referrals["links"].is_object() && referrals["meta"].is_object());
 
     let (status, credited) = api
         .post(
@@ -177,8 +267,8 @@ async fn seed_001_refer_a_friend_integration() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        credited["data"]["balance"]["currency"][0]["amount"],
-        json!(90)
+        credited["data"]["balance"]["currency"][0],
+        json!({"amount": 90, "amount_units": "usd", "is_currency": true})
     );
 }
 
@@ -268,10 +358,52 @@ async fn seed_004_purchase_only_sites() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["rewards"][0]["partner"]["key"], "demo-partner");
     assert_eq!(
         api.sandbox.state().balance(AFF, "demo-partner"),
         Some(dec("10"))
     );
+    let created = api.sandbox.state();
+    let buyer = created
+        .customer(AFF, "buyer@example.com")
+        .expect("the customer is created with its sale");
+    assert_eq!(buyer.email.as_deref(), Some("buyer@example.com"));
+    assert_eq!(
+        buyer.partner.as_ref().map(|p| p.key.as_str()),
+        Some("demo-partner")
+    );
+    // The older API reference and the PHP SDK send the partner at the top level: it attributes
+    // the new customer just the same.
+    let (status, body) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "buyer3", "email": "buyer3@example.com", "name": "Three"},
+                   "partner": {"key": "demo-partner"},
+                   "key": "order-3", "amount": 50, "action": "sale", "options": {"create_customer": true}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["rewards"][0]["partner"]["key"], "demo-partner");
+    let state = api.sandbox.state();
+    let buyer3 = state.customer(AFF, "buyer3").expect("created");
+    assert_eq!(
+        buyer3.partner.as_ref().map(|p| p.key.as_str()),
+        Some("demo-partner")
+    );
+    assert_eq!(buyer3.name.as_deref(), Some("Three"));
+    assert_eq!(state.balance(AFF, "demo-partner"), Some(dec("20")));
+    // An unknown partner in either shape is refused, never an unattributed customer.
+    let (status, _) = api
+        .post(
+            AFF,
+            "/transactions",
+            json!({"customer": {"key": "buyer4"}, "partner": {"key": "nobody"},
+                   "key": "order-4", "amount": 50, "options": {"create_customer": true}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(api.sandbox.state().customer(AFF, "buyer4").is_none());
     // Or the two calls the FAQ describes: customer create, then transaction create.
     api.post(
         AFF,
@@ -289,6 +421,6 @@ async fn seed_004_purchase_only_sites() {
     assert_eq!(status, 201);
     assert_eq!(
         api.sandbox.state().balance(AFF, "demo-partner"),
-        Some(dec("20"))
+        Some(dec("30"))
     );
 }
