@@ -54,7 +54,8 @@ pub struct WebhookReceiver {
     body_limit: usize,
 }
 
-/// The non-empty secrets, warning when none is left.
+/// The non-empty secrets. None left is allowed (a receiver armed later with
+/// [`WebhookReceiver::set_secrets`]); each delivery it refuses then says why.
 fn usable<I, S>(secrets: I) -> Arc<[String]>
 where
     I: IntoIterator<Item = S>,
@@ -66,7 +67,7 @@ where
         .filter(|s| !s.is_empty())
         .collect();
     if secrets.is_empty() {
-        tracing::warn!("partnero webhook receiver has no secret: every delivery is refused");
+        tracing::debug!("partnero webhook receiver has no secret yet: deliveries are refused");
     }
     secrets.into()
 }
@@ -164,8 +165,15 @@ impl WebhookReceiver {
         let Some(signature) = signature else {
             return Err(log(WebhookRejection::Unsigned, len));
         };
-        let verified = std::str::from_utf8(signature)
-            .is_ok_and(|sig| verify_any(&self.current(), raw_body, sig));
+        let secrets = self.current();
+        if secrets.is_empty() {
+            tracing::warn!(
+                "partnero webhook receiver has no secret: delivery refused (give it the webhook's `signature`)"
+            );
+            return Err(log(WebhookRejection::BadSignature, len));
+        }
+        let verified =
+            std::str::from_utf8(signature).is_ok_and(|sig| verify_any(&secrets, raw_body, sig));
         if !verified {
             return Err(log(WebhookRejection::BadSignature, len));
         }
