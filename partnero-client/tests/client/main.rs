@@ -1,6 +1,7 @@
 //! The client's integration tests, one module per concern, in one test binary.
 
 mod batch;
+mod edges;
 mod errors;
 mod guard;
 mod list_params;

@@ -1,0 +1,259 @@
+//! The edges of the tracking helpers against partnero-sandbox over HTTP (issue 12): cases where
+//! a sign-up, a sale or a refund used to be lost or misreported.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use partnero_client::{NewCustomer, Partnero, Program, RetryPolicy, Sale};
+use partnero_core::{KeySource, ReferralContext, ReferralKey};
+use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
+use rust_decimal::Decimal;
+
+struct Setup {
+    sandbox: Sandbox,
+    key: String,
+}
+
+async fn setup(kind: ProgramKind) -> Setup {
+    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap();
+    let key = sandbox.key_for(kind).unwrap();
+    Setup { sandbox, key }
+}
+
+impl Setup {
+    /// A client of this program with fast retries; `program` as the app would configure it
+    /// (`None`: not configured, as with `PARTNERO_PROGRAM` unset).
+    fn client(&self, program: Option<Program>) -> Partnero {
+        let mut builder = Partnero::builder(self.key.as_str())
+            .base_url(self.sandbox.base_url())
+            .retry(
+                RetryPolicy::default()
+                    .base_delay(Duration::from_millis(10))
+                    .confirm_delay(Duration::from_millis(10)),
+            );
+        if let Some(program) = program {
+            builder = builder.program(program);
+        }
+        builder.build().unwrap()
+    }
+
+    fn posts(&self, path: &str) -> u64 {
+        self.sandbox.requests_seen_for("POST", path)
+    }
+}
+
+fn partner_ctx(landing: &str) -> ReferralContext {
+    ReferralContext::new()
+        .with_partner(
+            ReferralKey::parse("demo-partner").unwrap(),
+            KeySource::Cookie,
+        )
+        .with_landing_url(landing)
+}
+
+fn referrer_ctx() -> ReferralContext {
+    ReferralContext::new().with_referrer(
+        ReferralKey::parse("demo-referrer").unwrap(),
+        KeySource::Cookie,
+    )
+}
+
+fn sale(key: &str) -> Sale {
+    Sale::new(Decimal::from_str("49.99").unwrap())
+        .key(key)
+        .action("sale")
+}
+
+// (3) A landing URL longer than Partnero's 255-character limit.
+#[tokio::test]
+async fn a_landing_url_over_255_characters_does_not_cost_the_signup() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    let landing = format!(
+        "https://shop.example/?aff=demo-partner&utm_campaign={}",
+        "x".repeat(300)
+    );
+    let outcome = c
+        .signup(
+            &partner_ctx(&landing),
+            NewCustomer::new("long-url").email("long@example.com"),
+        )
+        .await;
+    assert!(
+        format!("{outcome:?}").starts_with("Ok(Attributed"),
+        "{outcome:?}"
+    );
+    let state = s.sandbox.state();
+    let stored = state.customer(&s.key, "long-url").expect("customer stored");
+    let url = stored.referral_url.as_deref().expect("a referral URL kept");
+    assert!(url.chars().count() <= 255, "{url}");
+    assert!(landing.starts_with(url), "{url} is a cut of the landing URL");
+    s.sandbox.shutdown().await;
+}
+
+// (3) Partnero refuses the referral URL for another reason: the sign-up is sent once more
+// without it.
+#[tokio::test]
+async fn a_422_naming_the_referral_url_is_sent_once_more_without_it() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    s.sandbox
+        .faults()
+        .on("POST", "/v1/customers")
+        .fail_next_with_body(
+            1,
+            422,
+            r#"{"message":"The options.referral url format is invalid.","errors":{"options.referral_url":["The options.referral url format is invalid."]},"status":0}"#,
+        );
+    let outcome = c
+        .signup(
+            &partner_ctx("https://shop.example/?aff=demo-partner"),
+            NewCustomer::new("bad-url"),
+        )
+        .await;
+    assert!(
+        format!("{outcome:?}").starts_with("Ok(Attributed"),
+        "{outcome:?}"
+    );
+    assert_eq!(s.posts("/v1/customers"), 2, "sent once more, not more");
+    let state = s.sandbox.state();
+    let stored = state.customer(&s.key, "bad-url").expect("customer stored");
+    assert_eq!(stored.referral_url, None);
+    s.sandbox.shutdown().await;
+}
+
+// (4) A taken e-mail (the same person under a new account id) is not "already exists".
+#[tokio::test]
+async fn a_taken_email_is_its_own_outcome() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    let ctx = partner_ctx("https://shop.example/?aff=demo-partner");
+    c.signup(&ctx, NewCustomer::new("ann-1").email("ann@example.com"))
+        .await
+        .unwrap();
+    let again = c
+        .signup(&ctx, NewCustomer::new("ann-2").email("ann@example.com"))
+        .await;
+    let shown = format!("{again:?}");
+    assert!(shown.starts_with("Ok(EmailTaken"), "{shown}");
+    assert!(shown.contains("ann-1"), "names the existing customer: {shown}");
+    assert!(s.sandbox.state().customer(&s.key, "ann-2").is_none());
+    s.sandbox.shutdown().await;
+}
+
+// (5) A DELETE that failed ambiguously, then 404: nothing says Partnero deleted anything.
+#[tokio::test]
+async fn a_refund_answered_503_then_404_is_unconfirmed_not_refunded() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    // The sale is still on its way (another request, not recorded yet).
+    s.sandbox
+        .faults()
+        .on("DELETE", "/v1/transactions")
+        .fail_next(1, 503);
+    let outcome = c.refund("pay-in-flight").await;
+    assert!(
+        format!("{outcome:?}").starts_with("Ok(Unconfirmed"),
+        "{outcome:?}"
+    );
+    s.sandbox.shutdown().await;
+}
+
+// (5) The same, when the sale exists: the key is looked up, found, and deleted.
+#[tokio::test]
+async fn a_refund_whose_404_is_contradicted_by_a_look_up_deletes_the_sale() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    c.customers()
+        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
+        .await
+        .unwrap();
+    c.transactions()
+        .create("buyer", &sale("pay-404"))
+        .await
+        .unwrap();
+    let deletes = s.sandbox.faults().on("DELETE", "/v1/transactions");
+    deletes.fail_next(1, 503);
+    // A 404 that is not Partnero's word on this key (a proxy, a replica behind).
+    deletes.fail_next(1, 404);
+    let outcome = c.refund("pay-404").await;
+    assert!(format!("{outcome:?}") == "Ok(Refunded)", "{outcome:?}");
+    assert!(
+        s.sandbox.state().live_transactions(&s.key).is_empty(),
+        "the commission is reversed"
+    );
+    s.sandbox.shutdown().await;
+}
+
+// (6) The app calls `sale` twice with the same key (a double click, a retried webhook).
+#[tokio::test]
+async fn a_repeated_keyed_sale_pays_once() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    c.customers()
+        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
+        .await
+        .unwrap();
+    let first = c.sale("buyer", sale("pay-twice")).await;
+    let second = c.sale("buyer", sale("pay-twice")).await;
+    assert!(format!("{first:?}").starts_with("Ok(Recorded"), "{first:?}");
+    assert!(
+        format!("{second:?}").starts_with("Ok(AlreadyRecorded"),
+        "{second:?}"
+    );
+    let state = s.sandbox.state();
+    assert_eq!(state.transactions_with_key(&s.key, "pay-twice").len(), 1);
+    assert_eq!(s.posts("/v1/transactions"), 1);
+    s.sandbox.shutdown().await;
+}
+
+// (7) Affiliate: a sale of a customer nobody referred (Partnero never stored the customer).
+#[tokio::test]
+async fn an_affiliate_sale_of_an_unreferred_customer_is_an_outcome() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    let outcome = c.sale("organic-buyer", sale("pay-organic")).await;
+    assert!(
+        format!("{outcome:?}").starts_with("Ok(CustomerUnknown"),
+        "{outcome:?}"
+    );
+    assert!(s.sandbox.state().live_transactions(&s.key).is_empty());
+    s.sandbox.shutdown().await;
+}
+
+// (2) A refer-a-friend key while the client was left on the default program: the client
+// learns the program from `GET /v1/test` and attributes the sign-up.
+#[tokio::test]
+async fn an_unset_program_is_learned_and_the_referral_kept() {
+    let s = setup(ProgramKind::ReferAFriend).await;
+    let c = s.client(None);
+    let outcome = c
+        .signup(&referrer_ctx(), NewCustomer::new("friend-1"))
+        .await;
+    assert!(
+        format!("{outcome:?}").starts_with("Ok(Attributed"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        s.sandbox.state().referrer_of(&s.key, "friend-1"),
+        Some("demo-referrer")
+    );
+    s.sandbox.shutdown().await;
+}
+
+// (2) The program is set, to the wrong kind: a distinct outcome, never a silent "not referred".
+#[tokio::test]
+async fn a_key_of_the_other_program_is_a_distinct_outcome() {
+    let s = setup(ProgramKind::ReferAFriend).await;
+    let c = s.client(Some(Program::Affiliate));
+    let outcome = c
+        .signup(&referrer_ctx(), NewCustomer::new("friend-2"))
+        .await;
+    assert!(
+        format!("{outcome:?}").starts_with("Ok(OtherProgramKey"),
+        "{outcome:?}"
+    );
+    s.sandbox.shutdown().await;
+}
