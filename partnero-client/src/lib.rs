@@ -57,6 +57,8 @@
 mod client;
 mod error;
 pub mod model;
+mod referral_url;
+mod report;
 mod track;
 pub mod webhook_signature;
 

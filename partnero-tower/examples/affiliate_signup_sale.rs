@@ -8,7 +8,7 @@
 //! curl -X POST 'http://127.0.0.1:3000/checkout/ada/order-1001'
 //! ```
 use axum::{Router, extract::Path, routing::post};
-use partnero_tower::{Decimal, NewCustomer, Partnero, PartneroLayer, Referral, Sale};
+use partnero_tower::{Decimal, NewCustomer, Partnero, PartneroLayer, Referral, Sale, SaleOutcome};
 
 async fn signup(referral: Referral, Path(user): Path<String>) -> String {
     // Create the account in your own database first; a Partnero outage must not fail it.
@@ -23,14 +23,13 @@ async fn checkout(referral: Referral, Path((user, order)): Path<(String, String)
     // The order id is the transaction key: a sale is never recorded twice under one key.
     let sale = Sale::new(Decimal::new(4900, 2)).key(order);
     match referral.sale(&user, sale).await {
+        Ok(SaleOutcome::CustomerUnknown) => "nobody referred this customer: no commission\n".into(),
         Ok(outcome) => {
             let commissions: Vec<_> = outcome
-                .transaction
-                .rewards
-                .iter()
-                .filter_map(|r| r.amount)
-                .collect();
-            format!("sale recorded, commissions: {commissions:?}\n")
+                .transaction()
+                .map(|t| t.rewards.iter().filter_map(|r| r.amount).collect())
+                .unwrap_or_default();
+            format!("sale {}, commissions: {commissions:?}\n", outcome.label())
         }
         Err(err) => format!("sale not recorded: {err}\n"),
     }

@@ -89,7 +89,10 @@ async fn a_landing_url_over_255_characters_does_not_cost_the_signup() {
     let stored = state.customer(&s.key, "long-url").expect("customer stored");
     let url = stored.referral_url.as_deref().expect("a referral URL kept");
     assert!(url.chars().count() <= 255, "{url}");
-    assert!(landing.starts_with(url), "{url} is a cut of the landing URL");
+    assert!(
+        landing.starts_with(url),
+        "{url} is a cut of the landing URL"
+    );
     s.sandbox.shutdown().await;
 }
 
@@ -138,7 +141,10 @@ async fn a_taken_email_is_its_own_outcome() {
         .await;
     let shown = format!("{again:?}");
     assert!(shown.starts_with("Ok(EmailTaken"), "{shown}");
-    assert!(shown.contains("ann-1"), "names the existing customer: {shown}");
+    assert!(
+        shown.contains("ann-1"),
+        "names the existing customer: {shown}"
+    );
     assert!(s.sandbox.state().customer(&s.key, "ann-2").is_none());
     s.sandbox.shutdown().await;
 }
