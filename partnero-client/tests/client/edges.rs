@@ -409,3 +409,59 @@ fn the_defaults_fit_a_web_request() {
     let shown = format!("{:?}", Partnero::new("sk_test"));
     assert!(shown.contains("timeout: Some(5s)"), "{shown}");
 }
+
+/// The `partnero ...` explanation events `recorder` saw.
+fn explanations(recorder: &crate::tracing_spans::Recorder, what: &str) -> Vec<String> {
+    recorder
+        .lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("event ") && l.contains(&format!("message=partnero {what}")))
+        .cloned()
+        .collect()
+}
+
+// (10) and (2): one event per sign-up, at a level a default subscriber shows, with the outcome
+// and the reason; a key of the other program is one WARN naming the fix.
+#[tokio::test]
+async fn each_signup_explains_itself_in_one_event() {
+    let s = setup(ProgramKind::ReferAFriend).await;
+    let c = s.client(Some(Program::Affiliate));
+    let recorder = crate::tracing_spans::Recorder::default();
+    let guard = tracing::subscriber::set_default(recorder.clone());
+    c.signup(&referrer_ctx(), NewCustomer::new("friend-4"))
+        .await
+        .unwrap();
+    let raf = s.client(Some(Program::ReferAFriend));
+    raf.signup(&referrer_ctx(), NewCustomer::new("friend-5"))
+        .await
+        .unwrap();
+    raf.sale("friend-5", sale("pay-5")).await.unwrap();
+    raf.refund("pay-5").await.unwrap();
+    drop(guard);
+
+    let signups = explanations(&recorder, "sign-up");
+    assert_eq!(signups.len(), 2, "{signups:#?}");
+    assert!(signups[0].starts_with("event WARN"), "{}", signups[0]);
+    assert!(
+        signups[0].contains("outcome=other_program_key")
+            && signups[0].contains("set PARTNERO_PROGRAM=refer-a-friend"),
+        "{}",
+        signups[0]
+    );
+    assert!(signups[1].starts_with("event INFO"), "{}", signups[1]);
+    assert!(signups[1].contains("outcome=attributed"), "{}", signups[1]);
+    assert!(
+        signups[1].contains("referrer_from=Cookie"),
+        "{}",
+        signups[1]
+    );
+    let sales = explanations(&recorder, "sale");
+    assert_eq!(sales.len(), 1, "{sales:#?}");
+    assert!(sales[0].starts_with("event INFO") && sales[0].contains("outcome=recorded"));
+    let refunds = explanations(&recorder, "refund");
+    assert_eq!(refunds.len(), 1, "{refunds:#?}");
+    assert!(refunds[0].contains("outcome=refunded"), "{}", refunds[0]);
+    s.sandbox.shutdown().await;
+}
