@@ -63,3 +63,44 @@ impl Budget {
         timeout.map(|t| t.min(left))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn attempts_are_cut_to_the_shared_budget() {
+        let ten = RetryPolicy::default();
+        let alone = Budget::start(&ten);
+        assert_eq!(
+            alone.attempt_timeout(Some(Duration::from_secs(5))),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(alone.attempt_timeout(None), None);
+
+        let short = RetryPolicy::default().max_elapsed(Duration::from_millis(1500));
+        shared(&short, async {
+            let budget = Budget::start(&ten);
+            let timeout = budget
+                .attempt_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            assert!(timeout <= Duration::from_millis(1500), "{timeout:?}");
+            assert!(timeout >= RetryPolicy::MIN_ATTEMPT, "{timeout:?}");
+            // A retry after 1 s would leave less than MIN_ATTEMPT of the 1.5 s.
+            assert_eq!(
+                budget.retry_delay(&ten, 1, Some(Duration::from_secs(1))),
+                None
+            );
+            // A nested helper keeps the outer deadline.
+            shared(&ten, async {
+                let inner = Budget::start(&ten);
+                assert!(
+                    inner.attempt_timeout(Some(Duration::from_secs(5))).unwrap()
+                        <= Duration::from_millis(1500)
+                );
+            })
+            .await;
+        })
+        .await;
+    }
+}

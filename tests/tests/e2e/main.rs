@@ -3,5 +3,6 @@
 
 mod browser;
 mod journeys;
+mod landing_url;
 mod parity;
 mod shop_parity;
