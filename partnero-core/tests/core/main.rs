@@ -3,6 +3,7 @@
 
 mod cases;
 mod from_http;
+mod funnel_counters;
 mod props;
 mod split;
 mod tracing_events;
