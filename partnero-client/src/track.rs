@@ -315,25 +315,11 @@ impl Partnero {
         let referred = customer.partner.is_some();
         let other = other_program_key(Program::Affiliate, ctx, &customer);
         if !referred && !self.always_creates_customers() {
-            return Ok(match other {
-                Some(key_program) => SignupOutcome::OtherProgramKey {
-                    key_program,
-                    customer: None,
-                },
-                None => SignupOutcome::NotReferred { customer: None },
-            });
+            return Ok(unreferred(other, None));
         }
         match self.create_customer(&mut customer).await {
             Ok(created) if referred => Ok(SignupOutcome::Attributed { customer: created }),
-            Ok(created) => Ok(match other {
-                Some(key_program) => SignupOutcome::OtherProgramKey {
-                    key_program,
-                    customer: Some(created),
-                },
-                None => SignupOutcome::NotReferred {
-                    customer: Some(created),
-                },
-            }),
+            Ok(created) => Ok(unreferred(other, Some(created))),
             Err(e) if referred && rejects_partner_key(&e) => Ok(SignupOutcome::PartnerKeyUnknown),
             Err(e) => self.signup_refused(&customer, e).await,
         }
@@ -353,15 +339,7 @@ impl Partnero {
         let other = other_program_key(Program::ReferAFriend, ctx, &customer);
         match self.create_customer(&mut customer).await {
             Ok(created) if referred => Ok(SignupOutcome::Attributed { customer: created }),
-            Ok(created) => Ok(match other {
-                Some(key_program) => SignupOutcome::OtherProgramKey {
-                    key_program,
-                    customer: Some(created),
-                },
-                None => SignupOutcome::NotReferred {
-                    customer: Some(created),
-                },
-            }),
+            Ok(created) => Ok(unreferred(other, Some(created))),
             Err(e) if referred && rejects_referrer(&e) => {
                 customer.referring_customer = None;
                 match self.create_customer(&mut customer).await {
@@ -534,6 +512,18 @@ fn other_program_key(
             && ctx.partner_key().is_none()
             && (ctx.referrer_key().is_some() || customer.referring_customer.is_some()))
         .then_some(Program::ReferAFriend),
+    }
+}
+
+/// The outcome of a sign-up without a key of the client's program: `other` is the program of
+/// the key the visitor carries instead, if any.
+fn unreferred(other: Option<Program>, customer: Option<Customer>) -> SignupOutcome {
+    match other {
+        Some(key_program) => SignupOutcome::OtherProgramKey {
+            key_program,
+            customer,
+        },
+        None => SignupOutcome::NotReferred { customer },
     }
 }
 

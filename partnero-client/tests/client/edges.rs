@@ -42,6 +42,14 @@ impl Setup {
         builder.build().unwrap()
     }
 
+    /// A referred customer `buyer`, created through `c`.
+    async fn buyer(&self, c: &Partnero) {
+        c.customers()
+            .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
+            .await
+            .unwrap();
+    }
+
     fn posts(&self, path: &str) -> u64 {
         self.sandbox.requests_seen_for("POST", path)
     }
@@ -169,10 +177,7 @@ async fn a_refund_answered_503_then_404_is_unconfirmed_not_refunded() {
 async fn a_refund_whose_404_is_contradicted_by_a_look_up_deletes_the_sale() {
     let s = setup(ProgramKind::Affiliate).await;
     let c = s.client(Some(Program::Affiliate));
-    c.customers()
-        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
-        .await
-        .unwrap();
+    s.buyer(&c).await;
     c.transactions()
         .create("buyer", &sale("pay-404"))
         .await
@@ -195,10 +200,7 @@ async fn a_refund_whose_404_is_contradicted_by_a_look_up_deletes_the_sale() {
 async fn a_repeated_keyed_sale_pays_once() {
     let s = setup(ProgramKind::Affiliate).await;
     let c = s.client(Some(Program::Affiliate));
-    c.customers()
-        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
-        .await
-        .unwrap();
+    s.buyer(&c).await;
     let first = c.sale("buyer", sale("pay-twice")).await.unwrap();
     let second = c.sale("buyer", sale("pay-twice")).await.unwrap();
     assert!(
@@ -281,10 +283,7 @@ async fn a_key_of_the_other_program_is_a_distinct_outcome() {
 async fn a_refund_processed_then_lost_is_unconfirmed() {
     let s = setup(ProgramKind::Affiliate).await;
     let c = s.client(Some(Program::Affiliate));
-    c.customers()
-        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
-        .await
-        .unwrap();
+    s.buyer(&c).await;
     c.sale("buyer", sale("pay-lost")).await.unwrap();
     s.sandbox
         .faults()
@@ -309,10 +308,7 @@ async fn without_the_look_up_a_repeated_sale_pays_twice() {
         .look_up_sales(false)
         .build()
         .unwrap();
-    c.customers()
-        .create(&NewCustomer::new("buyer").partner_key("demo-partner"))
-        .await
-        .unwrap();
+    s.buyer(&c).await;
     c.sale("buyer", sale("pay-opt-out")).await.unwrap();
     c.sale("buyer", sale("pay-opt-out")).await.unwrap();
     let state = s.sandbox.state();
