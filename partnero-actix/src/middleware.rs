@@ -61,7 +61,8 @@ use crate::headers::ActixHeaders;
 ///
 /// #[actix_web::main]
 /// async fn main() -> std::io::Result<()> {
-///     let partnero = PartneroMiddleware::new(std::env::var("PARTNERO_API_KEY").unwrap_or_default())
+///     let partnero = PartneroMiddleware::from_env()
+///         .map_err(std::io::Error::other)?
 ///         .with_config(TrackingConfig::default().partner_path_prefix("/aff/"));
 ///     HttpServer::new(move || {
 ///         App::new()
