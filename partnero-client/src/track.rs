@@ -238,8 +238,9 @@ impl Partnero {
     ///   `referring_customer.*`), creates it again without one and returns
     ///   [`SignupOutcome::ReferrerKeyUnknown`].
     /// * A visitor with only the other program kind's key is
-    ///   [`SignupOutcome::OtherProgramKey`] (when the program was not set, the client asks
-    ///   Partnero first, see [`PartneroBuilder::program`](crate::PartneroBuilder::program)).
+    ///   [`SignupOutcome::OtherProgramKey`]. When the program was not set, the first sign-up
+    ///   asks Partnero which it is (`GET /test`, once per client; see
+    ///   [`PartneroBuilder::program`](crate::PartneroBuilder::program)).
     /// * Any other failure is an error, even with a referral: a 404 from a wrong base URL or a
     ///   400 about another field (an invalid e-mail) is not mistaken for a rejected key.
     /// * Both: the landing URL is sent as `options.referral_url` when known, cut to Partnero's
@@ -281,22 +282,16 @@ impl Partnero {
         mut customer: NewCustomer,
     ) -> Result<SignupOutcome, Error> {
         referral_url::attach(&mut customer, ctx.landing_url());
-        match self.program_for(ctx, &customer).await {
+        match self.signup_program().await {
             Program::ReferAFriend => self.signup_refer_a_friend(ctx, customer).await,
             _ => self.signup_affiliate(ctx, customer).await,
         }
     }
 
-    /// The program to sign up under: the one in effect, or, when it was not set and the
-    /// visitor carries only the other kind's key, the one Partnero names.
-    async fn program_for(&self, ctx: &ReferralContext, customer: &NewCustomer) -> Program {
-        let current = self.program();
-        if other_program_key(current, ctx, customer).is_some() {
-            if let Some(learned) = self.learn_program().await {
-                return learned;
-            }
-        }
-        current
+    /// The program to sign up under: the one set or learned, else (once per client) the one
+    /// Partnero names in `GET /test`, else the default.
+    async fn signup_program(&self) -> Program {
+        self.learn_program().await.unwrap_or_else(|| self.program())
     }
 
     async fn signup_affiliate(

@@ -78,8 +78,8 @@ impl PartneroBuilder {
     ///
     /// Left unset (as [`Partnero::from_env`] does when `PARTNERO_PROGRAM` is), the client
     /// works as an affiliate client until it learns better: [`Partnero::check`] reads the
-    /// program from `GET /test`, and so does [`signup`](Partnero::signup) the first time a
-    /// visitor carries only a referral key of the other program kind. Set it, and a key of the
+    /// program from `GET /test`, and so does the first [`signup`](Partnero::signup) (one
+    /// request, once per client; asked again only after an outage). Set it, and a key of the
     /// other kind is reported as
     /// [`SignupOutcome::OtherProgramKey`](crate::SignupOutcome::OtherProgramKey).
     pub fn program(mut self, program: Program) -> Self {

@@ -42,14 +42,26 @@ impl Partnero {
     }
 
     /// Learns the program from `GET /test` when it was neither set nor learned yet; `None`
-    /// when Partnero could not tell (the caller keeps the program in effect).
+    /// when Partnero could not tell (the caller keeps the program in effect). Asked again
+    /// only after a transient failure (an outage, a timeout), never after an answer.
     pub(crate) async fn learn_program(&self) -> Option<Program> {
-        if self.inner.program.is_known() {
+        let setting = &self.inner.program;
+        if setting.is_known() {
             return Some(self.program());
         }
-        let named = program_of(&self.check_key().await.ok()?)?;
-        self.inner.program.learn(named);
-        Some(named)
+        if setting.is_unanswerable() {
+            return None;
+        }
+        let named = match self.check_key().await {
+            Ok(check) => program_of(&check),
+            Err(e) if e.is_transient() => return None,
+            Err(_) => None,
+        };
+        match named {
+            Some(program) => setting.learn(program),
+            None => setting.give_up(),
+        }
+        named
     }
 
     /// One line: what `GET /test` failing says about the set-up.

@@ -68,6 +68,8 @@ impl FromStr for Program {
 pub(crate) struct ProgramSetting {
     set: Option<Program>,
     learned: std::sync::OnceLock<Program>,
+    /// Set once Partnero answered without naming a known program: not asked again.
+    unanswerable: std::sync::OnceLock<()>,
 }
 
 impl ProgramSetting {
@@ -75,6 +77,7 @@ impl ProgramSetting {
         Self {
             set,
             learned: std::sync::OnceLock::new(),
+            unanswerable: std::sync::OnceLock::new(),
         }
     }
 
@@ -93,6 +96,16 @@ impl ProgramSetting {
     /// Whether the program is known: set, or learned.
     pub(crate) fn is_known(&self) -> bool {
         self.set.is_some() || self.learned.get().is_some()
+    }
+
+    /// Whether Partnero was asked and could not tell (see [`give_up`](Self::give_up)).
+    pub(crate) fn is_unanswerable(&self) -> bool {
+        self.unanswerable.get().is_some()
+    }
+
+    /// Partnero answered without naming a known program: stop asking.
+    pub(crate) fn give_up(&self) {
+        let _ = self.unanswerable.set(());
     }
 
     /// Records what Partnero said, unless the app set the program.

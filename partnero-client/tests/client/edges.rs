@@ -461,3 +461,25 @@ async fn each_signup_explains_itself_in_one_event() {
     assert!(refunds[0].contains("outcome=refunded"), "{}", refunds[0]);
     s.sandbox.shutdown().await;
 }
+
+// (2) With the program unset, an organic refer-a-friend sign-up still creates the customer (so
+// it gets its own referral link): the first sign-up asks Partnero once which program it is.
+#[tokio::test]
+async fn an_unset_program_is_asked_once_and_organic_friends_are_created() {
+    let s = setup(ProgramKind::ReferAFriend).await;
+    let c = s.client(None);
+    let first = c
+        .signup(&ReferralContext::new(), NewCustomer::new("solo-1"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&first, SignupOutcome::NotReferred { customer: Some(_) }),
+        "{first:?}"
+    );
+    c.signup(&ReferralContext::new(), NewCustomer::new("solo-2"))
+        .await
+        .unwrap();
+    assert!(s.sandbox.state().customer(&s.key, "solo-2").is_some());
+    assert_eq!(s.sandbox.requests_seen_for("GET", "/v1/test"), 1);
+    s.sandbox.shutdown().await;
+}
