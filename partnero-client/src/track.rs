@@ -250,7 +250,7 @@ impl Partnero {
     ///   [`SignupOutcome::EmailTaken`].
     ///
     /// Errors are left for real failures (network, 401, validation of your own fields, ...).
-    /// Every call logs one `partnero.signup` event (outcome and reason) and counts
+    /// Every call logs one event (target `partnero`, outcome and reason) and counts
     /// `partnero_signups_total{outcome}`; all its requests share one
     /// [`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed) budget.
     ///
@@ -373,7 +373,7 @@ impl Partnero {
         }
     }
 
-    /// The key of the customer with this e-mail, if a search finds exactly that.
+    /// The key of the customer with this e-mail, as the first customer a search by e-mail finds.
     async fn customer_with_email(&self, email: &str) -> Option<String> {
         let page = self
             .customers()
@@ -392,7 +392,7 @@ impl Partnero {
     /// payment never pays twice (two calls at the very same moment still can: see
     /// [`PartneroBuilder::look_up_sales`](crate::PartneroBuilder::look_up_sales), which also
     /// turns the look-up off). A customer Partnero does not know is
-    /// [`SaleOutcome::CustomerUnknown`], not an error. One `partnero.sale` event and
+    /// [`SaleOutcome::CustomerUnknown`], not an error. One event (target `partnero`) and
     /// `partnero_sales_total{outcome}` per call.
     ///
     /// ```no_run
@@ -445,7 +445,7 @@ impl Partnero {
     /// [`RefundOutcome::Refunded`] only when Partnero answered the delete. When an attempt
     /// failed ambiguously and a later one answered 404, the key is looked up: found, it is
     /// deleted again; absent, the outcome is [`RefundOutcome::Unconfirmed`] (the sale may
-    /// still be on its way, and keep its commission). One `partnero.refund` event and
+    /// still be on its way, and keep its commission). One event (target `partnero`) and
     /// `partnero_refunds_total{outcome}` per call.
     ///
     /// ```no_run
