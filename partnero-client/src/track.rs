@@ -282,16 +282,11 @@ impl Partnero {
         mut customer: NewCustomer,
     ) -> Result<SignupOutcome, Error> {
         referral_url::attach(&mut customer, ctx.landing_url());
-        match self.signup_program().await {
+        // The program set or learned, else (once per client) the one `GET /test` names.
+        match self.learn_program().await? {
             Program::ReferAFriend => self.signup_refer_a_friend(ctx, customer).await,
             _ => self.signup_affiliate(ctx, customer).await,
         }
-    }
-
-    /// The program to sign up under: the one set or learned, else (once per client) the one
-    /// Partnero names in `GET /test`, else the default.
-    async fn signup_program(&self) -> Program {
-        self.learn_program().await.unwrap_or_else(|| self.program())
     }
 
     async fn signup_affiliate(

@@ -41,27 +41,26 @@ impl Partnero {
         Ok(check)
     }
 
-    /// Learns the program from `GET /test` when it was neither set nor learned yet; `None`
-    /// when Partnero could not tell (the caller keeps the program in effect). Asked again
-    /// only after a transient failure (an outage, a timeout), never after an answer.
-    pub(crate) async fn learn_program(&self) -> Option<Program> {
+    /// The program in effect, learned from `GET /test` when it was neither set nor learned
+    /// yet. When Partnero answers without naming one (or refuses the request), the default
+    /// stays in effect and it is not asked again; a transient failure (an outage, a timeout,
+    /// a 429) is returned, and the next call asks again: a guess could lose a refer-a-friend
+    /// customer.
+    pub(crate) async fn learn_program(&self) -> Result<Program, Error> {
         let setting = &self.inner.program;
-        if setting.is_known() {
-            return Some(self.program());
-        }
-        if setting.is_unanswerable() {
-            return None;
+        if setting.is_known() || setting.is_unanswerable() {
+            return Ok(self.program());
         }
         let named = match self.check_key().await {
             Ok(check) => program_of(&check),
-            Err(e) if e.is_transient() => return None,
+            Err(e) if e.is_transient() => return Err(e),
             Err(_) => None,
         };
         match named {
             Some(program) => setting.learn(program),
             None => setting.give_up(),
         }
-        named
+        Ok(self.program())
     }
 
     /// One line: what `GET /test` failing says about the set-up.

@@ -483,3 +483,26 @@ async fn an_unset_program_is_asked_once_and_organic_friends_are_created() {
     assert_eq!(s.sandbox.requests_seen_for("GET", "/v1/test"), 1);
     s.sandbox.shutdown().await;
 }
+
+// (2) Partnero cannot say which program it is (an outage): the sign-up fails and is not made
+// under a guessed program (an affiliate guess would skip a refer-a-friend customer for good).
+#[tokio::test]
+async fn an_unset_program_is_not_guessed_during_an_outage() {
+    let s = setup(ProgramKind::ReferAFriend).await;
+    let c = s.client(None);
+    s.sandbox.faults().on("GET", "/v1/test").fail_next(3, 503);
+    let failed = c
+        .signup(&ReferralContext::new(), NewCustomer::new("solo-3"))
+        .await;
+    assert!(matches!(&failed, Err(e) if e.is_transient()), "{failed:?}");
+    assert_eq!(s.posts("/v1/customers"), 0);
+    let later = c
+        .signup(&ReferralContext::new(), NewCustomer::new("solo-3"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&later, SignupOutcome::NotReferred { customer: Some(_) }),
+        "{later:?}"
+    );
+    s.sandbox.shutdown().await;
+}
