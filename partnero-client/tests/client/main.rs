@@ -5,6 +5,7 @@ mod edges;
 mod errors;
 mod guard;
 mod list_params;
+mod outcome_counters;
 mod pagination;
 mod requests;
 mod sandbox;

@@ -2,6 +2,7 @@
 //! it installs a counting global allocator.
 
 mod cases;
+mod counting_recorder;
 mod from_http;
 mod funnel_counters;
 mod props;
