@@ -1,6 +1,7 @@
 //! One explanation per sign-up, sale and refund the helpers make: a `tracing` event (target
 //! `partnero`) with the outcome and the reason, at `INFO`, or `WARN` when something needs a fix
-//! or a later look, and a counter through the `metrics` facade.
+//! or a later look (an error of a durable dispatcher's client: `DEBUG`, it retries), and a
+//! counter through the `metrics` facade.
 //!
 //! | counter | label |
 //! |---|---|
@@ -15,10 +16,12 @@ use partnero_core::ReferralContext;
 
 use crate::{Error, Program, RefundOutcome, SaleOutcome, SignupOutcome};
 
-/// The event: `WARN` when `warn`, else `INFO`.
+/// The event: `DEBUG` when `quiet`, else `WARN` when `warn`, else `INFO`.
 macro_rules! explain {
-    ($warn:expr, $message:literal, $outcome:expr, $reason:expr $(, $field:ident = $value:expr)*) => {
-        if $warn {
+    ($quiet:expr, $warn:expr, $message:literal, $outcome:expr, $reason:expr $(, $field:ident = $value:expr)*) => {
+        if $quiet {
+            tracing::debug!(target: "partnero", outcome = $outcome, reason = %$reason $(, $field = $value)*, $message);
+        } else if $warn {
             tracing::warn!(target: "partnero", outcome = $outcome, reason = %$reason $(, $field = $value)*, $message);
         } else {
             tracing::info!(target: "partnero", outcome = $outcome, reason = %$reason $(, $field = $value)*, $message);
@@ -27,7 +30,11 @@ macro_rules! explain {
 }
 
 /// Explains one [`Partnero::signup`](crate::Partnero::signup).
-pub(crate) fn signup(ctx: &ReferralContext, result: &Result<SignupOutcome, Error>) {
+///
+/// `durable`: the caller is a durable dispatcher (a [`single_attempt`](crate::Partnero::single_attempt)
+/// client) that records and retries failures itself; they are logged at `DEBUG` then, so an
+/// outage does not print a warning per attempt.
+pub(crate) fn signup(ctx: &ReferralContext, result: &Result<SignupOutcome, Error>, durable: bool) {
     let outcome = result.as_ref().map_or("error", SignupOutcome::label);
     metrics::counter!("partnero_signups_total", "outcome" => outcome).increment(1);
     let (warn, reason) = match result {
@@ -64,6 +71,7 @@ pub(crate) fn signup(ctx: &ReferralContext, result: &Result<SignupOutcome, Error
         Err(e) => (true, format!("not recorded: {e}")),
     };
     explain!(
+        durable && result.is_err(),
         warn,
         "partnero sign-up",
         outcome,
@@ -89,7 +97,7 @@ fn program_of_client(key_program: Program) -> Program {
 }
 
 /// Explains one [`Partnero::sale`](crate::Partnero::sale).
-pub(crate) fn sale(program: Program, result: &Result<SaleOutcome, Error>) {
+pub(crate) fn sale(program: Program, result: &Result<SaleOutcome, Error>, durable: bool) {
     let outcome = result.as_ref().map_or("error", SaleOutcome::label);
     metrics::counter!("partnero_sales_total", "outcome" => outcome).increment(1);
     let (warn, reason) = match result {
@@ -121,11 +129,17 @@ pub(crate) fn sale(program: Program, result: &Result<SaleOutcome, Error>) {
         },
         Err(e) => (true, format!("not recorded: {e}")),
     };
-    explain!(warn, "partnero sale", outcome, reason);
+    explain!(
+        durable && result.is_err(),
+        warn,
+        "partnero sale",
+        outcome,
+        reason
+    );
 }
 
 /// Explains one [`Partnero::refund`](crate::Partnero::refund).
-pub(crate) fn refund(result: &Result<RefundOutcome, Error>) {
+pub(crate) fn refund(result: &Result<RefundOutcome, Error>, durable: bool) {
     let outcome = result.as_ref().map_or("error", RefundOutcome::label);
     metrics::counter!("partnero_refunds_total", "outcome" => outcome).increment(1);
     let (warn, reason) = match result {
@@ -137,5 +151,11 @@ pub(crate) fn refund(result: &Result<RefundOutcome, Error>) {
         ),
         Err(e) => (true, format!("not refunded: {e}")),
     };
-    explain!(warn, "partnero refund", outcome, reason);
+    explain!(
+        durable && result.is_err(),
+        warn,
+        "partnero refund",
+        outcome,
+        reason
+    );
 }

@@ -272,7 +272,7 @@ impl Partnero {
     ) -> Result<SignupOutcome, Error> {
         let result =
             budget::shared(&self.inner.retry, self.signup_within_budget(ctx, customer)).await;
-        report::signup(ctx, &result);
+        report::signup(ctx, &result, self.inner.durable);
         result
     }
 
@@ -407,7 +407,7 @@ impl Partnero {
             self.sale_within_budget(customer_key, &sale),
         )
         .await;
-        report::sale(self.program(), &result);
+        report::sale(self.program(), &result, self.inner.durable);
         result
     }
 
@@ -461,7 +461,7 @@ impl Partnero {
             self.refund_within_budget(transaction_key),
         )
         .await;
-        report::refund(&result);
+        report::refund(&result, self.inner.durable);
         result
     }
 

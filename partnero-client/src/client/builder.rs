@@ -194,6 +194,7 @@ impl PartneroBuilder {
                 user_agent,
                 always_create_customers: self.always_create_customers,
                 look_up_sales: self.look_up_sales,
+                durable: false,
             }),
         })
     }

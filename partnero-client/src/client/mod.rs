@@ -66,6 +66,9 @@ pub(crate) struct Inner {
     pub(crate) user_agent: HeaderValue,
     pub(crate) always_create_customers: bool,
     pub(crate) look_up_sales: bool,
+    /// A [`single_attempt`](Partnero::single_attempt) client: a durable dispatcher retries
+    /// failures itself, so the helpers log them at `DEBUG`.
+    pub(crate) durable: bool,
 }
 
 impl Partnero {
@@ -95,6 +98,7 @@ impl Partnero {
                 user_agent: default_user_agent(),
                 always_create_customers: false,
                 look_up_sales: true,
+                durable: false,
             }),
         }
     }
@@ -164,6 +168,8 @@ impl Partnero {
     ///
     /// For a durable dispatcher (such as `partnero-outbox`) that keeps each event's state in a
     /// database and decides itself when to try again; a web handler wants the default client.
+    /// The helpers' explanation of a failed call is logged at `DEBUG` by this client (the
+    /// dispatcher retries, and logs what it decides), not at `WARN`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -187,6 +193,7 @@ impl Partnero {
                 user_agent: inner.user_agent.clone(),
                 always_create_customers: inner.always_create_customers,
                 look_up_sales: inner.look_up_sales,
+                durable: true,
             }),
         }
     }

@@ -506,3 +506,28 @@ async fn an_unset_program_is_not_guessed_during_an_outage() {
     );
     s.sandbox.shutdown().await;
 }
+
+// (10) A durable dispatcher's client (`single_attempt`) retries failures itself: its failed
+// calls are explained at DEBUG, not one WARN per attempt through an outage; an inline client
+// warns.
+#[tokio::test]
+async fn a_dispatcher_client_explains_its_failures_quietly() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let inline = s.client(Some(Program::Affiliate));
+    let durable = inline.single_attempt(Duration::from_secs(5));
+    let creates = s.sandbox.faults().on("POST", "/v1/customers");
+    let ctx = partner_ctx("https://shop.example/?aff=demo-partner");
+    let recorder = crate::tracing_spans::Recorder::default();
+    let guard = tracing::subscriber::set_default(recorder.clone());
+    creates.fail_next(1, 500);
+    assert!(durable.signup(&ctx, NewCustomer::new("d-1")).await.is_err());
+    creates.fail_next(3, 500);
+    assert!(inline.signup(&ctx, NewCustomer::new("d-2")).await.is_err());
+    drop(guard);
+    let signups = explanations(&recorder, "sign-up");
+    assert_eq!(signups.len(), 2, "{signups:#?}");
+    assert!(signups[0].starts_with("event DEBUG"), "{}", signups[0]);
+    assert!(signups[1].starts_with("event WARN"), "{}", signups[1]);
+    assert!(signups.iter().all(|l| l.contains("outcome=error")));
+    s.sandbox.shutdown().await;
+}
