@@ -35,8 +35,9 @@
 //!
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let api_key = std::env::var("PARTNERO_API_KEY").unwrap_or_default();
-//!     let partnero = PartneroMiddleware::new(api_key);
+//!     // PARTNERO_API_KEY, and PARTNERO_BASE_URL / PARTNERO_PROGRAM when set.
+//!     let partnero = PartneroMiddleware::from_env().map_err(std::io::Error::other)?;
+//!     partnero.client().check().await.map_err(std::io::Error::other)?;
 //!     HttpServer::new(move || {
 //!         App::new()
 //!             .wrap(partnero.clone())

@@ -61,7 +61,8 @@ use crate::headers::ActixHeaders;
 ///
 /// #[actix_web::main]
 /// async fn main() -> std::io::Result<()> {
-///     let partnero = PartneroMiddleware::new(std::env::var("PARTNERO_API_KEY").unwrap_or_default())
+///     let partnero = PartneroMiddleware::from_env()
+///         .map_err(std::io::Error::other)?
 ///         .with_config(TrackingConfig::default().partner_path_prefix("/aff/"));
 ///     HttpServer::new(move || {
 ///         App::new()
@@ -101,6 +102,25 @@ impl PartneroMiddleware {
     /// ```
     pub fn new(api_key: impl Into<ApiKey>) -> Self {
         Self::from_client(Partnero::new(api_key))
+    }
+
+    /// With a client configured from the environment exactly as [`Partnero::from_env`] reads
+    /// it (`PARTNERO_API_KEY`, and `PARTNERO_BASE_URL` / `PARTNERO_PROGRAM` when set), and the
+    /// default [`TrackingConfig`]. A missing key or a malformed base URL or program is an
+    /// [`Error::Config`](partnero_client::Error::Config) naming the variable, at start-up.
+    /// Follow it with [`client().check()`](Partnero::check) to verify the key, the base URL
+    /// and the program against Partnero itself.
+    ///
+    /// ```no_run
+    /// use partnero_actix::{PartneroMiddleware, TrackingConfig};
+    ///
+    /// # async fn run() -> Result<(), partnero_actix::Error> {
+    /// let middleware = PartneroMiddleware::from_env()?.with_config(TrackingConfig::default().landing_url_cookie(true));
+    /// middleware.client().check().await?; // one line saying what is wrong, if anything
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<Self, partnero_client::Error> {
+        Partnero::from_env().map(Self::from_client)
     }
 
     /// Around an existing client (a custom base URL, timeout, retry policy, program kind or

@@ -212,6 +212,20 @@ impl Error {
         }
     }
 
+    /// True for 422 "The selected customer does not exist" (an error on `customer` or
+    /// `customer.*` saying it does not exist): a sale of a customer Partnero never stored. In an
+    /// affiliate program that is a visitor nobody referred, whose sales Partnero ignores.
+    pub fn is_unknown_customer(&self) -> bool {
+        self.field_errors().is_some_and(|errors| {
+            errors.iter().any(|(field, messages)| {
+                (field == "customer" || field.starts_with("customer."))
+                    && messages
+                        .iter()
+                        .any(|m| m.to_ascii_lowercase().contains("not exist"))
+            })
+        })
+    }
+
     /// Field errors of a 422 or other API error (empty otherwise).
     pub fn field_errors(&self) -> Option<&FieldErrors> {
         match self {

@@ -46,7 +46,9 @@
 //! `Retry-After` honoured when it fits within `max_delay`):
 //!
 //! * GET, PUT, DELETE: retried on 429, 500/502/503/504, timeouts and transport errors. A DELETE
-//!   answered 404 after an ambiguous failure counts as done.
+//!   answered 404 after an ambiguous failure counts as done, except for
+//!   [`refund`](Partnero::refund), which then looks the key up and reports
+//!   [`RefundOutcome::Unconfirmed`] when it cannot tell.
 //! * `POST /customers`: retried the same way (the key is unique); "duplicate key" on a retry
 //!   after an ambiguous failure means the first attempt worked, and counts as success.
 //! * `POST /transactions`: resent only when the request surely never reached the server
@@ -61,6 +63,13 @@
 //!
 //! Each attempt runs in a `partnero.request` tracing span with the method, the path template
 //! (`/customers/{key}`, never the key itself), the attempt number and the status.
+//!
+//! Each attempt has 5 s ([`DEFAULT_TIMEOUT`]) and each call 10 s in all
+//! ([`RetryPolicy::max_elapsed`]); [`signup`](Partnero::signup), [`sale`](Partnero::sale) and
+//! [`refund`](Partnero::refund) share one such budget across their requests, so they fit inside
+//! a visitor's request. Each of them logs one event (target `partnero`: the outcome and why) and
+//! counts its outcome through the `metrics` facade. [`Partnero::check`] verifies the key, the
+//! base URL and the program at start-up.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -68,6 +77,8 @@ mod client;
 mod error;
 pub mod model;
 mod purchase_only;
+mod referral_url;
+mod report;
 mod track;
 mod webhook_receiver;
 mod webhook_rejection;

@@ -30,7 +30,7 @@
 //! let outcome = client
 //!     .sale("user-42", Sale::new(Decimal::new(4999, 2)).key("pay_123").action("sale"))
 //!     .await?;
-//! println!("commissions: {:?}", outcome.transaction.rewards);
+//! println!("commissions: {:?}", outcome.transaction().map(|t| &t.rewards));
 //! client.refund("pay_123").await?;
 //! # Ok(()) }
 //! ```
@@ -38,7 +38,10 @@
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-use crate::model::{Customer, CustomerOptions, CustomerRef, PartnerRef, Transaction};
+use crate::client::budget;
+use crate::client::transactions::Deletion;
+use crate::model::{Customer, CustomerRef, CustomerSearch, PartnerRef, Transaction};
+use crate::{referral_url, report};
 use partnero_core::{ReferralContext, RequestInfo, TrackingConfig};
 
 use crate::{Error, FieldErrors, NewCustomer, Partnero, Program, Sale};
@@ -71,6 +74,27 @@ pub enum SignupOutcome {
         /// The customer, created without a referrer.
         customer: Customer,
     },
+    /// Another customer already has this e-mail (422 on `email`): the customer was **not**
+    /// created. Usually the same person signing up again under a new account id; sales under
+    /// the new key will be [`SaleOutcome::CustomerUnknown`]. Record them under `existing`
+    /// (or update the old customer's key).
+    EmailTaken {
+        /// The key of the customer that has the e-mail, when `GET /customers:search` found it.
+        existing: Option<String>,
+    },
+    /// The visitor carries only a referral key of the **other** program kind (a
+    /// `partnero_referral` key while this client works for an affiliate program, or a
+    /// `partnero_partner` key for a refer-a-friend program): the client's program is wrong, or
+    /// the site runs two programs and this key belongs to the other one. Logged at `WARN` with
+    /// the fix. See [`PartneroBuilder::program`](crate::PartneroBuilder::program): when the
+    /// program was not set, the client first asks Partnero which it is.
+    OtherProgramKey {
+        /// The program kind the visitor's key belongs to.
+        key_program: Program,
+        /// Refer-a-friend: the customer, created without a referrer (it still gets its own
+        /// referral link). Affiliate: `None`, no call was made.
+        customer: Option<Customer>,
+    },
 }
 
 impl SignupOutcome {
@@ -84,8 +108,31 @@ impl SignupOutcome {
         match self {
             SignupOutcome::Attributed { customer }
             | SignupOutcome::ReferrerKeyUnknown { customer } => Some(customer),
-            SignupOutcome::NotReferred { customer } => customer.as_ref(),
+            SignupOutcome::NotReferred { customer }
+            | SignupOutcome::OtherProgramKey { customer, .. } => customer.as_ref(),
             _ => None,
+        }
+    }
+
+    /// A short `snake_case` name of the outcome, as logged and counted (`attributed`,
+    /// `not_referred`, `created_not_referred`, `already_exists`, `email_taken`,
+    /// `partner_key_unknown`, `referrer_key_unknown`, `other_program_key`).
+    ///
+    /// ```
+    /// use partnero_client::SignupOutcome;
+    ///
+    /// assert_eq!(SignupOutcome::AlreadyExists.label(), "already_exists");
+    /// ```
+    pub fn label(&self) -> &'static str {
+        match self {
+            SignupOutcome::Attributed { .. } => "attributed",
+            SignupOutcome::NotReferred { customer: None } => "not_referred",
+            SignupOutcome::NotReferred { customer: Some(_) } => "created_not_referred",
+            SignupOutcome::AlreadyExists => "already_exists",
+            SignupOutcome::PartnerKeyUnknown => "partner_key_unknown",
+            SignupOutcome::ReferrerKeyUnknown { .. } => "referrer_key_unknown",
+            SignupOutcome::EmailTaken { .. } => "email_taken",
+            SignupOutcome::OtherProgramKey { .. } => "other_program_key",
         }
     }
 }
@@ -93,22 +140,87 @@ impl SignupOutcome {
 /// What [`Partnero::sale`] did.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct SaleOutcome {
-    /// The recorded transaction, with the rewards Partnero computed.
-    pub transaction: Transaction,
-    /// True when the create's own answer was lost (or reported a duplicate) and the
-    /// transaction was read back by its key instead: it is recorded exactly once.
-    pub recovered: bool,
+pub enum SaleOutcome {
+    /// The sale was recorded by this call.
+    Recorded {
+        /// The recorded transaction, with the rewards Partnero computed.
+        transaction: Transaction,
+        /// True when the create's own answer was lost (or reported a duplicate) and the
+        /// transaction was read back by its key instead: it is recorded exactly once.
+        recovered: bool,
+    },
+    /// A sale with this key was already recorded (an earlier call: a double-clicked button, a
+    /// retried webhook): nothing was posted, no second commission. See
+    /// [`PartneroBuilder::look_up_sales`](crate::PartneroBuilder::look_up_sales).
+    AlreadyRecorded {
+        /// The transaction recorded earlier.
+        transaction: Transaction,
+    },
+    /// Partnero has no customer with this key (422 "The selected customer does not exist"):
+    /// nothing was recorded. In an affiliate program that is a customer nobody referred
+    /// (the sign-up made no call, or Partnero ignored it), whose sales earn no commission; in
+    /// a refer-a-friend program, a customer whose sign-up never reached Partnero.
+    CustomerUnknown,
+}
+
+impl SaleOutcome {
+    /// The transaction, recorded now or before; `None` for
+    /// [`CustomerUnknown`](Self::CustomerUnknown).
+    pub fn transaction(&self) -> Option<&Transaction> {
+        match self {
+            SaleOutcome::Recorded { transaction, .. }
+            | SaleOutcome::AlreadyRecorded { transaction } => Some(transaction),
+            SaleOutcome::CustomerUnknown => None,
+        }
+    }
+
+    /// True when this call's create answer was lost and the sale was read back by key.
+    pub fn recovered(&self) -> bool {
+        matches!(
+            self,
+            SaleOutcome::Recorded {
+                recovered: true,
+                ..
+            }
+        )
+    }
+
+    /// `recorded`, `already_recorded` or `customer_unknown`, as logged and counted.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SaleOutcome::Recorded { .. } => "recorded",
+            SaleOutcome::AlreadyRecorded { .. } => "already_recorded",
+            SaleOutcome::CustomerUnknown => "customer_unknown",
+        }
+    }
 }
 
 /// What [`Partnero::refund`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RefundOutcome {
-    /// The transaction was deleted and its commission reversed.
+    /// Partnero answered the delete: the transaction is deleted and its commission reversed.
     Refunded,
-    /// Partnero has no transaction with this key (404): nothing to reverse.
+    /// Partnero has no transaction with this key (404 to the first attempt): nothing to
+    /// reverse.
     UnknownTransaction,
+    /// An attempt failed ambiguously (a 5xx, a timeout, a dropped connection), a later one
+    /// answered 404, and the transaction is not found by key: the first attempt may have
+    /// deleted it, or the sale was never recorded, or it is **still being recorded** and will
+    /// keep its commission. Reconcile later with
+    /// [`transactions().get(key)`](crate::Transactions::get): found means refund again.
+    Unconfirmed,
+}
+
+impl RefundOutcome {
+    /// `refunded`, `unknown_transaction` or `unconfirmed`, as logged and counted.
+    pub fn label(&self) -> &'static str {
+        match self {
+            RefundOutcome::Refunded => "refunded",
+            RefundOutcome::UnknownTransaction => "unknown_transaction",
+            RefundOutcome::Unconfirmed => "unconfirmed",
+        }
+    }
 }
 
 impl Partnero {
@@ -125,12 +237,22 @@ impl Partnero {
     ///   message names the referrer, e.g. "Invalid referring customer", or with errors on
     ///   `referring_customer.*`), creates it again without one and returns
     ///   [`SignupOutcome::ReferrerKeyUnknown`].
+    /// * A visitor with only the other program kind's key is
+    ///   [`SignupOutcome::OtherProgramKey`]. When the program was not set, the first sign-up
+    ///   asks Partnero which it is (`GET /test`, once per client; see
+    ///   [`PartneroBuilder::program`](crate::PartneroBuilder::program)).
     /// * Any other failure is an error, even with a referral: a 404 from a wrong base URL or a
     ///   400 about another field (an invalid e-mail) is not mistaken for a rejected key.
-    /// * Both: the landing URL is sent as `options.referral_url` when known; a duplicate key
-    ///   is [`SignupOutcome::AlreadyExists`].
+    /// * Both: the landing URL is sent as `options.referral_url` when known, cut to Partnero's
+    ///   255 characters; a 422 on `options.referral_url` sends the sign-up once more without
+    ///   it (the URL never costs the attribution). A duplicate key is
+    ///   [`SignupOutcome::AlreadyExists`], an e-mail another key has is
+    ///   [`SignupOutcome::EmailTaken`].
     ///
     /// Errors are left for real failures (network, 401, validation of your own fields, ...).
+    /// Every call logs one event (target `partnero`, outcome and reason) and counts
+    /// `partnero_signups_total{outcome}`; all its requests share one
+    /// [`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed) budget.
     ///
     /// ```no_run
     /// use partnero_core::ReferralContext;
@@ -148,16 +270,20 @@ impl Partnero {
         ctx: &ReferralContext,
         customer: NewCustomer,
     ) -> Result<SignupOutcome, Error> {
-        let mut customer = customer;
-        if let Some(url) = ctx.landing_url() {
-            let options = customer
-                .options
-                .get_or_insert_with(CustomerOptions::default);
-            if options.referral_url.is_none() {
-                options.referral_url = Some(url.to_owned());
-            }
-        }
-        match self.program() {
+        let result =
+            budget::shared(&self.inner.retry, self.signup_within_budget(ctx, customer)).await;
+        report::signup(ctx, &result, self.inner.durable);
+        result
+    }
+
+    async fn signup_within_budget(
+        &self,
+        ctx: &ReferralContext,
+        mut customer: NewCustomer,
+    ) -> Result<SignupOutcome, Error> {
+        referral_url::attach(&mut customer, ctx.landing_url());
+        // The program set or learned, else (once per client) the one `GET /test` names.
+        match self.learn_program().await? {
             Program::ReferAFriend => self.signup_refer_a_friend(ctx, customer).await,
             _ => self.signup_affiliate(ctx, customer).await,
         }
@@ -177,20 +303,15 @@ impl Partnero {
             }
         }
         let referred = customer.partner.is_some();
+        let other = other_program_key(Program::Affiliate, ctx, &customer);
         if !referred && !self.always_creates_customers() {
-            return Ok(SignupOutcome::NotReferred { customer: None });
+            return Ok(unreferred(other, None));
         }
-        match self.customers().create(&customer).await {
+        match self.create_customer(&mut customer).await {
             Ok(created) if referred => Ok(SignupOutcome::Attributed { customer: created }),
-            Ok(created) => Ok(SignupOutcome::NotReferred {
-                customer: Some(created),
-            }),
-            Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
-            Err(e) if referred && rejects_partner_key(&e) => {
-                tracing::info!("Partnero does not know the partner key; sign-up not attributed");
-                Ok(SignupOutcome::PartnerKeyUnknown)
-            }
-            Err(e) => Err(e),
+            Ok(created) => Ok(unreferred(other, Some(created))),
+            Err(e) if referred && rejects_partner_key(&e) => Ok(SignupOutcome::PartnerKeyUnknown),
+            Err(e) => self.signup_refused(&customer, e).await,
         }
     }
 
@@ -205,30 +326,69 @@ impl Partnero {
             }
         }
         let referred = customer.referring_customer.is_some();
-        match self.customers().create(&customer).await {
+        let other = other_program_key(Program::ReferAFriend, ctx, &customer);
+        match self.create_customer(&mut customer).await {
             Ok(created) if referred => Ok(SignupOutcome::Attributed { customer: created }),
-            Ok(created) => Ok(SignupOutcome::NotReferred {
-                customer: Some(created),
-            }),
-            Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
+            Ok(created) => Ok(unreferred(other, Some(created))),
             Err(e) if referred && rejects_referrer(&e) => {
-                tracing::info!(
-                    "Partnero rejected the referring customer key; creating the customer without it"
-                );
                 customer.referring_customer = None;
-                match self.customers().create(&customer).await {
+                match self.create_customer(&mut customer).await {
                     Ok(created) => Ok(SignupOutcome::ReferrerKeyUnknown { customer: created }),
-                    Err(Error::Duplicate { .. }) => Ok(SignupOutcome::AlreadyExists),
-                    Err(e) => Err(e),
+                    Err(e) => self.signup_refused(&customer, e).await,
                 }
             }
-            Err(e) => Err(e),
+            Err(e) => self.signup_refused(&customer, e).await,
         }
+    }
+
+    /// `POST /customers`; a 422 on `options.referral_url` sends it once more without the URL.
+    async fn create_customer(&self, customer: &mut NewCustomer) -> Result<Customer, Error> {
+        match self.customers().create(customer).await {
+            Err(e) if referral_url::rejected(&e) && referral_url::detach(customer) => {
+                tracing::debug!(error = %e, "Partnero refused options.referral_url; sending the sign-up without it");
+                self.customers().create(customer).await
+            }
+            other => other,
+        }
+    }
+
+    /// The outcome of a create Partnero refused: an existing key or e-mail is an outcome,
+    /// anything else an error.
+    async fn signup_refused(
+        &self,
+        customer: &NewCustomer,
+        error: Error,
+    ) -> Result<SignupOutcome, Error> {
+        match (&error, customer.email.as_deref()) {
+            (Error::Duplicate { .. }, _) => Ok(SignupOutcome::AlreadyExists),
+            (_, Some(email)) if takes_email(&error) => Ok(SignupOutcome::EmailTaken {
+                existing: self.customer_with_email(email).await,
+            }),
+            _ => Err(error),
+        }
+    }
+
+    /// The key of the customer with this e-mail, as the first customer a search by e-mail finds.
+    async fn customer_with_email(&self, email: &str) -> Option<String> {
+        let page = self
+            .customers()
+            .search(&CustomerSearch::new().email(email))
+            .await
+            .ok()?;
+        page.data.into_iter().find_map(|c| c.key)
     }
 
     /// Records a sale of the customer with `customer_key` (`POST /transactions`), under the
     /// double-commission guard: never resent unless it surely did not reach Partnero, or a
     /// `GET /transactions/{key}` shows it absent. Give the sale a [`key`](Sale::key).
+    ///
+    /// A keyed sale is first looked up by its key: found, it is
+    /// [`SaleOutcome::AlreadyRecorded`] and nothing is posted, so calling `sale` twice for one
+    /// payment never pays twice (two calls at the very same moment still can: see
+    /// [`PartneroBuilder::look_up_sales`](crate::PartneroBuilder::look_up_sales), which also
+    /// turns the look-up off). A customer Partnero does not know is
+    /// [`SaleOutcome::CustomerUnknown`], not an error. One event (target `partnero`) and
+    /// `partnero_sales_total{outcome}` per call.
     ///
     /// ```no_run
     /// use rust_decimal::Decimal;
@@ -236,23 +396,52 @@ impl Partnero {
     ///
     /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
     /// let outcome = client.sale("user-42", Sale::new(Decimal::new(4999, 2)).key("pay_123")).await?;
-    /// for reward in &outcome.transaction.rewards {
+    /// for reward in outcome.transaction().map(|t| &t.rewards[..]).unwrap_or_default() {
     ///     println!("commission {:?}", reward.amount);
     /// }
     /// # Ok(()) }
     /// ```
     pub async fn sale(&self, customer_key: &str, sale: Sale) -> Result<SaleOutcome, Error> {
-        let (transaction, recovered) = self
-            .transactions()
-            .create_guarded(customer_key, &sale)
-            .await?;
-        Ok(SaleOutcome {
-            transaction,
-            recovered,
-        })
+        let result = budget::shared(
+            &self.inner.retry,
+            self.sale_within_budget(customer_key, &sale),
+        )
+        .await;
+        report::sale(self.program(), &result, self.inner.durable);
+        result
+    }
+
+    async fn sale_within_budget(
+        &self,
+        customer_key: &str,
+        sale: &Sale,
+    ) -> Result<SaleOutcome, Error> {
+        if let Some(key) = sale.key.as_deref().filter(|_| self.inner.look_up_sales) {
+            if !customer_key.trim().is_empty() {
+                match self.transactions().get(key).await {
+                    Ok(transaction) => return Ok(SaleOutcome::AlreadyRecorded { transaction }),
+                    Err(Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        match self.transactions().create_guarded(customer_key, sale).await {
+            Ok((transaction, recovered)) => Ok(SaleOutcome::Recorded {
+                transaction,
+                recovered,
+            }),
+            Err(e) if e.is_unknown_customer() => Ok(SaleOutcome::CustomerUnknown),
+            Err(e) => Err(e),
+        }
     }
 
     /// Refunds (deletes) the transaction with this key, reversing its commission.
+    ///
+    /// [`RefundOutcome::Refunded`] only when Partnero answered the delete. When an attempt
+    /// failed ambiguously and a later one answered 404, the key is looked up: found, it is
+    /// deleted again; absent, the outcome is [`RefundOutcome::Unconfirmed`] (the sale may
+    /// still be on its way, and keep its commission). One event (target `partnero`) and
+    /// `partnero_refunds_total{outcome}` per call.
     ///
     /// ```no_run
     /// use partnero_client::{Partnero, RefundOutcome};
@@ -261,17 +450,78 @@ impl Partnero {
     /// match client.refund("pay_123").await? {
     ///     RefundOutcome::Refunded => println!("commission reversed"),
     ///     RefundOutcome::UnknownTransaction => println!("Partnero never saw this sale"),
+    ///     RefundOutcome::Unconfirmed => println!("look it up again later"),
     ///     _ => {}
     /// }
     /// # Ok(()) }
     /// ```
     pub async fn refund(&self, transaction_key: &str) -> Result<RefundOutcome, Error> {
-        match self.transactions().delete(transaction_key).await {
-            Ok(()) => Ok(RefundOutcome::Refunded),
-            Err(Error::NotFound { .. }) => Ok(RefundOutcome::UnknownTransaction),
-            Err(e) => Err(e),
+        let result = budget::shared(
+            &self.inner.retry,
+            self.refund_within_budget(transaction_key),
+        )
+        .await;
+        report::refund(&result, self.inner.durable);
+        result
+    }
+
+    async fn refund_within_budget(&self, key: &str) -> Result<RefundOutcome, Error> {
+        match self.transactions().delete_reporting(key).await? {
+            Deletion::Deleted => return Ok(RefundOutcome::Refunded),
+            Deletion::NotFound {
+                after_ambiguous: false,
+            } => return Ok(RefundOutcome::UnknownTransaction),
+            Deletion::NotFound {
+                after_ambiguous: true,
+            } => {}
+        }
+        // The 404 may follow our own earlier delete, or precede a sale still being recorded.
+        if self.transactions().get(key).await.is_err() {
+            return Ok(RefundOutcome::Unconfirmed);
+        }
+        match self.transactions().delete_reporting(key).await? {
+            Deletion::Deleted => Ok(RefundOutcome::Refunded),
+            Deletion::NotFound { .. } => Ok(RefundOutcome::Unconfirmed),
         }
     }
+}
+
+/// The program kind of the visitor's key when it is only the other one's: the context (or
+/// the customer) has no key for `program` but has one for the other kind.
+fn other_program_key(
+    program: Program,
+    ctx: &ReferralContext,
+    customer: &NewCustomer,
+) -> Option<Program> {
+    match program {
+        Program::ReferAFriend => (customer.referring_customer.is_none()
+            && ctx.referrer_key().is_none()
+            && (ctx.partner_key().is_some() || customer.partner.is_some()))
+        .then_some(Program::Affiliate),
+        _ => (customer.partner.is_none()
+            && ctx.partner_key().is_none()
+            && (ctx.referrer_key().is_some() || customer.referring_customer.is_some()))
+        .then_some(Program::ReferAFriend),
+    }
+}
+
+/// The outcome of a sign-up without a key of the client's program: `other` is the program of
+/// the key the visitor carries instead, if any.
+fn unreferred(other: Option<Program>, customer: Option<Customer>) -> SignupOutcome {
+    match other {
+        Some(key_program) => SignupOutcome::OtherProgramKey {
+            key_program,
+            customer,
+        },
+        None => SignupOutcome::NotReferred { customer },
+    }
+}
+
+/// True for a 422 saying the e-mail is taken (another customer has it).
+fn takes_email(error: &Error) -> bool {
+    matches!(error, Error::Validation { errors, .. } if errors.get("email").is_some_and(|m| {
+        m.iter().any(|m| mentions(m, "taken") || mentions(m, "exist"))
+    }))
 }
 
 /// True when `error` says Partnero rejected the partner key: 400 "Invalid partner key",

@@ -17,7 +17,7 @@
 use crate::cookie_header::CookieValues;
 use crate::{
     Attribution, Captured, InvalidKey, KeyChannel, KeySource, ReferralContext, ReferralKey,
-    RequestInfo, TrackingConfig, persist, query_string, set_cookie,
+    RequestInfo, TrackingConfig, landing_cookie, persist, query_string, set_cookie,
 };
 
 /// The result of capture for one request.
@@ -56,7 +56,7 @@ impl TrackingConfig {
     /// A `Set-Cookie` value is produced for a program only when a valid key arrived by query
     /// parameter or path form in *this* request, the attribution allows it (under first-touch
     /// an existing valid cookie is kept and nothing is set), and persisting is allowed: the
-    /// method is not `HEAD`, the request is not a prefetch/prerender/preview
+    /// method is not `HEAD`, `OPTIONS`, `TRACE` or `CONNECT`, the request is not a prefetch/prerender/preview
     /// (`Sec-Purpose`, `Purpose`, `X-Purpose`, `X-Moz`), the `User-Agent` matches none of
     /// [`bot_user_agents`](TrackingConfig::bot_user_agents), and the consent hook (called last,
     /// at most once per request, only when a cookie would be set) returns `true`.
@@ -132,32 +132,53 @@ impl TrackingConfig {
             return capture;
         }
 
-        let from_link = [&partner, &referrer].iter().any(|r| {
-            r.captured
-                .as_ref()
-                .is_some_and(|c| matches!(c.source, KeySource::Query | KeySource::Path))
-        });
+        let from_link = [&partner, &referrer]
+            .iter()
+            .any(|r| r.captured.as_ref().is_some_and(|c| c.source.is_link()));
         if from_link {
             capture.context.landing_url = landing_url(self, req);
+        }
+        for (side, resolved) in [(Side::Partner, &partner), (Side::Referrer, &referrer)] {
+            if resolved
+                .captured
+                .as_ref()
+                .is_some_and(|c| c.source.is_link())
+            {
+                metrics::counter!("partnero_landings_total", "program" => side.program())
+                    .increment(1);
+            }
         }
 
         if partner.persist || referrer.persist {
             match persist::check(self, req) {
                 Ok(()) => {
-                    for (channel, resolved) in
-                        [(&self.partner, &partner), (&self.referrer, &referrer)]
+                    for (side, resolved) in [(Side::Partner, &partner), (Side::Referrer, &referrer)]
                     {
                         if let (true, Some(c)) = (resolved.persist, &resolved.captured) {
-                            capture.set_cookies.extend(set_cookie::render(
-                                self,
-                                &channel.cookie_name,
-                                &c.key,
-                            ));
+                            let channel = self.channel(side);
+                            if let Some(cookie) =
+                                set_cookie::render(self, &channel.cookie_name, &c.key)
+                            {
+                                capture.set_cookies.push(cookie);
+                                metrics::counter!("partnero_referral_cookies_set_total", "program" => side.program())
+                                    .increment(1);
+                            }
                         }
+                    }
+                    if let (Some(_), Some(url), false) = (
+                        &self.landing_cookie,
+                        &capture.context.landing_url,
+                        capture.set_cookies.is_empty(),
+                    ) {
+                        capture
+                            .set_cookies
+                            .extend(landing_cookie::render(self, url));
                     }
                 }
                 Err(refusal) => {
                     tracing::debug!(?refusal, "referral captured but cookie not persisted");
+                    metrics::counter!("partnero_referral_cookies_refused_total", "reason" => refusal.label())
+                        .increment(1);
                 }
             }
         }
@@ -194,6 +215,13 @@ impl TrackingConfig {
         }
         if context.referrer.is_none() {
             context.referrer = self.cookie_key_of(Side::Referrer, req);
+        }
+        if let (Some(finder), None, false) = (
+            &self.landing_cookie,
+            &context.landing_url,
+            context.is_empty(),
+        ) {
+            context.landing_url = landing_cookie::read(finder, req);
         }
     }
 
@@ -244,6 +272,16 @@ impl TrackingConfig {
 enum Side {
     Partner,
     Referrer,
+}
+
+impl Side {
+    /// The `program` label of the capture counters.
+    fn program(self) -> &'static str {
+        match self {
+            Side::Partner => "affiliate",
+            Side::Referrer => "refer_a_friend",
+        }
+    }
 }
 
 /// One program's outcome: the key for the context, and whether to write it to the cookie.
@@ -385,7 +423,7 @@ fn is_host(h: &str) -> bool {
 }
 
 /// A path or query fit to paste into a URL: no whitespace, no control characters, no `#`.
-fn is_url_part(s: &str) -> bool {
+pub(crate) fn is_url_part(s: &str) -> bool {
     !s.chars()
         .any(|c| c.is_control() || c.is_whitespace() || c == '#')
 }

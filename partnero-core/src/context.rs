@@ -16,6 +16,13 @@ pub enum KeySource {
     Manual,
 }
 
+impl KeySource {
+    /// True for a referral link: [`Query`](Self::Query) or [`Path`](Self::Path).
+    pub fn is_link(self) -> bool {
+        matches!(self, KeySource::Query | KeySource::Path)
+    }
+}
+
 /// A captured key together with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Captured {

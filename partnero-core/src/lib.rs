@@ -70,7 +70,7 @@
 //! ```
 //!
 //! Attribution is last-touch by default (a new link replaces the cookie);
-//! [`Attribution::FirstTouch`] keeps an existing cookie. No cookie is written for `HEAD`,
+//! [`Attribution::FirstTouch`] keeps an existing cookie. No cookie is written for `HEAD` or `OPTIONS` (CORS preflights),
 //! prefetch/prerender requests or crawler user agents, nor when your
 //! [consent hook](TrackingConfig::consent) says no; the context is still captured for that
 //! request. Keys are untrusted input: invalid values are ignored (logged at `debug`), never an
@@ -106,6 +106,7 @@ mod capture;
 mod context;
 mod cookie_header;
 mod key;
+mod landing_cookie;
 mod missing_adapter;
 mod persist;
 mod policy;
@@ -116,6 +117,7 @@ mod set_cookie;
 pub use capture::{Capture, MAX_LANDING_URL_LEN};
 pub use context::{Captured, KeySource, ReferralContext};
 pub use key::{InvalidKey, MAX_KEY_LEN, ReferralKey};
+pub use landing_cookie::{LANDING_COOKIE, MAX_LANDING_COOKIE_LEN};
 #[doc(hidden)]
 pub use missing_adapter::__report_missing_adapter_once;
 pub use policy::{

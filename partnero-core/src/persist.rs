@@ -1,5 +1,6 @@
-//! Whether a request may persist a referral cookie at all: not for `HEAD`, not for prefetch or
-//! prerender, not for crawlers, and not when the consent hook says no.
+//! Whether a request may persist a referral cookie at all: not for `HEAD`, `OPTIONS`, `TRACE`
+//! or `CONNECT`, not for prefetch or prerender, not for crawlers, and not when the consent hook
+//! says no.
 //!
 //! Only consulted when a cookie would otherwise be set, so none of this runs on the common
 //! no-referral path. Everything here is allocation-free.
@@ -12,19 +13,47 @@ use crate::{RequestInfo, TrackingConfig};
 const SPECULATIVE_HEADERS: &[&str] = &["sec-purpose", "purpose", "x-purpose", "x-moz"];
 const SPECULATIVE_VALUES: &[&[u8]] = &[b"prefetch", b"prerender", b"preview"];
 
-/// Why a cookie was not persisted (for the debug log).
+/// Methods whose requests are not a visit, so never persist a referral cookie:
+///
+/// | method | why not |
+/// |---|---|
+/// | `HEAD` | link checkers, monitors and unfurlers probe with it; no page is shown |
+/// | `OPTIONS` | a CORS preflight (or a capability probe): the browser sends it on its own, before the real request, which gets the cookie if it carries the link |
+/// | `TRACE`, `CONNECT` | diagnostics and proxy tunnels, never a page view |
+///
+/// Every other method (`GET`, `POST`, `PUT`, `PATCH`, `DELETE`, ...) may: a landing is usually
+/// a `GET`, but a form or an API call can carry the referral link too.
+const NOT_A_VISIT: &[&str] = &["HEAD", "OPTIONS", "TRACE", "CONNECT"];
+
+/// Why a cookie was not persisted (for the debug log and the refusal counter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    Head,
+    /// One of [`NOT_A_VISIT`].
+    Method,
     Speculative,
     Crawler,
     NoConsent,
 }
 
+impl Refusal {
+    /// The `reason` label of `partnero_referral_cookies_refused_total`.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Refusal::Method => "method",
+            Refusal::Speculative => "prefetch",
+            Refusal::Crawler => "crawler",
+            Refusal::NoConsent => "no_consent",
+        }
+    }
+}
+
 /// Checks every rule, the consent hook last (it is the application's code and may be costly).
 pub(crate) fn check(config: &TrackingConfig, req: &RequestInfo<'_>) -> Result<(), Refusal> {
-    if req.method().eq_ignore_ascii_case("HEAD") {
-        return Err(Refusal::Head);
+    if NOT_A_VISIT
+        .iter()
+        .any(|m| req.method().eq_ignore_ascii_case(m))
+    {
+        return Err(Refusal::Method);
     }
     if is_speculative(req) {
         return Err(Refusal::Speculative);

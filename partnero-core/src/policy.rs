@@ -144,6 +144,8 @@ pub struct TrackingConfig {
     pub(crate) bot_user_agents: Vec<Cow<'static, str>>,
     pub(crate) consent: Option<ConsentHook>,
     pub(crate) renew_cookies: bool,
+    /// The searcher for the [landing cookie](Self::landing_url_cookie) when it is on.
+    pub(crate) landing_cookie: Option<memchr::memmem::Finder<'static>>,
 }
 
 /// Crawler and link-preview user-agent fragments (lowercase) that never get a referral cookie.
@@ -189,6 +191,7 @@ impl Default for TrackingConfig {
                 .collect(),
             consent: None,
             renew_cookies: false,
+            landing_cookie: None,
         }
     }
 }
@@ -367,7 +370,7 @@ impl TrackingConfig {
     ///   responses carry a `Set-Cookie`: keep the middleware off routes whose responses a shared
     ///   cache should store (static assets).
     ///
-    /// Everything else holds as for a link: no cookie for `HEAD`, prefetches, crawlers or
+    /// Everything else holds as for a link: no cookie for `HEAD` or `OPTIONS`, prefetches, crawlers or
     /// without consent; an invalid cookie value is never written back; under last-touch a
     /// referral link in the same request wins and only its key is written.
     ///
@@ -387,6 +390,40 @@ impl TrackingConfig {
     #[must_use]
     pub fn renew_cookies(mut self, renew: bool) -> Self {
         self.renew_cookies = renew;
+        self
+    }
+}
+
+impl TrackingConfig {
+    /// Carries the landing URL to the sign-up in a companion cookie, `partnero_landing`
+    /// (off by default).
+    ///
+    /// Partnero credits a sign-up to the partner's referral link named by
+    /// `options.referral_url`. The landing URL is known on the request that carries the link
+    /// (`/?aff=KEY`); the sign-up usually comes later, on another page, with only the referral
+    /// cookie, and without this the URL is lost (the partner's default link is credited). With
+    /// it on, the URL is written next to the referral cookie (same rules and attributes, but
+    /// always `HttpOnly`; not written when its encoded form exceeds 3000 bytes) and read back
+    /// into [`ReferralContext::landing_url`](crate::ReferralContext::landing_url) by
+    /// [`fill_from_cookies`](Self::fill_from_cookies) when the request has no link of its own.
+    ///
+    /// ```
+    /// use partnero_core::{RequestInfo, TrackingConfig};
+    ///
+    /// let config = TrackingConfig::default().landing_url_cookie(true);
+    /// let landing = [("host", &b"shop.example"[..])];
+    /// let capture = config.capture(&RequestInfo::new("GET", "/pricing", Some("aff=demo"), &landing));
+    /// assert_eq!(capture.set_cookies[1],
+    ///     "partnero_landing=https://shop.example/pricing?aff%3Ddemo; Max-Age=2592000; Path=/; SameSite=Lax; Secure; HttpOnly");
+    ///
+    /// // Later, the sign-up: the browser sends both cookies back.
+    /// let signup = [("cookie", &b"partnero_partner=demo; partnero_landing=https://shop.example/pricing?aff%3Ddemo"[..])];
+    /// let capture = config.capture(&RequestInfo::new("POST", "/signup", None, &signup));
+    /// assert_eq!(capture.context.landing_url(), Some("https://shop.example/pricing?aff=demo"));
+    /// ```
+    #[must_use]
+    pub fn landing_url_cookie(mut self, on: bool) -> Self {
+        self.landing_cookie = on.then(crate::landing_cookie::finder);
         self
     }
 }
@@ -450,6 +487,12 @@ impl TrackingConfig {
         self.consent.as_ref()
     }
 
+    /// Whether the landing URL travels in its own cookie; see
+    /// [`landing_url_cookie`](Self::landing_url_cookie).
+    pub fn get_landing_url_cookie(&self) -> bool {
+        self.landing_cookie.is_some()
+    }
+
     /// Whether a referral cookie the request carries is written again; see
     /// [`renew_cookies`](Self::renew_cookies).
     pub fn get_renew_cookies(&self) -> bool {
@@ -472,6 +515,7 @@ impl fmt::Debug for TrackingConfig {
             .field("bot_user_agents", &self.bot_user_agents.len())
             .field("consent", &self.consent.as_ref().map(|_| "<hook>"))
             .field("renew_cookies", &self.renew_cookies)
+            .field("landing_url_cookie", &self.landing_cookie.is_some())
             .finish()
     }
 }

@@ -29,6 +29,22 @@ const COOKIE_VALUE: &AsciiSet = &CONTROLS
 /// a cookie name that is not an RFC 7230 token, or a `Path`/`Domain` holding `;` or a control
 /// character. A malformed configuration never injects attributes into the header.
 pub(crate) fn render(config: &TrackingConfig, name: &str, key: &ReferralKey) -> Option<String> {
+    render_value(config, name, &encode(key.as_str()), config.http_only)
+}
+
+/// `value` percent-encoded for a cookie (see [`COOKIE_VALUE`]).
+pub(crate) fn encode(value: &str) -> String {
+    utf8_percent_encode(value, COOKIE_VALUE).collect()
+}
+
+/// Renders a cookie whose `value` is already encoded, with the policy's attributes and
+/// `HttpOnly` when `http_only`.
+pub(crate) fn render_value(
+    config: &TrackingConfig,
+    name: &str,
+    value: &str,
+    http_only: bool,
+) -> Option<String> {
     if !is_token(name) {
         tracing::warn!(
             cookie = name,
@@ -48,10 +64,10 @@ pub(crate) fn render(config: &TrackingConfig, name: &str, key: &ReferralKey) -> 
         );
         return None;
     }
-    let mut out = String::with_capacity(name.len() + key.as_str().len() * 3 + 96);
+    let mut out = String::with_capacity(name.len() + value.len() + 96);
     out.push_str(name);
     out.push('=');
-    out.extend(utf8_percent_encode(key.as_str(), COOKIE_VALUE));
+    out.push_str(value);
     // Writing to a String cannot fail.
     let _ = write!(out, "; Max-Age={}", config.max_age.as_secs());
     out.push_str("; Path=");
@@ -65,7 +81,7 @@ pub(crate) fn render(config: &TrackingConfig, name: &str, key: &ReferralKey) -> 
     if config.secure || config.same_site == SameSite::None {
         out.push_str("; Secure");
     }
-    if config.http_only {
+    if http_only {
         out.push_str("; HttpOnly");
     }
     if let Some(domain) = &config.domain {

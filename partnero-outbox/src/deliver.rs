@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use partnero_client::{Error as ApiError, Partnero, RefundOutcome, SignupOutcome};
+use partnero_client::{Error as ApiError, Partnero, RefundOutcome};
 
 use crate::event::{Kind, Payload, decode};
 use crate::store::{Claimed, Transition};
@@ -119,7 +119,7 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
     let decision = match (kind, payload) {
         (Kind::Signup, Payload::Signup { customer, referral }) => {
             match client.signup(&referral.context(), customer).await {
-                Ok(outcome) => Decision::delivered(signup_outcome(&outcome)),
+                Ok(outcome) => Decision::delivered(outcome.label()),
                 Err(e) => failure(Kind::Signup, &e, row, policy),
             }
         }
@@ -134,7 +134,7 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
                     .await
                 {
                     Ok(_) => Decision::delivered("recorded"),
-                    Err(e) if names_unknown_customer(&e) => Decision::delivered("customer_unknown"),
+                    Err(e) if e.is_unknown_customer() => Decision::delivered("customer_unknown"),
                     // Recorded already (a duplicate answer) or recorded with an unreadable
                     // answer: read it back by key before calling it delivered.
                     Err(e) if e.is_duplicate() || is_success_status(&e) => {
@@ -166,6 +166,14 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
                     })
                 }
                 Ok(RefundOutcome::UnknownTransaction) => Decision::delivered("not_found"),
+                // Deleted, or not, or its sale still on its way: ask again later.
+                Ok(RefundOutcome::Unconfirmed) => Decision::to(Transition::Retry {
+                    delay: backoff(row.attempts, policy),
+                    status: Some(404),
+                    error: "refund unconfirmed: 404 after an ambiguous failure; looking again"
+                        .into(),
+                    count: true,
+                }),
                 Ok(_) => Decision::delivered("refunded"),
                 Err(e) => failure(Kind::Refund, &e, row, policy),
             }
@@ -306,34 +314,9 @@ pub(crate) fn backoff(attempts: i32, policy: &Policy) -> Duration {
     Duration::from_millis(fastrand::u64(0..=ms))
 }
 
-fn signup_outcome(outcome: &SignupOutcome) -> &'static str {
-    match outcome {
-        SignupOutcome::Attributed { .. } => "attributed",
-        SignupOutcome::NotReferred { customer: None } => "not_referred",
-        SignupOutcome::NotReferred { customer: Some(_) } => "created_not_referred",
-        SignupOutcome::AlreadyExists => "already_exists",
-        SignupOutcome::PartnerKeyUnknown => "partner_key_unknown",
-        SignupOutcome::ReferrerKeyUnknown { .. } => "referrer_key_unknown",
-        _ => "delivered",
-    }
-}
-
 /// A 2xx whose body could not be read: the request was processed.
 fn is_success_status(e: &ApiError) -> bool {
     matches!(e, ApiError::Decode { status, .. } if (200..300).contains(status))
-}
-
-/// 422 "The selected customer does not exist": an affiliate program has no customer for a
-/// visitor nobody referred, and Partnero ignores such sales; nothing to deliver.
-fn names_unknown_customer(e: &ApiError) -> bool {
-    e.field_errors().is_some_and(|errors| {
-        errors.iter().any(|(field, messages)| {
-            (field == "customer" || field.starts_with("customer."))
-                && messages
-                    .iter()
-                    .any(|m| m.to_ascii_lowercase().contains("not exist"))
-        })
-    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! curl -X POST 'http://127.0.0.1:3000/checkout/ada/order-1001'
 //! ```
 use axum::{Router, extract::Path, routing::post};
-use partnero_tower::{Decimal, NewCustomer, Partnero, PartneroLayer, Referral, Sale};
+use partnero_tower::{Decimal, NewCustomer, PartneroLayer, Referral, Sale, SaleOutcome};
 
 async fn signup(referral: Referral, Path(user): Path<String>) -> String {
     // Create the account in your own database first; a Partnero outage must not fail it.
@@ -23,14 +23,13 @@ async fn checkout(referral: Referral, Path((user, order)): Path<(String, String)
     // The order id is the transaction key: a sale is never recorded twice under one key.
     let sale = Sale::new(Decimal::new(4900, 2)).key(order);
     match referral.sale(&user, sale).await {
+        Ok(SaleOutcome::CustomerUnknown) => "nobody referred this customer: no commission\n".into(),
         Ok(outcome) => {
             let commissions: Vec<_> = outcome
-                .transaction
-                .rewards
-                .iter()
-                .filter_map(|r| r.amount)
-                .collect();
-            format!("sale recorded, commissions: {commissions:?}\n")
+                .transaction()
+                .map(|t| t.rewards.iter().filter_map(|r| r.amount).collect())
+                .unwrap_or_default();
+            format!("sale {}, commissions: {commissions:?}\n", outcome.label())
         }
         Err(err) => format!("sale not recorded: {err}\n"),
     }
@@ -38,11 +37,13 @@ async fn checkout(referral: Referral, Path((user, order)): Path<(String, String)
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = Partnero::from_env()?; // PARTNERO_API_KEY, optional PARTNERO_BASE_URL
+    // PARTNERO_API_KEY, and PARTNERO_BASE_URL / PARTNERO_PROGRAM when set.
+    let partnero = PartneroLayer::from_env()?;
+    partnero.client().check().await?; // one line saying what is wrong, if anything
     let app = Router::new()
         .route("/signup/{user}", post(signup))
         .route("/checkout/{user}/{order}", post(checkout))
-        .layer(PartneroLayer::from_client(client));
+        .layer(partnero);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("listening on http://127.0.0.1:3000");
     axum::serve(listener, app).await?;

@@ -51,6 +51,25 @@ impl PartneroLayer {
         Self::from_client(Partnero::new(api_key))
     }
 
+    /// With a client configured from the environment exactly as [`Partnero::from_env`] reads
+    /// it (`PARTNERO_API_KEY`, and `PARTNERO_BASE_URL` / `PARTNERO_PROGRAM` when set), and the
+    /// default [`TrackingConfig`]. A missing key or a malformed base URL or program is an
+    /// [`Error::Config`](partnero_client::Error::Config) naming the variable, at start-up.
+    /// Follow it with [`client().check()`](Partnero::check) to verify the key, the base URL
+    /// and the program against Partnero itself.
+    ///
+    /// ```no_run
+    /// use partnero_tower::{PartneroLayer, TrackingConfig};
+    ///
+    /// # async fn run() -> Result<(), partnero_tower::Error> {
+    /// let layer = PartneroLayer::from_env()?.with_config(TrackingConfig::default().landing_url_cookie(true));
+    /// layer.client().check().await?; // one line saying what is wrong, if anything
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<Self, partnero_client::Error> {
+        Partnero::from_env().map(Self::from_client)
+    }
+
     /// Around an existing client (a custom base URL, timeout, retry policy, program kind or
     /// `reqwest::Client`), with the default [`TrackingConfig`].
     ///

@@ -44,15 +44,18 @@
 //!     "thank you"
 //! }
 //!
-//! # async fn run() -> std::io::Result<()> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // PARTNERO_API_KEY, and PARTNERO_BASE_URL / PARTNERO_PROGRAM when set.
+//! let partnero = PartneroLayer::from_env()?;
+//! partnero.client().check().await?; // says in one line what is wrong, if anything
 //! let app = Router::new()
 //!     .route("/signup", post(signup))
 //!     .route("/checkout", post(checkout))
-//!     .layer(PartneroLayer::new(std::env::var("PARTNERO_API_KEY").unwrap_or_default()));
+//!     .layer(partnero);
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await
-//! # }
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
 //! ```
 //!
 //! `Option<Referral>` never rejects; `Referral` rejects with a 500 ([`MissingPartneroLayer`])

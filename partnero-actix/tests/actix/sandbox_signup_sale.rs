@@ -34,8 +34,8 @@ async fn sale(referral: Referral, user: web::Path<String>) -> HttpResponse {
     match referral.sale(&user, sale).await {
         Ok(outcome) => HttpResponse::Created().body(format!(
             "rewards={} recovered={}",
-            outcome.transaction.rewards.len(),
-            outcome.recovered
+            outcome.transaction().map_or(0, |t| t.rewards.len()),
+            outcome.recovered()
         )),
         Err(error) => HttpResponse::BadGateway().body(error.to_string()),
     }

@@ -15,8 +15,10 @@ use crate::Error;
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.partnero.com/v1/";
 
-/// The default per-attempt timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default per-attempt timeout: 5 s, so that a sign-up or a sale made inside a visitor's
+/// request fails in seconds, not half a minute, when Partnero is slow (the whole call is
+/// bounded by [`RetryPolicy::max_elapsed`], 10 s by default).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a [`Partnero`] client.
 ///
@@ -38,12 +40,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct PartneroBuilder {
     api_key: ApiKey,
     base_url: Option<String>,
-    program: Program,
+    /// `None` until [`program`](Self::program) is called: then the client may learn it.
+    program: Option<Program>,
     timeout: Option<Duration>,
     retry: RetryPolicy,
     http_client: Option<reqwest::Client>,
     user_agent: Option<String>,
     always_create_customers: bool,
+    look_up_sales: bool,
 }
 
 impl PartneroBuilder {
@@ -51,12 +55,13 @@ impl PartneroBuilder {
         Self {
             api_key,
             base_url: None,
-            program: Program::default(),
+            program: None,
             timeout: Some(DEFAULT_TIMEOUT),
             retry: RetryPolicy::default(),
             http_client: None,
             user_agent: None,
             always_create_customers: false,
+            look_up_sales: true,
         }
     }
 
@@ -70,12 +75,20 @@ impl PartneroBuilder {
     }
 
     /// The program kind of the API key (default [`Program::Affiliate`]).
+    ///
+    /// Left unset (as [`Partnero::from_env`] does when `PARTNERO_PROGRAM` is), the client
+    /// works as an affiliate client until it learns better: [`Partnero::check`] reads the
+    /// program from `GET /test`, and so does the first [`signup`](Partnero::signup) (one
+    /// request, once per client; asked again only after an outage). Set it, and a key of the
+    /// other kind is reported as
+    /// [`SignupOutcome::OtherProgramKey`](crate::SignupOutcome::OtherProgramKey).
     pub fn program(mut self, program: Program) -> Self {
-        self.program = program;
+        self.program = Some(program);
         self
     }
 
-    /// Timeout of each attempt, from sending to the end of the body (default 30 s).
+    /// Timeout of each attempt, from sending to the end of the body (default 5 s; never more
+    /// than what is left of the call's [`max_elapsed`](RetryPolicy::max_elapsed) budget).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -111,6 +124,24 @@ impl PartneroBuilder {
     /// affiliate customers without a partner.
     pub fn always_create_customers(mut self, always: bool) -> Self {
         self.always_create_customers = always;
+        self
+    }
+
+    /// Whether [`sale`](Partnero::sale) looks a keyed sale up (`GET /transactions/{key}`)
+    /// before posting it (default `true`).
+    ///
+    /// Partnero pays a commission for every create, even a second one with the same key, so an
+    /// app that calls `sale` twice for one payment (a double-clicked button, a retried webhook)
+    /// would pay twice; with the look-up, the second call finds the first sale and returns
+    /// [`SaleOutcome::AlreadyRecorded`](crate::SaleOutcome::AlreadyRecorded). It costs one
+    /// request per sale; turn it off only when your own store already guarantees one call per
+    /// key.
+    ///
+    /// It does not close the race between two calls **at the same moment**: both may look the
+    /// key up before either sale is recorded, and both post. For that guarantee, enqueue sales
+    /// in the `partnero-outbox` table (one row per payment id, delivered once).
+    pub fn look_up_sales(mut self, look_up: bool) -> Self {
+        self.look_up_sales = look_up;
         self
     }
 
@@ -157,11 +188,13 @@ impl PartneroBuilder {
                 api_key: self.api_key,
                 auth: Some(auth),
                 base_url,
-                program: self.program,
+                program: super::ProgramSetting::new(self.program),
                 timeout: self.timeout,
                 retry: self.retry,
                 user_agent,
                 always_create_customers: self.always_create_customers,
+                look_up_sales: self.look_up_sales,
+                durable: false,
             }),
         })
     }

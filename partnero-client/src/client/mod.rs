@@ -14,7 +14,9 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 pub(crate) mod api_key;
+pub(crate) mod budget;
 pub(crate) mod builder;
+pub(crate) mod check;
 pub(crate) mod collection;
 pub(crate) mod customers;
 pub(crate) mod endpoint;
@@ -32,7 +34,7 @@ pub(crate) mod webhooks;
 
 use api_key::ApiKey;
 use builder::PartneroBuilder;
-use program::Program;
+use program::{Program, ProgramSetting};
 use retry::RetryPolicy;
 
 use crate::Error;
@@ -62,15 +64,20 @@ pub(crate) struct Inner {
     /// `Bearer <key>`, marked sensitive; `None` when the key cannot be a header value.
     pub(crate) auth: Option<HeaderValue>,
     pub(crate) base_url: Url,
-    pub(crate) program: Program,
+    pub(crate) program: ProgramSetting,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) user_agent: HeaderValue,
     pub(crate) always_create_customers: bool,
+    pub(crate) look_up_sales: bool,
+    /// A [`single_attempt`](Partnero::single_attempt) client: a durable dispatcher retries
+    /// failures itself, so the helpers log them at `DEBUG`.
+    pub(crate) durable: bool,
 }
 
 impl Partnero {
-    /// A client for the production API with default settings (affiliate program, 30 s timeout,
+    /// A client for the production API with default settings (affiliate program unless
+    /// learned otherwise, see [`PartneroBuilder::program`]; 5 s per attempt,
     /// [`RetryPolicy::default`]).
     ///
     /// Never fails: a key that cannot be sent in an HTTP header makes every request fail with
@@ -89,11 +96,13 @@ impl Partnero {
                 api_key,
                 auth,
                 base_url,
-                program: Program::default(),
+                program: ProgramSetting::new(None),
                 timeout: Some(builder::DEFAULT_TIMEOUT),
                 retry: RetryPolicy::default(),
                 user_agent: default_user_agent(),
                 always_create_customers: false,
+                look_up_sales: true,
+                durable: false,
             }),
         }
     }
@@ -128,10 +137,15 @@ impl Partnero {
             })?;
         let mut builder = Self::builder(ApiKey::new(key.trim()));
         if let Some(url) = lookup("PARTNERO_BASE_URL").filter(|u| !u.trim().is_empty()) {
+            builder::parse_base_url(&url)
+                .map_err(|e| Error::Config(format!("PARTNERO_BASE_URL: {}", config_reason(&e))))?;
             builder = builder.base_url(url);
         }
         if let Some(program) = lookup("PARTNERO_PROGRAM").filter(|p| !p.trim().is_empty()) {
-            builder = builder.program(program.parse()?);
+            let program = program.parse().map_err(|e: Error| {
+                Error::Config(format!("PARTNERO_PROGRAM: {}", config_reason(&e)))
+            })?;
+            builder = builder.program(program);
         }
         Ok(builder)
     }
@@ -141,9 +155,10 @@ impl Partnero {
         &self.inner.base_url
     }
 
-    /// The configured program kind.
+    /// The program kind in effect: the one set with [`PartneroBuilder::program`] (or
+    /// `PARTNERO_PROGRAM`), else the one learned from Partnero, else [`Program::Affiliate`].
     pub fn program(&self) -> Program {
-        self.inner.program
+        self.inner.program.current()
     }
 
     /// The retry policy.
@@ -157,6 +172,8 @@ impl Partnero {
     ///
     /// For a durable dispatcher (such as `partnero-outbox`) that keeps each event's state in a
     /// database and decides itself when to try again; a web handler wants the default client.
+    /// The helpers' explanation of a failed call is logged at `DEBUG` by this client (the
+    /// dispatcher retries, and logs what it decides), not at `WARN`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -173,11 +190,14 @@ impl Partnero {
                 api_key: inner.api_key.clone(),
                 auth: inner.auth.clone(),
                 base_url: inner.base_url.clone(),
-                program: inner.program,
+                program: inner.program.clone(),
                 timeout: Some(timeout),
-                retry: RetryPolicy::none(),
+                // The one attempt gets the whole `timeout`, not less.
+                retry: RetryPolicy::none().max_elapsed(timeout + RetryPolicy::MIN_ATTEMPT),
                 user_agent: inner.user_agent.clone(),
                 always_create_customers: inner.always_create_customers,
+                look_up_sales: inner.look_up_sales,
+                durable: true,
             }),
         }
     }
@@ -243,10 +263,18 @@ impl fmt::Debug for Partnero {
         f.debug_struct("Partnero")
             .field("api_key", &self.inner.api_key)
             .field("base_url", &self.inner.base_url.as_str())
-            .field("program", &self.inner.program)
+            .field("program", &self.inner.program.current())
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
+    }
+}
+
+/// The reason inside an [`Error::Config`] (its text without the common prefix).
+fn config_reason(e: &Error) -> String {
+    match e {
+        Error::Config(reason) => reason.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -290,12 +318,20 @@ mod tests {
 
         let missing = Partnero::builder_from_lookup(lookup(&[])).unwrap_err();
         assert!(missing.to_string().contains("PARTNERO_API_KEY"));
+        let bad_program = Partnero::builder_from_lookup(lookup(&[
+            ("PARTNERO_API_KEY", "k"),
+            ("PARTNERO_PROGRAM", "loyalty"),
+        ]))
+        .unwrap_err();
+        assert!(bad_program.to_string().contains("PARTNERO_PROGRAM"));
+        let bad_url = Partnero::builder_from_lookup(lookup(&[
+            ("PARTNERO_API_KEY", "k"),
+            ("PARTNERO_BASE_URL", "127.0.0.1:4010/v1"),
+        ]))
+        .unwrap_err();
         assert!(
-            Partnero::builder_from_lookup(lookup(&[
-                ("PARTNERO_API_KEY", "k"),
-                ("PARTNERO_PROGRAM", "loyalty")
-            ]))
-            .is_err()
+            bad_url.to_string().contains("PARTNERO_BASE_URL"),
+            "{bad_url}"
         );
     }
 

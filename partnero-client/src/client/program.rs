@@ -67,3 +67,57 @@ impl FromStr for Program {
         }
     }
 }
+
+/// The client's program: set by the app, or learned from Partnero (`GET /test`) when it was
+/// not set; [`Program::Affiliate`] until then.
+#[derive(Debug, Clone)]
+pub(crate) struct ProgramSetting {
+    set: Option<Program>,
+    learned: std::sync::OnceLock<Program>,
+    /// Set once Partnero answered without naming a known program: not asked again.
+    unanswerable: std::sync::OnceLock<()>,
+}
+
+impl ProgramSetting {
+    pub(crate) fn new(set: Option<Program>) -> Self {
+        Self {
+            set,
+            learned: std::sync::OnceLock::new(),
+            unanswerable: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The program in effect.
+    pub(crate) fn current(&self) -> Program {
+        self.set
+            .or_else(|| self.learned.get().copied())
+            .unwrap_or_default()
+    }
+
+    /// Whether the app set the program (then nothing is learned).
+    pub(crate) fn is_set(&self) -> bool {
+        self.set.is_some()
+    }
+
+    /// Whether the program is known: set, or learned.
+    pub(crate) fn is_known(&self) -> bool {
+        self.set.is_some() || self.learned.get().is_some()
+    }
+
+    /// Whether Partnero was asked and could not tell (see [`give_up`](Self::give_up)).
+    pub(crate) fn is_unanswerable(&self) -> bool {
+        self.unanswerable.get().is_some()
+    }
+
+    /// Partnero answered without naming a known program: stop asking.
+    pub(crate) fn give_up(&self) {
+        let _ = self.unanswerable.set(());
+    }
+
+    /// Records what Partnero said, unless the app set the program.
+    pub(crate) fn learn(&self, program: Program) {
+        if self.set.is_none() {
+            let _ = self.learned.set(program);
+        }
+    }
+}

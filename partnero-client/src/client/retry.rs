@@ -28,19 +28,24 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 3 attempts, 200 ms base delay, 5 s max delay, 30 s total, 1 s confirm delay.
+    /// 3 attempts, 200 ms base delay, 5 s max delay, 10 s total, 1 s confirm delay: a budget
+    /// that fits inside a web request (see [`max_elapsed`](Self::max_elapsed)).
     fn default() -> Self {
         Self {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            max_elapsed: Duration::from_secs(30),
+            max_elapsed: Duration::from_secs(10),
             confirm_delay: Duration::from_secs(1),
         }
     }
 }
 
 impl RetryPolicy {
+    /// The least time an attempt is given: a retry starts only with this much of the budget
+    /// left, and the confirm look-up of a sale gets it even when the budget is spent.
+    pub const MIN_ATTEMPT: Duration = Duration::from_secs(1);
+
     /// Never retry: one attempt per request.
     pub fn none() -> Self {
         Self {
@@ -71,12 +76,17 @@ impl RetryPolicy {
         self
     }
 
-    /// The time budget for all attempts of one call; no retry starts after it would be exceeded.
+    /// The time budget for all attempts of one call (default 10 s). Each attempt's timeout is
+    /// cut to what is left of it, and a retry starts only with at least
+    /// [`MIN_ATTEMPT`](Self::MIN_ATTEMPT) left. The helpers [`signup`](crate::Partnero::signup),
+    /// [`sale`](crate::Partnero::sale) and [`refund`](crate::Partnero::refund) share one budget
+    /// across all the calls they make.
     ///
     /// The time spent so far includes any confirm wait of a transaction create. The confirm
     /// check itself (the wait and one `GET /transactions/{key}`) is not a retry: it still runs
-    /// when the budget is spent, because only it can tell a recorded sale from a lost one, so a
-    /// create that fails ambiguously can take up to the budget plus the confirm delay and one read.
+    /// when the budget is spent, with [`MIN_ATTEMPT`](Self::MIN_ATTEMPT) to answer, because only
+    /// it can tell a recorded sale from a lost one. So a sale that fails ambiguously can take
+    /// up to the budget plus the confirm delay and one second.
     #[must_use]
     pub fn max_elapsed(mut self, budget: Duration) -> Self {
         self.max_elapsed = budget;
@@ -105,6 +115,11 @@ impl RetryPolicy {
     /// Total attempts including the first.
     pub fn attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// The budget set with [`max_elapsed`](Self::max_elapsed).
+    pub fn budget(&self) -> Duration {
+        self.max_elapsed
     }
 
     /// The confirm delay set with [`confirm_delay`](Self::confirm_delay).
@@ -138,7 +153,11 @@ impl RetryPolicy {
                 Duration::from_millis(fastrand::u64(0..=cap_ms))
             }
         };
-        if elapsed.saturating_add(delay) > self.max_elapsed {
+        if elapsed
+            .saturating_add(delay)
+            .saturating_add(Self::MIN_ATTEMPT)
+            > self.max_elapsed
+        {
             return None;
         }
         Some(delay)
@@ -300,7 +319,16 @@ mod tests {
             None
         );
         assert_eq!(
-            p.next_delay(1, Duration::from_secs(30), Some(Duration::from_secs(1))),
+            p.next_delay(1, Duration::from_secs(8), Some(Duration::from_secs(1))),
+            Some(Duration::from_secs(1)),
+            "one second of the 10 s budget is left for the attempt"
+        );
+        assert_eq!(
+            p.next_delay(
+                1,
+                Duration::from_millis(8_500),
+                Some(Duration::from_secs(1))
+            ),
             None
         );
         assert_eq!(

@@ -2,15 +2,16 @@
 //!
 //! See [`Transactions`] for the double-commission guard.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::Stream;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::Partnero;
+use super::budget::Budget;
 use super::collection::Collection;
-use super::transport::{Call, Response};
+use super::transport::{Call, Response, RetryRule};
 use crate::Error;
 use crate::model::{ListParams, NewCustomer, Page, Sale, Transaction, TransactionSearch};
 
@@ -90,6 +91,15 @@ struct BatchBody<'a> {
 const TRANSACTIONS: Collection<Transaction> =
     Collection::new("/transactions", "/transactions/{key}");
 
+/// What a `DELETE /transactions/{key}` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deletion {
+    /// Partnero answered 2xx: deleted.
+    Deleted,
+    /// Partnero answered 404; `after_ambiguous`: an earlier attempt failed ambiguously.
+    NotFound { after_ambiguous: bool },
+}
+
 /// What follows a failed create (see [`after_failure`]).
 enum Next {
     /// The request surely never left: send it again after this backoff.
@@ -125,7 +135,8 @@ impl<'a> Transactions<'a> {
         require_customer_key(customer_key)?;
         let call =
             self.create_call(SaleCustomer::Key { key: customer_key }, &[sale], Shape::One)?;
-        match self.client.send_once(&call, 1).await {
+        let budget = Budget::start(&self.client.inner.retry);
+        match self.client.send_once(&call, 1, &budget).await {
             Ok(response) => response.data(),
             Err(failure) => Err(failure.error),
         }
@@ -231,11 +242,11 @@ impl<'a> Transactions<'a> {
         let mut remaining = sales.to_vec();
         let mut done = Vec::new();
         let mut recovered = false;
-        let start = Instant::now();
+        let budget = Budget::start(&self.client.inner.retry);
         let mut attempt = 1;
         loop {
             let call = self.create_call(customer, &remaining, shape)?;
-            let failure = match self.client.send_once(&call, attempt).await {
+            let failure = match self.client.send_once(&call, attempt, &budget).await {
                 Ok(response) => {
                     match shape.decode(&response) {
                         Ok(items) => done.extend(items),
@@ -254,11 +265,7 @@ impl<'a> Transactions<'a> {
                 Err(failure) => failure,
             };
             let error = failure.error;
-            let delay =
-                self.client
-                    .inner
-                    .retry
-                    .next_delay(attempt, start.elapsed(), failure.retry_after);
+            let delay = budget.retry_delay(&self.client.inner.retry, attempt, failure.retry_after);
             match after_failure(&error, all_keyed, delay) {
                 Next::Resend(delay) => {
                     tracing::debug!(error = %error, "transaction create never left; resending");
@@ -389,9 +396,26 @@ impl<'a> Transactions<'a> {
 
     /// `DELETE /transactions/{key}`: a refund or chargeback; reverses the commission.
     /// [`Error::NotFound`] when Partnero has no such transaction (a 404 after an ambiguous
-    /// failure counts as success: the earlier attempt deleted it).
+    /// failure counts as success: the earlier attempt may have deleted it, or the sale may
+    /// still be on its way; [`Partnero::refund`] tells the two apart as far as it can).
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
         TRANSACTIONS.delete(self.client, key).await
+    }
+
+    /// `DELETE /transactions/{key}` with retries, saying whether a 404 followed an ambiguous
+    /// failure (then nobody knows whether the earlier attempt deleted it).
+    pub(crate) async fn delete_reporting(&self, key: &str) -> Result<Deletion, Error> {
+        let call = self
+            .client
+            .call(&TRANSACTIONS.item(Method::DELETE), &[key], &[])?;
+        let sent = self.client.send_tracked(&call, RetryRule::Idempotent).await;
+        match sent.result {
+            Ok(response) => response.ok().map(|()| Deletion::Deleted),
+            Err(Error::NotFound { .. }) => Ok(Deletion::NotFound {
+                after_ambiguous: sent.after_ambiguous,
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// `POST /transactions/{key}/archive`.

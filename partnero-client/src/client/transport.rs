@@ -1,7 +1,7 @@
 //! Sending one request: headers, timeout, tracing span, status classification, decoding, and
 //! the retry loop shared by all endpoints.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER, USER_AGENT};
 use serde::Serialize;
@@ -10,6 +10,7 @@ use tracing::Instrument;
 use url::Url;
 
 use super::Partnero;
+use super::budget::Budget;
 use super::endpoint::Endpoint;
 use super::retry::parse_retry_after;
 use crate::Error;
@@ -190,11 +191,11 @@ impl Partnero {
 
     /// Sends with retries under `rule`, remembering whether an attempt failed ambiguously.
     pub(crate) async fn send_tracked(&self, call: &Call, rule: RetryRule) -> Sent {
-        let start = Instant::now();
+        let budget = Budget::start(&self.inner.retry);
         let mut attempt = 1;
         let mut after_ambiguous = false;
         loop {
-            let failure = match self.send_once(call, attempt).await {
+            let failure = match self.send_once(call, attempt, &budget).await {
                 Ok(response) => {
                     return Sent {
                         result: Ok(response),
@@ -208,9 +209,7 @@ impl Partnero {
                 RetryRule::ConnectOnly => failure.error.is_connect(),
             };
             let delay = if retryable {
-                self.inner
-                    .retry
-                    .next_delay(attempt, start.elapsed(), failure.retry_after)
+                budget.retry_delay(&self.inner.retry, attempt, failure.retry_after)
             } else {
                 None
             };
@@ -245,8 +244,14 @@ impl Partnero {
         }
     }
 
-    /// One attempt: a 2xx answer, or the classified failure.
-    pub(crate) async fn send_once(&self, call: &Call, attempt: u32) -> Result<Response, Failure> {
+    /// One attempt of a call within `budget`: a 2xx answer, or the classified failure.
+    pub(crate) async fn send_once(
+        &self,
+        call: &Call,
+        attempt: u32,
+        budget: &Budget,
+    ) -> Result<Response, Failure> {
+        let timeout = budget.attempt_timeout(self.inner.timeout);
         let span = tracing::info_span!(
             "partnero.request",
             method = %call.endpoint.method,
@@ -256,7 +261,7 @@ impl Partnero {
         );
         let recorder = span.clone();
         async move {
-            let result = self.exchange(call).await;
+            let result = self.exchange(call, timeout).await;
             match &result {
                 Ok(r) => {
                     recorder.record("status", r.status);
@@ -274,7 +279,7 @@ impl Partnero {
         .await
     }
 
-    async fn exchange(&self, call: &Call) -> Result<Response, Failure> {
+    async fn exchange(&self, call: &Call, timeout: Option<Duration>) -> Result<Response, Failure> {
         let inner = &self.inner;
         let auth = inner.auth.clone().ok_or_else(|| {
             Error::Config(
@@ -287,7 +292,7 @@ impl Partnero {
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json")
             .header(USER_AGENT, inner.user_agent.clone());
-        if let Some(timeout) = inner.timeout {
+        if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
         if let Some(body) = &call.body {
@@ -401,12 +406,19 @@ pub(crate) fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) 
     }
 }
 
+/// A 422 saying a resource with this **key** exists: a "taken" / "exists" / "duplicate" error
+/// on the `key` field, or, without field errors, Partnero's "Duplicate key" message. A taken
+/// e-mail (or any other field) is a [`Error::Validation`]: the key is free, the customer was not
+/// created, and calling it "already exists" would lose every later sale of that key.
 fn mentions_duplicate(message: &str, errors: &FieldErrors) -> bool {
     let hit = |s: &str| {
         let s = s.to_ascii_lowercase();
         s.contains("duplicate") || s.contains("already been taken") || s.contains("already exists")
     };
-    hit(message) || errors.values().flatten().any(|m| hit(m))
+    if errors.is_empty() {
+        return message.to_ascii_lowercase().contains("duplicate");
+    }
+    errors.get("key").is_some_and(|m| m.iter().any(|m| hit(m)))
 }
 
 #[cfg(test)]
@@ -427,6 +439,14 @@ mod tests {
                 None
             ),
             Error::Duplicate { .. }
+        ));
+        assert!(matches!(
+            classify(
+                422,
+                br#"{"message":"The email has already been taken.","errors":{"email":["The email has already been taken."]}}"#,
+                None
+            ),
+            Error::Validation { .. }
         ));
         match classify(
             422,

@@ -99,12 +99,15 @@ async fn processed_then_dropped_yields_exactly_one_transaction() {
     s.creates().process_then_drop_next(1);
     let outcome = s.client.sale("buyer", sale("pay_drop")).await.unwrap();
     assert!(
-        outcome.recovered,
+        outcome.recovered(),
         "the answer was lost; the guard read it back"
     );
-    assert_eq!(outcome.transaction.key.as_deref(), Some("pay_drop"));
     assert_eq!(
-        outcome.transaction.rewards.len(),
+        outcome.transaction().unwrap().key.as_deref(),
+        Some("pay_drop")
+    );
+    assert_eq!(
+        outcome.transaction().unwrap().rewards.len(),
         1,
         "the commission of the single transaction"
     );
@@ -136,7 +139,7 @@ async fn a_create_still_processing_when_the_client_times_out_is_never_resent() {
             );
         }
         // Only if the first POST was recorded before the check ran (a very slow machine).
-        Ok(outcome) => assert!(outcome.recovered),
+        Ok(outcome) => assert!(outcome.recovered()),
         Err(other) => panic!("expected Unconfirmed, got {other:?}"),
     }
     assert_eq!(s.posts(), 1, "never resent after a timeout");
@@ -180,7 +183,7 @@ async fn the_check_after_an_answered_failure_waits_the_confirm_delay() {
     let start = std::time::Instant::now();
     let outcome = client.sale("buyer", sale("pay_confirm")).await.unwrap();
     assert!(start.elapsed() >= confirm, "{:?}", start.elapsed());
-    assert!(outcome.recovered);
+    assert!(outcome.recovered());
     assert_eq!(s.stored("pay_confirm"), 1);
     s.sandbox.shutdown().await;
 }
@@ -219,7 +222,7 @@ async fn processed_then_502_is_read_back_not_resent() {
     let s = setup().await;
     s.creates().process_then_fail_next(1, 502);
     let outcome = s.client.sale("buyer", sale("pay_502")).await.unwrap();
-    assert!(outcome.recovered);
+    assert!(outcome.recovered());
     assert_eq!(s.stored("pay_502"), 1);
     s.sandbox.shutdown().await;
 }
@@ -229,7 +232,7 @@ async fn unprocessed_500_is_checked_then_resent_once() {
     let s = setup().await;
     s.creates().fail_next(1, 500);
     let outcome = s.client.sale("buyer", sale("pay_500")).await.unwrap();
-    assert!(!outcome.recovered, "the resend's own answer arrived");
+    assert!(!outcome.recovered(), "the resend's own answer arrived");
     assert_eq!(s.stored("pay_500"), 1);
     assert_eq!(s.posts(), 2, "sent, checked absent, resent");
     s.sandbox.shutdown().await;
@@ -240,13 +243,13 @@ async fn rate_limited_create_is_checked_by_key_then_resent() {
     let s = setup().await;
     s.creates().fail_next_with_retry_after(1, 429, 0);
     let outcome = s.client.sale("buyer", sale("pay_429")).await.unwrap();
-    assert!(!outcome.recovered);
+    assert!(!outcome.recovered());
     assert_eq!(s.stored("pay_429"), 1);
     assert_eq!(
         s.sandbox
             .requests_seen_for("GET", "/v1/transactions/pay_429"),
-        1,
-        "checked by key before the resend"
+        2,
+        "looked up before posting (`sale`'s look-up), and again before the resend (the guard)"
     );
     assert_eq!(s.posts(), 2);
     s.sandbox.shutdown().await;
@@ -258,8 +261,15 @@ async fn a_429_for_a_recorded_sale_is_read_back_not_resent() {
     let s = setup().await;
     s.client.sale("buyer", sale("pay_429_seen")).await.unwrap();
     s.creates().fail_next_with_retry_after(1, 429, 0);
-    let outcome = s.client.sale("buyer", sale("pay_429_seen")).await.unwrap();
-    assert!(outcome.recovered);
+    // `transactions().create`: the guard alone, without `sale`'s look-up before posting.
+    let again = s
+        .client
+        .transactions()
+        .create("buyer", &sale("pay_429_seen"))
+        .await
+        .unwrap();
+    assert_eq!(again.key.as_deref(), Some("pay_429_seen"));
+    assert_eq!(s.posts(), 2, "the 429 was not resent after the look-up");
     assert_eq!(s.stored("pay_429_seen"), 1);
     s.sandbox.shutdown().await;
 }

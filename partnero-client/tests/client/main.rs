@@ -2,10 +2,12 @@
 
 mod batch;
 mod customer_actions;
+mod edges;
 mod errors;
 mod guard;
 mod leads;
 mod list_params;
+mod outcome_counters;
 mod pagination;
 mod partner_actions;
 mod program_details;

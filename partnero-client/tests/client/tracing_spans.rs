@@ -18,8 +18,8 @@ const CUSTOMER: &str = "private.person@example.com";
 
 /// Records span creations, span records and events as text lines.
 #[derive(Clone, Default)]
-struct Recorder {
-    lines: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Recorder {
+    pub(crate) lines: Arc<Mutex<Vec<String>>>,
     next_id: Arc<AtomicU64>,
 }
 

@@ -222,8 +222,8 @@ async fn referral_handle_delegates_to_the_client() {
         )
         .await
         .unwrap();
-    assert!(!sale.recovered);
-    assert_eq!(sale.transaction.rewards.len(), 1);
+    assert!(!sale.recovered());
+    assert_eq!(sale.transaction().unwrap().rewards.len(), 1);
     assert_eq!(
         handle.refund("h1-pay").await.unwrap(),
         partnero_client::RefundOutcome::Refunded

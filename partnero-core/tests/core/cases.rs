@@ -687,6 +687,19 @@ fn head_requests_never_persist_but_still_capture() {
 }
 
 #[test]
+fn options_trace_and_connect_never_persist_but_still_capture() {
+    // A CORS preflight carries the page's query string; the browser sends it on its own.
+    for method in ["OPTIONS", "options", "TRACE", "CONNECT"] {
+        let c = with_link(&[], method);
+        assert!(c.set_cookies.is_empty(), "{method}");
+        assert_eq!(partner(&c), Some(("k", KeySource::Query)), "{method}");
+    }
+    for method in ["PUT", "PATCH", "DELETE"] {
+        assert_eq!(with_link(&[], method).set_cookies.len(), 2, "{method}");
+    }
+}
+
+#[test]
 fn prefetch_and_prerender_never_persist() {
     let rows: &[(&str, &[u8])] = &[
         ("sec-purpose", b"prefetch"),

@@ -2,7 +2,9 @@
 //! it installs a counting global allocator.
 
 mod cases;
+mod counting_recorder;
 mod from_http;
+mod funnel_counters;
 mod props;
 mod split;
 mod tracing_events;

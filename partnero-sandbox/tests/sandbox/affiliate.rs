@@ -692,3 +692,18 @@ async fn commission_follows_the_configured_rule() {
         .await;
     assert_eq!(body["data"]["rewards"][0]["amount"], json!(29.997));
 }
+
+#[tokio::test]
+async fn referral_urls_are_limited_to_255_characters_like_every_string() {
+    let api = Api::start().await;
+    api.partner("p", "p@example.com").await;
+    let url = |len: usize| format!("https://s.example/?{}", "u".repeat(len - 19));
+    let body = |key: &str, len: usize| json!({"key": key, "partner": {"key": "p"}, "options": {"referral_url": url(len)}});
+    let answer = api.post(AFF, "/customers", body("long", 256)).await;
+    assert_field_error(&answer, "options.referral_url");
+    assert!(api.sandbox.state().customer(AFF, "long").is_none());
+    assert_eq!(api.post(AFF, "/customers", body("fits", 255)).await.0, 201);
+    let state = api.sandbox.state();
+    let stored = state.customer(AFF, "fits").unwrap();
+    assert_eq!(stored.referral_url.as_deref().map(str::len), Some(255));
+}

@@ -3,6 +3,7 @@
 
 mod browser;
 mod journeys;
+mod landing_url;
 mod parity;
 mod shop_parity;
 mod shop_webhooks;

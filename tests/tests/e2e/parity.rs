@@ -154,6 +154,10 @@ fn custom_cookie() -> TrackingConfig {
         .max_age(Duration::from_secs(7 * 24 * 3600))
 }
 
+fn landing_cookie() -> TrackingConfig {
+    TrackingConfig::default().landing_url_cookie(true)
+}
+
 fn renewing() -> TrackingConfig {
     TrackingConfig::default().renew_cookies(true)
 }
@@ -437,6 +441,37 @@ fn cases() -> Vec<Case> {
             Some("p-post"),
             None,
             1,
+        ),
+        base(
+            "OPTIONS never persists",
+            "OPTIONS",
+            "/?aff=p-options",
+            vec![],
+            Some("p-options"),
+            None,
+            0,
+        ),
+        base(
+            "CORS preflight never persists",
+            "OPTIONS",
+            "/api/cart?aff=p-preflight&ref=friend-pre",
+            vec![
+                h("origin", "https://partner.example"),
+                h("access-control-request-method", "POST"),
+                h("user-agent", BROWSER),
+            ],
+            Some("p-preflight"),
+            Some("friend-pre"),
+            0,
+        ),
+        base(
+            "TRACE never persists",
+            "TRACE",
+            "/?aff=p-trace",
+            vec![],
+            Some("p-trace"),
+            None,
+            0,
         ),
         base(
             "Sec-Purpose prefetch",
@@ -1034,6 +1069,26 @@ fn exact_cases() -> Vec<Case> {
         ])
         .partner("demo-partner", Cookie)
         .referrer("demo-referrer", Cookie),
+        Case::exact("exact: landing URL cookie written with the referral cookie", landing_cookie, "GET", "/pricing?aff=demo-partner", &[])
+        .partner("demo-partner", Query)
+        .landing("https://shop.example/pricing?aff=demo-partner")
+        .sets(&[
+            DEFAULT_SET_COOKIE,
+            "partnero_landing=https://shop.example/pricing?aff%3Ddemo-partner; Max-Age=2592000; Path=/; SameSite=Lax; Secure; HttpOnly",
+        ]),
+        Case::exact("exact: landing URL cookie read at the sign-up", landing_cookie, "POST", "/signup", &[(
+            "cookie",
+            "partnero_partner=demo-partner; partnero_landing=https://shop.example/pricing?aff%3Ddemo-partner",
+        )])
+        .partner("demo-partner", Cookie)
+        .landing("https://shop.example/pricing?aff=demo-partner"),
+        Case::exact("exact: landing URL cookie not written for a preflight", landing_cookie, "OPTIONS", "/pricing?aff=demo-partner", &[])
+        .partner("demo-partner", Query)
+        .landing("https://shop.example/pricing?aff=demo-partner"),
+        Case::exact("exact: landing URL cookie alone is no referral", landing_cookie, "POST", "/signup", &[(
+            "cookie",
+            "partnero_landing=https://shop.example/pricing?aff%3Ddemo-partner",
+        )]),
     ]
 }
 

@@ -1,0 +1,106 @@
+//! [`Budget`]: how long one call may take, all attempts together, and the deadline the
+//! tracking helpers share across the calls they make.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::retry::RetryPolicy;
+
+tokio::task_local! {
+    /// The end of the current helper's budget (`signup`, `sale`, `refund`): every call it makes
+    /// ends its retries by then.
+    static SHARED_DEADLINE: Instant;
+}
+
+/// Runs `work` with every call it makes bounded by one budget of `policy.max_elapsed`: a
+/// tracking helper, however many requests it needs, keeps a visitor waiting at most that long
+/// (see [`RetryPolicy::max_elapsed`] for the one exception, the confirm look-up of a sale).
+pub(crate) async fn shared<F: Future>(policy: &RetryPolicy, work: F) -> F::Output {
+    let deadline = Instant::now() + policy.budget();
+    match SHARED_DEADLINE.try_with(|d| *d) {
+        // A helper inside a helper keeps the outer deadline.
+        Ok(_) => work.await,
+        Err(_) => SHARED_DEADLINE.scope(deadline, work).await,
+    }
+}
+
+/// The time budget of one call (one retry loop).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    started: Instant,
+    end: Instant,
+}
+
+impl Budget {
+    /// Starts now: `policy.max_elapsed`, cut to the shared deadline when one is set.
+    pub(crate) fn start(policy: &RetryPolicy) -> Self {
+        let started = Instant::now();
+        let own = started + policy.budget();
+        let end = SHARED_DEADLINE.try_with(|d| own.min(*d)).unwrap_or(own);
+        Self { started, end }
+    }
+
+    /// The wait before another attempt, or `None`: the policy must allow one, and at least
+    /// [`RetryPolicy::MIN_ATTEMPT`] must be left of the budget after the wait.
+    pub(crate) fn retry_delay(
+        &self,
+        policy: &RetryPolicy,
+        failed_attempt: u32,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let delay = policy.next_delay(failed_attempt, self.started.elapsed(), retry_after)?;
+        (Instant::now() + delay + RetryPolicy::MIN_ATTEMPT <= self.end).then_some(delay)
+    }
+
+    /// The timeout of the next attempt: `timeout` cut to what is left of the budget, but never
+    /// under [`RetryPolicy::MIN_ATTEMPT`] (the confirm look-up of a sale runs even when the
+    /// budget is spent). `None` (no timeout) stays `None`.
+    pub(crate) fn attempt_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let left = self
+            .end
+            .saturating_duration_since(Instant::now())
+            .max(RetryPolicy::MIN_ATTEMPT);
+        timeout.map(|t| t.min(left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn attempts_are_cut_to_the_shared_budget() {
+        let ten = RetryPolicy::default();
+        let alone = Budget::start(&ten);
+        assert_eq!(
+            alone.attempt_timeout(Some(Duration::from_secs(5))),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(alone.attempt_timeout(None), None);
+
+        let short = RetryPolicy::default().max_elapsed(Duration::from_millis(1500));
+        shared(&short, async {
+            let budget = Budget::start(&ten);
+            let timeout = budget
+                .attempt_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            assert!(timeout <= Duration::from_millis(1500), "{timeout:?}");
+            assert!(timeout >= RetryPolicy::MIN_ATTEMPT, "{timeout:?}");
+            // A retry after 1 s would leave less than MIN_ATTEMPT of the 1.5 s.
+            assert_eq!(
+                budget.retry_delay(&ten, 1, Some(Duration::from_secs(1))),
+                None
+            );
+            // A nested helper keeps the outer deadline.
+            shared(&ten, async {
+                let inner = Budget::start(&ten);
+                assert!(
+                    inner.attempt_timeout(Some(Duration::from_secs(5))).unwrap()
+                        <= Duration::from_millis(1500)
+                );
+            })
+            .await;
+        })
+        .await;
+    }
+}
