@@ -194,8 +194,10 @@ impl TrackingConfig {
     /// harmless (it is idempotent).
     ///
     /// Meant for the context returned by [`capture_links`](Self::capture_links) for the same
-    /// request; it never changes the `Set-Cookie` decision or the landing URL. Allocates only
-    /// when a valid cookie is found.
+    /// request; it never changes the `Set-Cookie` decision, nor a landing URL the link phase
+    /// found. With the [landing URL cookie](Self::landing_url_cookie) on, a context that has a
+    /// key but no landing URL gets the one that cookie carries. Allocates only when a valid
+    /// cookie is found.
     ///
     /// ```
     /// use partnero_core::{KeySource, ReferralContext, RequestInfo, TrackingConfig};
