@@ -2,6 +2,7 @@
 
 mod batch;
 mod customer_actions;
+mod delivered_events;
 mod errors;
 mod guard;
 mod leads;
