@@ -95,7 +95,7 @@ async fn every_event_the_sandbox_delivers_decodes_to_its_typed_variant() {
     subscribers.delete(&ada).await.unwrap();
     sb.webhooks_settled(Duration::from_secs(30)).await;
 
-    let received = received.lock().unwrap();
+    let received = std::mem::take(&mut *received.lock().unwrap());
     let mut names: Vec<&str> = received.iter().map(|d| d.event.name()).collect();
     names.sort_unstable();
     assert_eq!(
