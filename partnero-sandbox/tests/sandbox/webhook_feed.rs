@@ -6,19 +6,11 @@ use partnero_sandbox::DEFAULT_NEWSLETTER_KEY;
 use serde_json::{Value, json};
 
 use crate::common::{AFF, Api};
-use crate::webhooks::{Received, SETTLE, events, hmac_hex, receiver};
+use crate::webhooks::{Received, SETTLE, events, hmac_hex, receiver, register_on};
 
 /// Registers a webhook of the program `key` for `events` at `url`; returns its secret.
 async fn subscribe(api: &Api, key: &str, url: &str, events: &[&str]) -> String {
-    let (status, body) = api
-        .post(
-            key,
-            "/webhooks",
-            json!({"name": "feed", "url": url, "events": events}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["data"]["signature"].as_str().unwrap().to_owned()
+    register_on(api, key, url, events).await.1
 }
 
 /// Every delivery, checked against `secret`, as (event, data), sorted by event then `id_of`.
@@ -149,14 +141,21 @@ async fn a_lead_is_submitted_converted_or_rejected_once_and_its_commission_is_a_
     assert_eq!(api.sandbox.webhook_deliveries().len(), 6, "once each");
 }
 
+/// A partner's pending lead, and a receiver of `lead.converted` and `reward.created`: (what it
+/// got, its secret, the lead's id).
+async fn a_watched_lead(api: &Api) -> (Received, String, Value) {
+    api.partner("pat", "pat@example.com").await;
+    let (url, got) = receiver(vec![]).await;
+    let secret = subscribe(api, AFF, &url, &["lead.converted", "reward.created"]).await;
+    let lead = json!({"partner": {"key": "pat"}});
+    let id = api.post(AFF, "/leads", lead).await.1["data"]["id"].clone();
+    (got, secret, id)
+}
+
 #[tokio::test]
 async fn a_lead_converted_without_a_sale_pays_no_reward() {
     let api = Api::start().await;
-    api.partner("pat", "pat@example.com").await;
-    let (url, got) = receiver(vec![]).await;
-    let secret = subscribe(&api, AFF, &url, &["lead.converted", "reward.created"]).await;
-    let lead = json!({"partner": {"key": "pat"}});
-    let id = api.post(AFF, "/leads", lead).await.1["data"]["id"].clone();
+    let (got, secret, id) = a_watched_lead(&api).await;
     let id_text = id.to_string();
     assert_eq!(
         api.post(AFF, "/leads/convert", json!({"id": id})).await.0,
@@ -299,11 +298,7 @@ async fn archives_and_manual_rewards_are_delivered_once() {
 #[tokio::test]
 async fn concurrent_conversions_of_one_lead_deliver_one_conversion_and_one_reward() {
     let api = Api::start().await;
-    api.partner("pat", "pat@example.com").await;
-    let (url, got) = receiver(vec![]).await;
-    let secret = subscribe(&api, AFF, &url, &["lead.converted", "reward.created"]).await;
-    let lead = json!({"partner": {"key": "pat"}});
-    let id = api.post(AFF, "/leads", lead).await.1["data"]["id"].clone();
+    let (got, secret, id) = a_watched_lead(&api).await;
     let convert = || {
         let body = json!({"id": id, "commission_transaction_amount": 50});
         api.post(AFF, "/leads/convert", body)

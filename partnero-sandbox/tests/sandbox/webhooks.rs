@@ -56,11 +56,21 @@ pub(crate) fn hmac_hex(secret: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Registers a webhook for `events` at `url`; returns (key, secret).
+/// Registers an affiliate webhook for `events` at `url`; returns (key, secret).
 async fn register(api: &Api, url: &str, events: &[&str]) -> (String, String) {
+    register_on(api, AFF, url, events).await
+}
+
+/// Registers a webhook of the program `api_key` for `events` at `url`; returns (key, secret).
+pub(crate) async fn register_on(
+    api: &Api,
+    api_key: &str,
+    url: &str,
+    events: &[&str],
+) -> (String, String) {
     let (status, body) = api
         .post(
-            AFF,
+            api_key,
             "/webhooks",
             json!({"name": "t", "url": url, "events": events}),
         )
