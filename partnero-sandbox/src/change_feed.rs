@@ -2,9 +2,10 @@
 //!
 //! Rather than each handler announcing its events, the feed compares the program's partners,
 //! customers, transactions, leads, manual partner rewards and subscribers with what it saw after
-//! the previous state-changing request, under the store lock. Every change is reported exactly once, whichever request made it, and
-//! endpoints added later produce their events without code of their own. The comparison only
-//! runs for a program that has a webhook, so programs without one pay nothing.
+//! the previous state-changing request, under the store lock. Every change is reported exactly
+//! once, whichever request made it, and endpoints added later produce their events without
+//! code of their own. The comparison only runs for a program that has a webhook, so programs
+//! without one pay nothing.
 
 use std::collections::{BTreeMap, HashMap};
 
