@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use partnero_client::{
-    ListParams, NewWebhook, Partnero, WebhookDelivery, WebhookEvent, WebhookReceiver,
+    ListParams, NewWebhook, Partnero, Program, WebhookDelivery, WebhookEvent, WebhookReceiver,
 };
 use partnero_outbox::{Confirmation, Outbox};
 use serde::{Deserialize, Serialize};
@@ -23,17 +23,29 @@ pub const WEBHOOK_PATH: &str = "/webhooks/partnero";
 /// How many received events the dashboard shows.
 const LATEST: usize = 20;
 
-/// The events the shop subscribes to.
-const EVENTS: [&str; 8] = [
-    "partner.created",
-    "customer.created",
-    "customer.rewarded",
-    "customer.credited",
-    "transaction.created",
-    "transaction.updated",
-    "transaction.deleted",
-    "reward.created",
-];
+/// The events the shop subscribes to: those its program kind offers (a webhook asking for
+/// another event is refused).
+fn events(program: Program) -> &'static [&'static str] {
+    match program {
+        Program::ReferAFriend => &[
+            "customer.created",
+            "customer.rewarded",
+            "customer.credited",
+            "transaction.created",
+            "transaction.updated",
+            "transaction.deleted",
+            "reward.created",
+        ],
+        _ => &[
+            "partner.created",
+            "customer.created",
+            "transaction.created",
+            "transaction.updated",
+            "transaction.deleted",
+            "reward.created",
+        ],
+    }
+}
 
 /// One received event, as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +112,7 @@ impl ShopWebhooks {
         let webhook = match existing {
             Some(webhook) => webhook,
             None => {
-                let new = EVENTS.iter().fold(
+                let new = events(client.program()).iter().fold(
                     NewWebhook::new("partnero-rs example shop", url.clone()),
                     |w, e| w.event(*e),
                 );

@@ -1,10 +1,11 @@
 //! What changed since the last look: the webhook events a program's state change produces.
 //!
 //! Rather than each handler announcing its events, the feed compares the program's partners,
-//! customers and transactions with what it saw after the previous state-changing request, under
-//! the store lock. Every change is reported exactly once, whichever request made it, and
-//! endpoints added later produce their events without code of their own. The comparison only
-//! runs for a program that has a webhook, so programs without one pay nothing.
+//! customers, transactions, leads, manual partner rewards and subscribers with what it saw after
+//! the previous state-changing request, under the store lock. Every change is reported exactly
+//! once, whichever request made it, and endpoints added later produce their events without
+//! code of their own. The comparison only runs for a program that has a webhook, so programs
+//! without one pay nothing.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use crate::app::AppInner;
 use crate::config::ProgramKind;
 use crate::state::ProgramData;
-use crate::views;
+use crate::{record_views, views};
 
 /// One event to deliver: the name and its `data`.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +32,12 @@ struct Seen {
     customers: HashMap<u64, (Value, Value, Value)>,
     /// Transaction uid -> (fingerprint, deleted).
     transactions: HashMap<u64, (Value, bool)>,
+    /// Lead id -> (status, view).
+    leads: HashMap<u64, (String, Value)>,
+    /// How many manual partner rewards there were (they are only ever added).
+    partner_rewards: usize,
+    /// Subscriber id -> (fingerprint, view).
+    subscribers: HashMap<u64, (Value, Value)>,
 }
 
 /// The feed of every program, kept beside the data it watches (cleared with it).
@@ -51,6 +58,18 @@ fn fingerprint<T: serde::Serialize>(model: &T, ignore: &[&str]) -> Value {
     value
 }
 
+/// `fingerprint` plus the view's `status`, which also says whether the record is archived.
+fn with_status(mut print: Value, view: &Value) -> Value {
+    if let Value::Object(map) = &mut print {
+        map.insert("status".to_owned(), view["status"].clone());
+    }
+    print
+}
+
+fn archived(view: &Value) -> bool {
+    view["status"] == "archived"
+}
+
 impl ChangeFeed {
     /// Forgets everything (the store was cleared).
     pub(crate) fn clear(&mut self) {
@@ -61,7 +80,7 @@ impl ChangeFeed {
     /// watched; the first look after its first webhook takes a baseline and reports nothing.
     /// `path` (the request's) tells a manual balance credit from the rest; a balance that
     /// changed with a new transaction is a referral reward, otherwise (a refund's reversal) an
-    /// update.
+    /// update. A lead pays its partner (`reward.created`) when it converts with a commission.
     pub(crate) fn changes(
         &mut self,
         app: &AppInner,
@@ -87,7 +106,16 @@ impl ChangeFeed {
         for p in &program.partners {
             let (print, view) = &now.partners[&p.id];
             match before.partners.get(&p.id) {
-                None => push("partner.created", view.clone()),
+                None => {
+                    push("partner.created", view.clone());
+                    if archived(view) {
+                        push("partner.archived", view.clone());
+                    }
+                }
+                Some((_, old_view)) if archived(view) && !archived(old_view) => {
+                    push("partner.archived", view.clone());
+                }
+                // Revoking an archive is an update.
                 Some((old, _)) if old != print => push("partner.updated", view.clone()),
                 Some(_) => {}
             }
@@ -131,6 +159,42 @@ impl ChangeFeed {
                 Some(_) => {}
             }
         }
+        for l in &program.extras.leads {
+            let (status, view) = &now.leads[&l.id];
+            let old = before.leads.get(&l.id).map(|(status, _)| status);
+            if old.is_none() {
+                push("lead.submitted", view.clone());
+            }
+            if old != Some(status) {
+                match status.as_str() {
+                    "converted" => {
+                        push("lead.converted", view.clone());
+                        if l.commission > rust_decimal::Decimal::ZERO {
+                            push("reward.created", record_views::lead_reward(program, l));
+                        }
+                    }
+                    "rejected" => push("lead.rejected", view.clone()),
+                    _ => {}
+                }
+            }
+        }
+        let rewards = &program.extras.partner_rewards;
+        for r in rewards.get(before.partner_rewards..).unwrap_or_default() {
+            push("reward.created", record_views::partner_reward(program, r));
+        }
+        for s in &program.extras.subscribers {
+            let (print, view) = &now.subscribers[&s.id];
+            match before.subscribers.get(&s.id) {
+                None => push("subscriber.created", view.clone()),
+                Some((old, _)) if old != print => push("subscriber.updated", view.clone()),
+                Some(_) => {}
+            }
+        }
+        for (id, (_, view)) in &before.subscribers {
+            if !now.subscribers.contains_key(id) {
+                push("subscriber.deleted", view.clone());
+            }
+        }
         for (id, (_, view)) in &before.partners {
             if !now.partners.contains_key(id) {
                 push("partner.deleted", view.clone());
@@ -150,20 +214,22 @@ fn snapshot(app: &AppInner, program: &ProgramData) -> Seen {
         .partners
         .iter()
         .map(|p| {
-            let print = fingerprint(p, &["balance", "updated_at"]);
-            (p.id.clone(), (print, views::partner(app, p)))
+            let view = views::partner(app, program, p);
+            let print = with_status(fingerprint(p, &["balance", "updated_at"]), &view);
+            (p.id.clone(), (print, view))
         })
         .collect();
     let customers = program
         .customers
         .iter()
         .map(|c| {
-            let print = fingerprint(c, &["balances", "updated_at"]);
+            let view = views::customer(app, program, c);
+            let print = with_status(fingerprint(c, &["balances", "updated_at"]), &view);
             let balances = match program.kind {
                 ProgramKind::ReferAFriend => views::balance(&c.balances),
                 ProgramKind::Affiliate | ProgramKind::Newsletter => Value::Null,
             };
-            (c.uid, (print, balances, views::customer(app, program, c)))
+            (c.uid, (print, balances, view))
         })
         .collect();
     let transactions = program
@@ -171,9 +237,27 @@ fn snapshot(app: &AppInner, program: &ProgramData) -> Seen {
         .iter()
         .map(|t| (t.uid, (fingerprint(t, &["updated_at"]), t.deleted)))
         .collect();
+    let leads = program
+        .extras
+        .leads
+        .iter()
+        .map(|l| (l.id, (l.status.clone(), record_views::lead(program, l))))
+        .collect();
+    let subscribers = program
+        .extras
+        .subscribers
+        .iter()
+        .map(|s| {
+            let print = fingerprint(s, &["updated_at"]);
+            (s.id, (print, record_views::subscriber(app, program, s)))
+        })
+        .collect();
     Seen {
         partners,
         customers,
         transactions,
+        leads,
+        partner_rewards: program.extras.partner_rewards.len(),
+        subscribers,
     }
 }

@@ -59,6 +59,7 @@ mod time;
 mod validate;
 mod views;
 mod webhook_delivery;
+mod webhook_events;
 
 pub use config::{
     DEFAULT_AFFILIATE_KEY, DEFAULT_BODY_LIMIT, DEFAULT_NEWSLETTER_KEY, DEFAULT_REFER_KEY,

@@ -63,6 +63,20 @@ pub(crate) fn partner_reward(data: &ProgramData, r: &PartnerReward) -> Value {
     })
 }
 
+/// The reward a lead's conversion paid its partner: a manual reward's shape, dated the day of
+/// the conversion, naming the lead.
+pub(crate) fn lead_reward(data: &ProgramData, l: &Lead) -> Value {
+    let reward = PartnerReward {
+        partner_id: l.partner_id.clone(),
+        amount: l.commission,
+        date: l.updated_at.get(..10).unwrap_or_default().to_owned(),
+        note: None,
+    };
+    let mut view = partner_reward(data, &reward);
+    view["lead"] = json!({"id": l.id});
+    view
+}
+
 /// A lead.
 pub(crate) fn lead(data: &ProgramData, l: &Lead) -> Value {
     let partner = data.partners.iter().find(|p| p.id == l.partner_id);

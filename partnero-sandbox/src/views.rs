@@ -8,8 +8,13 @@ use crate::model::{BalanceEntry, Customer, Partner, RewardRecipient, Transaction
 use crate::money;
 use crate::state::ProgramData;
 
-/// A partner.
-pub(crate) fn partner(app: &AppInner, p: &Partner) -> Value {
+/// A partner (`status` is `archived` for an archived partner).
+pub(crate) fn partner(app: &AppInner, program: &ProgramData, p: &Partner) -> Value {
+    let status = if program.extras.archived_partners.contains(&p.id) {
+        "archived"
+    } else {
+        "active"
+    };
     json!({
         "id": p.id,
         "key": p.key,
@@ -17,7 +22,7 @@ pub(crate) fn partner(app: &AppInner, p: &Partner) -> Value {
         "name": p.name,
         "surname": p.surname,
         "tags": p.tags,
-        "status": "active",
+        "status": status,
         "referral_link": app.referral_link("aff", &p.key),
         "created_at": p.created_at,
         "updated_at": p.updated_at,

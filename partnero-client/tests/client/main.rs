@@ -2,6 +2,7 @@
 
 mod batch;
 mod customer_actions;
+mod delivered_events;
 mod edges;
 mod errors;
 mod guard;

@@ -174,5 +174,5 @@ pub(crate) async fn look_up(
     let mut store = lock(&app.store);
     let data = program_mut(&mut store, &program)?;
     let partner = &data.partners[partner_index(data, &named)?];
-    Ok(ok(views::partner(&app, partner)))
+    Ok(ok(views::partner(&app, data, partner)))
 }

@@ -93,7 +93,7 @@ pub(crate) async fn create(
         created_at: now.clone(),
         updated_at: now,
     };
-    let view = views::partner(&app, &partner);
+    let view = views::partner(&app, data, &partner);
     data.partners.push(partner);
     Ok(created(view))
 }
@@ -127,7 +127,7 @@ pub(crate) async fn list(
                     full.to_lowercase().contains(n)
                 })
             })
-            .map(|p| views::partner(&app, p))
+            .map(|p| views::partner(&app, data, p))
             .collect())
     })
 }
@@ -144,7 +144,7 @@ pub(crate) async fn get(
     let index = data
         .partner_index_by_id(&id)
         .ok_or_else(|| ApiError::not_found("Partner"))?;
-    Ok(ok(views::partner(&app, &data.partners[index])))
+    Ok(ok(views::partner(&app, data, &data.partners[index])))
 }
 
 /// `PUT /v1/partners/{id}`: fields at the top level or inside `update`.
@@ -202,7 +202,7 @@ pub(crate) async fn update(
         partner.tags = tags;
     }
     partner.updated_at = now_iso8601();
-    Ok(ok(views::partner(&app, partner)))
+    Ok(ok(views::partner(&app, data, &data.partners[index])))
 }
 
 /// `DELETE /v1/partners/{id}`.

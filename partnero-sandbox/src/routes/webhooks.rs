@@ -1,4 +1,5 @@
-//! Webhook subscriptions, stored with a signing secret (delivery: `crate::webhook_delivery`).
+//! Webhook subscriptions, stored with a signing secret (delivery: `crate::webhook_delivery`;
+//! the events each program kind offers: `crate::webhook_events`).
 
 use axum::extract::State;
 use axum::http::Uri;
@@ -12,7 +13,7 @@ use crate::query::QueryPairs;
 use crate::state::{ProgramData, lock};
 use crate::time::now_iso8601;
 use crate::validate::Validator;
-use crate::views;
+use crate::{views, webhook_events};
 
 use super::{page_of, program_mut, random_token};
 
@@ -43,6 +44,7 @@ pub(crate) async fn create(
     let name = v.string("name", false);
     let url = url(&mut v, true);
     let events = v.string_list("events", true);
+    webhook_events::check(&mut v, program.kind);
     let is_active = v.boolean("is_active", false);
     v.finish()?;
     let now = now_iso8601();
@@ -99,6 +101,7 @@ pub(crate) async fn update(
     let name = v.string("name", false);
     let url = url(&mut v, false);
     let events = v.string_list("events", false);
+    webhook_events::check(&mut v, program.kind);
     let is_active = v.boolean("is_active", false);
     if events.as_ref().is_some_and(Vec::is_empty) {
         v.error("events", "The events must have at least 1 item.");

@@ -11,4 +11,6 @@ mod pagination;
 mod refer_a_friend;
 mod sdk_spellings;
 mod seeds;
+mod webhook_events;
+mod webhook_feed;
 mod webhooks;

@@ -16,13 +16,13 @@ use sha2::Sha256;
 
 use crate::common::{AFF, Api};
 
-const SETTLE: Duration = Duration::from_secs(30);
+pub(crate) const SETTLE: Duration = Duration::from_secs(30);
 
 /// What a receiver got: (Signature header, raw body).
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
 /// A receiver on 127.0.0.1 that answers `statuses` in turn (then 200) and records everything.
-async fn receiver(statuses: Vec<u16>) -> (String, Received) {
+pub(crate) async fn receiver(statuses: Vec<u16>) -> (String, Received) {
     let got: Received = Arc::default();
     let plan = Arc::new(Mutex::new(statuses.into_iter()));
     let app = Router::new()
@@ -50,17 +50,27 @@ async fn receiver(statuses: Vec<u16>) -> (String, Received) {
     (url, got)
 }
 
-fn hmac_hex(secret: &str, body: &[u8]) -> String {
+pub(crate) fn hmac_hex(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Registers a webhook for `events` at `url`; returns (key, secret).
+/// Registers an affiliate webhook for `events` at `url`; returns (key, secret).
 async fn register(api: &Api, url: &str, events: &[&str]) -> (String, String) {
+    register_on(api, AFF, url, events).await
+}
+
+/// Registers a webhook of the program `api_key` for `events` at `url`; returns (key, secret).
+pub(crate) async fn register_on(
+    api: &Api,
+    api_key: &str,
+    url: &str,
+    events: &[&str],
+) -> (String, String) {
     let (status, body) = api
         .post(
-            AFF,
+            api_key,
             "/webhooks",
             json!({"name": "t", "url": url, "events": events}),
         )
@@ -72,7 +82,7 @@ async fn register(api: &Api, url: &str, events: &[&str]) -> (String, String) {
     )
 }
 
-fn events(got: &Received) -> Vec<Value> {
+pub(crate) fn events(got: &Received) -> Vec<Value> {
     got.lock()
         .unwrap()
         .iter()

@@ -110,3 +110,27 @@ async fn the_sandbox_delivers_to_each_shop_and_the_dashboard_shows_it() {
         shop.stop().await;
     }
 }
+
+/// The sandbox refuses events a program kind does not offer: each kind's shop registers only
+/// the ones its kind offers, so its registration is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_program_kinds_shop_registers_events_its_kind_offers() {
+    for program in [ProgramChoice::Affiliate, ProgramChoice::ReferAFriend] {
+        let sandbox = sandbox().await;
+        let client = client_for_sandbox(&sandbox, program).unwrap();
+        let shop = Running::start("axum", program, client.clone()).await;
+        let registered = shop
+            .shop
+            .shop()
+            .webhooks
+            .register(&client, shop.url())
+            .await;
+        assert!(
+            matches!(registered, Ok(Some(_))),
+            "{program:?}: {registered:?}"
+        );
+        let key = sandbox.key_for(program.sandbox_kind()).unwrap();
+        assert_eq!(sandbox.state().webhooks(&key).len(), 1, "{program:?}");
+        shop.stop().await;
+    }
+}
