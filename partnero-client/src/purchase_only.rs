@@ -18,30 +18,84 @@
 //!         Sale::new(Decimal::new(4999, 2)).key("order-1").action("sale"),
 //!     )
 //!     .await?;
-//! if outcome.referral == PurchaseReferral::Referred {
-//!     println!("commissions: {:?}", outcome.transaction.rewards);
+//! if outcome.referral() == Some(PurchaseReferral::Referred) {
+//!     println!("commissions: {:?}", outcome.transaction().rewards);
 //! }
 //! # Ok(()) }
 //! ```
 
 use partnero_core::ReferralContext;
 
+use crate::client::budget;
 use crate::client::transactions::SaleCustomer;
-use crate::model::{CustomerOptions, CustomerRef, PartnerRef, Transaction};
+use crate::model::{CustomerRef, PartnerRef, Transaction};
 use crate::track::{ReferralHandle, rejects_partner_key, rejects_referrer};
-use crate::{Error, NewCustomer, Partnero, Program, Sale};
+use crate::{Error, NewCustomer, Partnero, Program, Sale, referral_url, report};
 
 /// What [`Partnero::purchase`] did.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct PurchaseOutcome {
-    /// The recorded sale, with the rewards Partnero computed (empty when nobody is credited).
-    pub transaction: Transaction,
-    /// True when the create's own answer was lost and the sale was read back by its key: it is
-    /// recorded exactly once.
-    pub recovered: bool,
-    /// What became of the referral.
-    pub referral: PurchaseReferral,
+pub enum PurchaseOutcome {
+    /// The sale was recorded by this call (its customer created with it when new).
+    Recorded {
+        /// The recorded sale, with the rewards Partnero computed (empty when nobody is
+        /// credited).
+        transaction: Transaction,
+        /// True when the create's own answer was lost and the sale was read back by its key:
+        /// it is recorded exactly once.
+        recovered: bool,
+        /// What became of the referral.
+        referral: PurchaseReferral,
+    },
+    /// A sale with this key was already recorded (an earlier call: a double-clicked button, a
+    /// retried webhook): nothing was posted, no second commission. See
+    /// [`PartneroBuilder::look_up_sales`](crate::PartneroBuilder::look_up_sales).
+    AlreadyRecorded {
+        /// The transaction recorded earlier.
+        transaction: Transaction,
+    },
+}
+
+impl PurchaseOutcome {
+    /// The transaction, recorded now or before.
+    pub fn transaction(&self) -> &Transaction {
+        match self {
+            PurchaseOutcome::Recorded { transaction, .. }
+            | PurchaseOutcome::AlreadyRecorded { transaction } => transaction,
+        }
+    }
+
+    /// True when this call's create answer was lost and the sale was read back by key.
+    pub fn recovered(&self) -> bool {
+        matches!(
+            self,
+            PurchaseOutcome::Recorded {
+                recovered: true,
+                ..
+            }
+        )
+    }
+
+    /// What became of the referral; `None` when nothing was posted.
+    pub fn referral(&self) -> Option<PurchaseReferral> {
+        match self {
+            PurchaseOutcome::Recorded { referral, .. } => Some(*referral),
+            PurchaseOutcome::AlreadyRecorded { .. } => None,
+        }
+    }
+
+    /// `recorded`, `recorded_without_referral` or `already_recorded`, as logged and counted
+    /// (with the sales, under `partnero_sales_total`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            PurchaseOutcome::Recorded {
+                referral: PurchaseReferral::ReferralKeyUnknown,
+                ..
+            } => "recorded_without_referral",
+            PurchaseOutcome::Recorded { .. } => "recorded",
+            PurchaseOutcome::AlreadyRecorded { .. } => "already_recorded",
+        }
+    }
 }
 
 /// The referral part of a [`PurchaseOutcome`].
@@ -72,7 +126,13 @@ impl Partnero {
     ///   was recorded), the sale is sent again without it and the outcome says
     ///   [`PurchaseReferral::ReferralKeyUnknown`]: a stale cookie never loses a sale.
     /// * The double-commission guard of [`Transactions`](crate::Transactions) applies: give
-    ///   the sale a [`key`](Sale::key).
+    ///   the sale a [`key`](Sale::key). A keyed purchase is first looked up by its key, as
+    ///   [`sale`](Self::sale) does: found, it is [`PurchaseOutcome::AlreadyRecorded`] and
+    ///   nothing is posted.
+    /// * The landing URL is cut to Partnero's 255 characters, and a 422 that still names it
+    ///   sends the purchase once more without it.
+    /// * All its requests share one [`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed)
+    ///   budget; one `partnero purchase` event and `partnero_sales_total{outcome}` per call.
     ///
     /// The sale is sent even when nobody referred the customer (a customer created earlier
     /// by [`signup`](Self::signup) keeps its attribution and earns its partner the commission).
@@ -82,14 +142,31 @@ impl Partnero {
         customer: NewCustomer,
         sale: Sale,
     ) -> Result<PurchaseOutcome, Error> {
-        let mut customer = customer;
+        let result = budget::shared(
+            &self.inner.retry,
+            self.purchase_within_budget(ctx, customer, sale),
+        )
+        .await;
+        report::purchase(&result, self.inner.durable);
+        result
+    }
+
+    async fn purchase_within_budget(
+        &self,
+        ctx: &ReferralContext,
+        mut customer: NewCustomer,
+        sale: Sale,
+    ) -> Result<PurchaseOutcome, Error> {
+        if let Some(key) = sale.key.as_deref().filter(|_| self.inner.look_up_sales) {
+            match self.transactions().get(key).await {
+                Ok(transaction) => return Ok(PurchaseOutcome::AlreadyRecorded { transaction }),
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let referred = attribute(self.program(), ctx, &mut customer);
         let sale = sale.create_customer(true);
-        let transactions = self.transactions();
-        let first = transactions
-            .create_guarded_with(SaleCustomer::Full(&customer), &sale)
-            .await;
-        let (referral, (transaction, recovered)) = match first {
+        let (referral, (transaction, recovered)) = match self.create(&mut customer, &sale).await {
             Ok(created) if referred => (PurchaseReferral::Referred, created),
             Ok(created) => (PurchaseReferral::NotReferred, created),
             Err(e) if referred && rejects_referral(&e) => {
@@ -98,18 +175,38 @@ impl Partnero {
                 );
                 customer.partner = None;
                 customer.referring_customer = None;
-                let created = transactions
-                    .create_guarded_with(SaleCustomer::Full(&customer), &sale)
-                    .await?;
+                let created = self.create(&mut customer, &sale).await?;
                 (PurchaseReferral::ReferralKeyUnknown, created)
             }
             Err(e) => return Err(e),
         };
-        Ok(PurchaseOutcome {
+        Ok(PurchaseOutcome::Recorded {
             transaction,
             recovered,
             referral,
         })
+    }
+
+    /// `POST /transactions` with the whole customer, under the guard; a 422 on the customer's
+    /// `options.referral_url` sends it once more without the URL.
+    async fn create(
+        &self,
+        customer: &mut NewCustomer,
+        sale: &Sale,
+    ) -> Result<(Transaction, bool), Error> {
+        let transactions = self.transactions();
+        match transactions
+            .create_guarded_with(SaleCustomer::Full(customer), sale)
+            .await
+        {
+            Err(e) if rejects_url(&e) && referral_url::detach(customer) => {
+                tracing::debug!(error = %e, "Partnero refused the landing URL; sending the purchase without it");
+                transactions
+                    .create_guarded_with(SaleCustomer::Full(customer), sale)
+                    .await
+            }
+            other => other,
+        }
     }
 }
 
@@ -136,15 +233,20 @@ fn rejects_referral(error: &Error) -> bool {
         })
 }
 
+/// True for a 422 naming the customer's `options.referral_url` (nested under `customer`).
+fn rejects_url(error: &Error) -> bool {
+    error.field_errors().is_some_and(|fields| {
+        fields
+            .keys()
+            .any(|k| k.starts_with("customer.options.referral_url"))
+    }) || referral_url::rejected(error)
+}
+
 /// Puts the context's referral on `customer` (unless it names one already) and the landing URL
-/// in `options.referral_url`; true when the customer now carries a referral.
+/// in `options.referral_url`, cut to what Partnero accepts; true when the customer now
+/// carries a referral.
 fn attribute(program: Program, ctx: &ReferralContext, customer: &mut NewCustomer) -> bool {
-    if let Some(url) = ctx.landing_url() {
-        let options = customer
-            .options
-            .get_or_insert_with(CustomerOptions::default);
-        options.referral_url.get_or_insert_with(|| url.to_owned());
-    }
+    referral_url::attach(customer, ctx.landing_url());
     match program {
         Program::ReferAFriend => {
             if customer.referring_customer.is_none() {

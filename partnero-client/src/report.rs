@@ -6,7 +6,7 @@
 //! | counter | label |
 //! |---|---|
 //! | `partnero_signups_total` | `outcome`: [`SignupOutcome::label`], or `error` |
-//! | `partnero_sales_total` | `outcome`: [`SaleOutcome::label`], or `error` |
+//! | `partnero_sales_total` | `outcome`: [`SaleOutcome::label`] or [`PurchaseOutcome::label`], or `error` |
 //! | `partnero_refunds_total` | `outcome`: [`RefundOutcome::label`], or `error` |
 //!
 //! Keys are not logged (a customer key is often an e-mail address); where the referral came
@@ -14,7 +14,7 @@
 
 use partnero_core::ReferralContext;
 
-use crate::{Error, Program, RefundOutcome, SaleOutcome, SignupOutcome};
+use crate::{Error, Program, PurchaseOutcome, RefundOutcome, SaleOutcome, SignupOutcome};
 
 /// The event: `DEBUG` when `quiet`, else `WARN` when `warn`, else `INFO`.
 macro_rules! explain {
@@ -155,6 +155,36 @@ pub(crate) fn refund(result: &Result<RefundOutcome, Error>, durable: bool) {
         durable && result.is_err(),
         warn,
         "partnero refund",
+        outcome,
+        reason
+    );
+}
+
+/// Explains one [`Partnero::purchase`](crate::Partnero::purchase) (counted with the sales).
+pub(crate) fn purchase(result: &Result<PurchaseOutcome, Error>, durable: bool) {
+    let outcome = result.as_ref().map_or("error", PurchaseOutcome::label);
+    metrics::counter!("partnero_sales_total", "outcome" => outcome).increment(1);
+    let (warn, reason) = match result {
+        Ok(PurchaseOutcome::Recorded { recovered, .. }) => (
+            false,
+            if *recovered {
+                "purchase recorded with its customer; its answer was lost and it was read back by key (recorded once)"
+            } else {
+                "purchase recorded with its customer"
+            }
+            .to_owned(),
+        ),
+        Ok(PurchaseOutcome::AlreadyRecorded { .. }) => (
+            false,
+            "a sale with this key was recorded before; nothing posted, no second commission"
+                .to_owned(),
+        ),
+        Err(e) => (true, format!("not recorded: {e}")),
+    };
+    explain!(
+        durable && result.is_err(),
+        warn,
+        "partnero purchase",
         outcome,
         reason
     );

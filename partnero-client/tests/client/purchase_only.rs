@@ -4,7 +4,9 @@
 
 use std::str::FromStr;
 
-use partnero_client::{NewCustomer, Partnero, PurchaseReferral, ReferralHandle, Sale};
+use partnero_client::{
+    NewCustomer, Partnero, PurchaseOutcome, PurchaseReferral, ReferralHandle, Sale,
+};
 use partnero_core::{KeySource, ReferralContext, ReferralKey};
 use partnero_sandbox::ProgramKind;
 use rust_decimal::Decimal;
@@ -39,10 +41,10 @@ async fn a_purchase_only_customer_is_attributed_and_its_partner_paid() {
         )
         .await
         .unwrap();
-    assert_eq!(outcome.referral, PurchaseReferral::Referred);
-    assert!(!outcome.recovered);
-    assert_eq!(outcome.transaction.rewards.len(), 1);
-    assert_eq!(outcome.transaction.rewards[0].amount, Some(dec("10")));
+    assert_eq!(outcome.referral(), Some(PurchaseReferral::Referred));
+    assert!(!outcome.recovered());
+    assert_eq!(outcome.transaction().rewards.len(), 1);
+    assert_eq!(outcome.transaction().rewards[0].amount, Some(dec("10")));
 
     let state = sb.state();
     let buyer = state.customer(&key, "buyer@example.com").expect("created");
@@ -68,8 +70,8 @@ async fn a_purchase_only_customer_is_attributed_and_its_partner_paid() {
         )
         .await
         .unwrap();
-    assert_eq!(again.referral, PurchaseReferral::NotReferred);
-    assert_eq!(again.transaction.rewards[0].amount, Some(dec("5")));
+    assert_eq!(again.referral(), Some(PurchaseReferral::NotReferred));
+    assert_eq!(again.transaction().rewards[0].amount, Some(dec("5")));
     let state = sb.state();
     assert_eq!(state.customers(&key).len(), 1);
     assert_eq!(state.balance(&key, "demo-partner"), Some(dec("15")));
@@ -87,8 +89,11 @@ async fn a_stale_partner_key_never_loses_the_sale() {
         )
         .await
         .unwrap();
-    assert_eq!(outcome.referral, PurchaseReferral::ReferralKeyUnknown);
-    assert!(outcome.transaction.rewards.is_empty());
+    assert_eq!(
+        outcome.referral(),
+        Some(PurchaseReferral::ReferralKeyUnknown)
+    );
+    assert!(outcome.transaction().rewards.is_empty());
     let state = sb.state();
     assert_eq!(state.transactions_with_key(&key, "order-9").len(), 1);
     let buyer = state
@@ -114,7 +119,7 @@ async fn refer_a_friend_purchase_credits_the_referrer() {
         )
         .await
         .unwrap();
-    assert_eq!(outcome.referral, PurchaseReferral::Referred);
+    assert_eq!(outcome.referral(), Some(PurchaseReferral::Referred));
     let state = sb.state();
     assert_eq!(state.referrer_of(&key, "friend"), Some("demo-referrer"));
     assert_eq!(state.balance(&key, "demo-referrer"), Some(dec("20")));
@@ -135,7 +140,7 @@ async fn a_lost_answer_is_recovered_and_paid_once() {
         )
         .await
         .unwrap();
-    assert!(outcome.recovered);
+    assert!(outcome.recovered());
     let state = sb.state();
     assert_eq!(state.transactions_with_key(&key, "order-lost").len(), 1);
     assert_eq!(state.balance(&key, "demo-partner"), Some(dec("2")));
@@ -222,6 +227,71 @@ async fn a_refused_nested_partner_key_is_dropped_and_the_sale_kept() {
         )
         .await
         .unwrap();
-    assert_eq!(outcome.referral, PurchaseReferral::ReferralKeyUnknown);
-    assert_eq!(outcome.transaction.key.as_deref(), Some("t9"));
+    assert_eq!(
+        outcome.referral(),
+        Some(PurchaseReferral::ReferralKeyUnknown)
+    );
+    assert_eq!(outcome.transaction().key.as_deref(), Some("t9"));
+}
+
+/// A purchase called twice with one transaction key (a double-clicked button, a retried
+/// webhook) is looked up before it is posted: one transaction, one commission.
+#[tokio::test]
+async fn a_repeated_purchase_pays_once() {
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::Affiliate);
+    let ctx = partner_ctx("demo-partner");
+    let buy = || {
+        c.purchase(
+            &ctx,
+            NewCustomer::new("twice").email("twice@example.com"),
+            Sale::new(dec("50")).key("order-twice"),
+        )
+    };
+    let first = buy().await.unwrap();
+    let second = buy().await.unwrap();
+    assert_eq!(first.referral(), Some(PurchaseReferral::Referred));
+    assert!(
+        matches!(second, PurchaseOutcome::AlreadyRecorded { .. }),
+        "{second:?}"
+    );
+    assert_eq!(second.transaction().key, first.transaction().key);
+    let state = sb.state();
+    assert_eq!(state.transactions_with_key(&key, "order-twice").len(), 1);
+    assert_eq!(state.balance(&key, "demo-partner"), Some(dec("10")));
+}
+
+/// A landing URL longer than Partnero's 255 characters (a long `utm_*` query) is cut: the
+/// purchase, its customer and the attribution are recorded, never refused over the URL.
+#[tokio::test]
+async fn a_long_landing_url_never_costs_the_purchase() {
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::Affiliate);
+    let url = format!(
+        "https://shop.example/?aff=demo-partner&utm_campaign={}",
+        "x".repeat(400)
+    );
+    let ctx = ReferralContext::new()
+        .with_partner(
+            ReferralKey::parse("demo-partner").unwrap(),
+            KeySource::Query,
+        )
+        .with_landing_url(url.clone());
+    let outcome = c
+        .purchase(
+            &ctx,
+            NewCustomer::new("long-url").email("long@example.com"),
+            Sale::new(dec("50")).key("order-long"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.referral(), Some(PurchaseReferral::Referred));
+    let state = sb.state();
+    let buyer = state.customer(&key, "long-url").expect("created");
+    assert_eq!(
+        buyer.referral_url.as_deref(),
+        Some(&url[..255]),
+        "the URL's first 255 characters"
+    );
+    assert_eq!(state.balance(&key, "demo-partner"), Some(dec("10")));
 }
