@@ -82,13 +82,55 @@ impl Partnero {
         customer: NewCustomer,
         sale: Sale,
     ) -> Result<PurchaseOutcome, Error> {
+        self.purchase_with(CreateMode::Guarded, ctx, customer, sale)
+            .await
+    }
+
+    /// [`purchase`](Self::purchase) without the double-commission guard: each request is sent
+    /// **once** (the referral decisions are the same, and a refused referral key still gets the
+    /// sale sent again without it: a refusal means nothing was recorded). An unknown outcome
+    /// (a timeout, a 5xx, a dropped connection) comes back as the error
+    /// ([`Error::is_ambiguous`]): the caller must look the sale up by key before any resend.
+    ///
+    /// For a durable dispatcher that keeps the "sent, outcome unknown" state itself, as
+    /// `partnero-outbox` does for its purchase events; anyone else wants
+    /// [`purchase`](Self::purchase).
+    ///
+    /// ```no_run
+    /// use rust_decimal::Decimal;
+    /// use partnero_core::ReferralContext;
+    /// use partnero_client::{NewCustomer, Partnero, Sale};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+    /// let sale = Sale::new(Decimal::new(4999, 2)).key("order-1");
+    /// match client.purchase_once(&ReferralContext::new(), NewCustomer::new("buyer-1"), sale).await {
+    ///     Ok(outcome) => println!("recorded, {:?}", outcome.referral),
+    ///     Err(e) if e.is_ambiguous() => println!("maybe recorded: look order-1 up before resending"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn purchase_once(
+        &self,
+        ctx: &ReferralContext,
+        customer: NewCustomer,
+        sale: Sale,
+    ) -> Result<PurchaseOutcome, Error> {
+        self.purchase_with(CreateMode::Once, ctx, customer, sale)
+            .await
+    }
+
+    async fn purchase_with(
+        &self,
+        send: CreateMode,
+        ctx: &ReferralContext,
+        customer: NewCustomer,
+        sale: Sale,
+    ) -> Result<PurchaseOutcome, Error> {
         let mut customer = customer;
         let referred = attribute(self.program(), ctx, &mut customer);
         let sale = sale.create_customer(true);
-        let transactions = self.transactions();
-        let first = transactions
-            .create_guarded_with(SaleCustomer::Full(&customer), &sale)
-            .await;
+        let first = send.create(self, &customer, &sale).await;
         let (referral, (transaction, recovered)) = match first {
             Ok(created) if referred => (PurchaseReferral::Referred, created),
             Ok(created) => (PurchaseReferral::NotReferred, created),
@@ -98,9 +140,7 @@ impl Partnero {
                 );
                 customer.partner = None;
                 customer.referring_customer = None;
-                let created = transactions
-                    .create_guarded_with(SaleCustomer::Full(&customer), &sale)
-                    .await?;
+                let created = send.create(self, &customer, &sale).await?;
                 (PurchaseReferral::ReferralKeyUnknown, created)
             }
             Err(e) => return Err(e),
@@ -110,6 +150,46 @@ impl Partnero {
             recovered,
             referral,
         })
+    }
+}
+
+/// How [`Partnero::purchase_with`] sends each create.
+#[derive(Debug, Clone, Copy)]
+enum CreateMode {
+    /// Under the double-commission guard (look up, resend only when absent).
+    Guarded,
+    /// One request, its error returned as is.
+    Once,
+}
+
+impl CreateMode {
+    /// The transaction, and whether it was read back by key.
+    async fn create(
+        self,
+        client: &Partnero,
+        customer: &NewCustomer,
+        sale: &Sale,
+    ) -> Result<(Transaction, bool), Error> {
+        let transactions = client.transactions();
+        let customer = SaleCustomer::Full(customer);
+        match self {
+            CreateMode::Guarded => transactions.create_guarded_with(customer, sale).await,
+            CreateMode::Once => transactions
+                .create_once_with(customer, sale)
+                .await
+                .map(|t| (t, false)),
+        }
+    }
+}
+
+impl PurchaseReferral {
+    /// `referred`, `not_referred` or `referral_key_unknown` (for logs and stored outcomes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PurchaseReferral::Referred => "referred",
+            PurchaseReferral::NotReferred => "not_referred",
+            PurchaseReferral::ReferralKeyUnknown => "referral_key_unknown",
+        }
     }
 }
 
