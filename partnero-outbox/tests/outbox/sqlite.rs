@@ -53,6 +53,15 @@ on_sqlite! {
     );
 }
 
+/// The program kind decides the purchase's attribution (a store-independent case: SQLite only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchase_on_a_refer_a_friend_program_credits_the_referrer() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = purchase_cases::refer_a_friend_env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    purchase_cases::a_refer_a_friend_purchase_credits_the_referrer(&env, outbox).await;
+}
+
 /// In the app's own pool and transaction: a rollback leaves no event; a commit delivers it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_event_lives_and_dies_with_the_apps_transaction() {

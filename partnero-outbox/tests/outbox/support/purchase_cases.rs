@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use partnero_client::{NewCustomer, Sale};
+use partnero_client::{NewCustomer, Partnero, Program, Sale};
 use partnero_core::{KeySource, ReferralContext, ReferralKey};
 use partnero_outbox::{Backend, Confirmation, Enqueued, Event, Outbox, WebhookBackend};
+use partnero_sandbox::ProgramKind;
 use rust_decimal::Decimal;
 
 use super::{Env, LONG, eventually, fast, referred, until_stats, webhook_cases};
@@ -357,5 +358,68 @@ pub async fn a_lost_purchase_answer_is_confirmed_by_its_webhook<DB: Backend + We
             .any(|(_, _, c)| matches!(c, Confirmation::SaleConfirmed { .. })),
         "{log:?}"
     );
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// The same sandbox, with a dispatcher client on its refer-a-friend program.
+pub async fn refer_a_friend_env() -> Env {
+    let affiliate = super::env().await;
+    let api_key = affiliate
+        .sandbox
+        .key_for(ProgramKind::ReferAFriend)
+        .expect("refer-a-friend key");
+    let client = Partnero::builder(api_key.as_str())
+        .base_url(affiliate.sandbox.base_url())
+        .program(Program::ReferAFriend)
+        .build()
+        .expect("client");
+    Env {
+        sandbox: affiliate.sandbox,
+        api_key,
+        client,
+    }
+}
+
+/// On a refer-a-friend program (`env` from [`refer_a_friend_env`]) the dispatcher's client
+/// attributes the purchase to the referring customer the context names: the friend is
+/// created referred by them, and they earn their reward once.
+pub async fn a_refer_a_friend_purchase_credits_the_referrer<DB: Backend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) {
+    let ctx = ReferralContext::new().with_referrer(
+        ReferralKey::parse("demo-referrer").unwrap(),
+        KeySource::Cookie,
+    );
+    let before = env
+        .sandbox
+        .state()
+        .balance(&env.api_key, "demo-referrer")
+        .unwrap_or_default();
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    outbox
+        .enqueue_now(&purchase(&ctx, "friend", "friend-1"))
+        .await
+        .unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    assert_eq!(stats.in_state("delivered"), 1, "{stats:?}");
+    let state = env.sandbox.state();
+    assert_eq!(
+        state.referrer_of(&env.api_key, "friend"),
+        Some("demo-referrer")
+    );
+    assert_eq!(
+        state
+            .balance(&env.api_key, "demo-referrer")
+            .unwrap_or_default()
+            - before,
+        Decimal::new(10, 0),
+        "20 % of 50, once"
+    );
+    assert_eq!(
+        state.transactions_with_key(&env.api_key, "friend-1").len(),
+        1
+    );
+    drop(state);
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
