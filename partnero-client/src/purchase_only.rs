@@ -128,7 +128,9 @@ impl Partnero {
     /// * The double-commission guard of [`Transactions`](crate::Transactions) applies: give
     ///   the sale a [`key`](Sale::key). A keyed purchase is first looked up by its key, as
     ///   [`sale`](Self::sale) does: found, it is [`PurchaseOutcome::AlreadyRecorded`] and
-    ///   nothing is posted.
+    ///   nothing is posted (two calls at the very same moment can still both post: see
+    ///   [`PartneroBuilder::look_up_sales`](crate::PartneroBuilder::look_up_sales), and
+    ///   `partnero-outbox` for the full guarantee).
     /// * The landing URL is cut to Partnero's 255 characters, and a 422 that still names it
     ///   sends the purchase once more without it.
     /// * All its requests share one [`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed)
@@ -144,68 +146,143 @@ impl Partnero {
     ) -> Result<PurchaseOutcome, Error> {
         let result = budget::shared(
             &self.inner.retry,
-            self.purchase_within_budget(ctx, customer, sale),
+            self.purchase_with(CreateMode::Guarded, ctx, customer, sale),
         )
         .await;
         report::purchase(&result, self.inner.durable);
         result
     }
 
-    async fn purchase_within_budget(
+    /// [`purchase`](Self::purchase) without the double-commission guard: each request is sent
+    /// **once**, and nothing is looked up first (the referral and landing-URL decisions are
+    /// the same: a refusal means nothing was recorded, so the sale is sent again without what
+    /// was refused). An unknown outcome (a timeout, a 5xx, a dropped connection) comes back as
+    /// the error ([`Error::is_ambiguous`]): the caller must look the sale up by key before any
+    /// resend.
+    ///
+    /// For a durable dispatcher that keeps the "sent, outcome unknown" state itself, as
+    /// `partnero-outbox` does for its purchase events; anyone else wants
+    /// [`purchase`](Self::purchase).
+    ///
+    /// ```no_run
+    /// use rust_decimal::Decimal;
+    /// use partnero_core::ReferralContext;
+    /// use partnero_client::{NewCustomer, Partnero, Sale};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+    /// let sale = Sale::new(Decimal::new(4999, 2)).key("order-1");
+    /// match client.purchase_once(&ReferralContext::new(), NewCustomer::new("buyer-1"), sale).await {
+    ///     Ok(outcome) => println!("recorded, {:?}", outcome.referral()),
+    ///     Err(e) if e.is_ambiguous() => println!("maybe recorded: look order-1 up before resending"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn purchase_once(
         &self,
+        ctx: &ReferralContext,
+        customer: NewCustomer,
+        sale: Sale,
+    ) -> Result<PurchaseOutcome, Error> {
+        self.purchase_with(CreateMode::Once, ctx, customer, sale)
+            .await
+    }
+
+    async fn purchase_with(
+        &self,
+        send: CreateMode,
         ctx: &ReferralContext,
         mut customer: NewCustomer,
         sale: Sale,
     ) -> Result<PurchaseOutcome, Error> {
-        if let Some(key) = sale.key.as_deref().filter(|_| self.inner.look_up_sales) {
+        let looks_up = matches!(send, CreateMode::Guarded) && self.inner.look_up_sales;
+        if let Some(key) = sale.key.as_deref().filter(|_| looks_up) {
             match self.transactions().get(key).await {
                 Ok(transaction) => return Ok(PurchaseOutcome::AlreadyRecorded { transaction }),
                 Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        let referred = attribute(self.program(), ctx, &mut customer);
+        // The program set or learned, else (once per client) the one `GET /test` names, as a
+        // sign-up does: an unset program never sends a refer-a-friend key as a partner's.
+        let program = self.learn_program().await?;
+        let referred = attribute(program, ctx, &mut customer);
         let sale = sale.create_customer(true);
-        let (referral, (transaction, recovered)) = match self.create(&mut customer, &sale).await {
-            Ok(created) if referred => (PurchaseReferral::Referred, created),
-            Ok(created) => (PurchaseReferral::NotReferred, created),
-            Err(e) if referred && rejects_referral(&e) => {
-                tracing::info!(
-                    "Partnero rejected the referral key; recording the purchase without it"
-                );
-                customer.partner = None;
-                customer.referring_customer = None;
-                let created = self.create(&mut customer, &sale).await?;
-                (PurchaseReferral::ReferralKeyUnknown, created)
-            }
-            Err(e) => return Err(e),
-        };
+        let (referral, (transaction, recovered)) =
+            match send.create(self, &mut customer, &sale).await {
+                Ok(created) if referred => (PurchaseReferral::Referred, created),
+                Ok(created) => (PurchaseReferral::NotReferred, created),
+                Err(e) if referred && rejects_referral(&e) => {
+                    tracing::info!(
+                        "Partnero rejected the referral key; recording the purchase without it"
+                    );
+                    customer.partner = None;
+                    customer.referring_customer = None;
+                    let created = send.create(self, &mut customer, &sale).await?;
+                    (PurchaseReferral::ReferralKeyUnknown, created)
+                }
+                Err(e) => return Err(e),
+            };
         Ok(PurchaseOutcome::Recorded {
             transaction,
             recovered,
             referral,
         })
     }
+}
 
-    /// `POST /transactions` with the whole customer, under the guard; a 422 on the customer's
-    /// `options.referral_url` sends it once more without the URL.
+/// How [`Partnero::purchase_with`] sends each create.
+#[derive(Debug, Clone, Copy)]
+enum CreateMode {
+    /// Under the double-commission guard (look up, resend only when absent).
+    Guarded,
+    /// One request, its error returned as is.
+    Once,
+}
+
+impl CreateMode {
+    /// The transaction, and whether it was read back by key. A 422 on the customer's
+    /// `options.referral_url` (nothing recorded) sends it once more without the URL.
     async fn create(
-        &self,
+        self,
+        client: &Partnero,
         customer: &mut NewCustomer,
         sale: &Sale,
     ) -> Result<(Transaction, bool), Error> {
-        let transactions = self.transactions();
-        match transactions
-            .create_guarded_with(SaleCustomer::Full(customer), sale)
-            .await
-        {
+        match self.create_as_is(client, customer, sale).await {
             Err(e) if rejects_url(&e) && referral_url::detach(customer) => {
                 tracing::debug!(error = %e, "Partnero refused the landing URL; sending the purchase without it");
-                transactions
-                    .create_guarded_with(SaleCustomer::Full(customer), sale)
-                    .await
+                self.create_as_is(client, customer, sale).await
             }
             other => other,
+        }
+    }
+
+    async fn create_as_is(
+        self,
+        client: &Partnero,
+        customer: &NewCustomer,
+        sale: &Sale,
+    ) -> Result<(Transaction, bool), Error> {
+        let transactions = client.transactions();
+        let customer = SaleCustomer::Full(customer);
+        match self {
+            CreateMode::Guarded => transactions.create_guarded_with(customer, sale).await,
+            CreateMode::Once => transactions
+                .create_once_with(customer, sale)
+                .await
+                .map(|t| (t, false)),
+        }
+    }
+}
+
+impl PurchaseReferral {
+    /// `referred`, `not_referred` or `referral_key_unknown` (for logs and stored outcomes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PurchaseReferral::Referred => "referred",
+            PurchaseReferral::NotReferred => "not_referred",
+            PurchaseReferral::ReferralKeyUnknown => "referral_key_unknown",
         }
     }
 }

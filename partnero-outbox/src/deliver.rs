@@ -1,7 +1,7 @@
 //! One delivery attempt of one claimed row, and the state it leads to: the transitions of
 //! `shared/delivery.md` §4 in one place.
 //!
-//! | attempt ends with | sign-up, refund | sale |
+//! | attempt ends with | sign-up, refund | sale, purchase (see `purchase.rs`) |
 //! |---|---|---|
 //! | 2xx, sign-up "duplicate key", refund 404 | delivered (a refund whose sale is not in the outbox: 404 only after the settle time) | delivered |
 //! | never left (connection refused, DNS) | retry with backoff | retry with backoff |
@@ -17,6 +17,8 @@ use partnero_client::{Error as ApiError, Partnero, RefundOutcome};
 
 use crate::event::{Kind, Payload, decode};
 use crate::store::{Claimed, Transition};
+
+mod purchase;
 
 /// The dispatcher's delivery settings (see [`DispatcherBuilder`](crate::DispatcherBuilder)).
 #[derive(Debug, Clone, Copy)]
@@ -178,6 +180,14 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
                 Err(e) => failure(Kind::Refund, &e, row, policy),
             }
         }
+        (
+            Kind::Purchase,
+            Payload::Purchase {
+                customer,
+                sale,
+                referral,
+            },
+        ) => purchase::deliver(client, row, policy, &referral.context(), customer, sale).await,
         (kind, _) => Decision::dead(format!("the payload is not a {kind} event")),
     };
     give_up_when_over_bounds(decision, row, policy)
@@ -243,7 +253,7 @@ fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision
         }
         e if e.is_connect() => Decision::to(retry(backoff(row.attempts, policy), true)).in_outage(),
         e if e.is_ambiguous() => {
-            let decision = if kind == Kind::Sale {
+            let decision = if kind.creates_transaction() {
                 Decision::to(Transition::Unconfirmed {
                     settle: policy.settle,
                     status,

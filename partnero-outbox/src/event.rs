@@ -1,4 +1,4 @@
-//! [`Event`]: one sign-up, sale or refund, frozen at enqueue time.
+//! [`Event`]: one sign-up, sale, refund or purchase, frozen at enqueue time.
 //!
 //! An event carries everything its delivery needs, serialised into the row's `payload`: the
 //! customer (with a snapshot of who referred the visitor), the sale, or the refunded key. The
@@ -20,6 +20,9 @@ pub enum Kind {
     Sale,
     /// `DELETE /transactions/{key}`, after the sale it reverses.
     Refund,
+    /// `POST /transactions` with `options.create_customer`: the customer created with its
+    /// first sale (the "no sign-up, only a purchase" flow), delivered as a sale is.
+    Purchase,
 }
 
 impl Kind {
@@ -29,11 +32,18 @@ impl Kind {
             Kind::Signup => "signup",
             Kind::Sale => "sale",
             Kind::Refund => "refund",
+            Kind::Purchase => "purchase",
         }
     }
 
-    /// Every kind, in the order sign-up, sale, refund.
-    pub const ALL: [Kind; 3] = [Kind::Signup, Kind::Sale, Kind::Refund];
+    /// Every kind, in the order sign-up, sale, refund, purchase.
+    pub const ALL: [Kind; 4] = [Kind::Signup, Kind::Sale, Kind::Refund, Kind::Purchase];
+
+    /// True for the kinds that create a transaction (sale, purchase): an unknown outcome
+    /// makes them unconfirmed, looked up by key before any resend.
+    pub(crate) fn creates_transaction(self) -> bool {
+        matches!(self, Kind::Sale | Kind::Purchase)
+    }
 
     pub(crate) fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
@@ -46,7 +56,7 @@ impl std::fmt::Display for Kind {
     }
 }
 
-/// A sign-up, sale or refund to deliver to Partnero.
+/// A sign-up, sale, refund or purchase to deliver to Partnero.
 ///
 /// ```
 /// use partnero_client::{NewCustomer, Sale};
@@ -90,6 +100,12 @@ pub(crate) enum Payload {
     },
     Refund {
         transaction_key: String,
+    },
+    Purchase {
+        customer: NewCustomer,
+        sale: Sale,
+        #[serde(default)]
+        referral: ReferralSnapshot,
     },
 }
 
@@ -188,7 +204,53 @@ impl Event {
         }
     }
 
-    /// Sign-up, sale or refund.
+    /// A purchase by a customer Partnero may not know yet, the FAQ's "no sign-up, only a
+    /// purchase" flow made durable: delivered as
+    /// [`Partnero::purchase`](partnero_client::Partnero::purchase) sends it (the whole
+    /// `customer` created with the sale, attributed to whoever `referral` names according to
+    /// the dispatcher's program kind, the landing URL as `options.referral_url`; a referral key
+    /// Partnero refuses is dropped and the sale sent without it), under the rules of a
+    /// [sale](Self::sale): an unknown outcome is looked up by key after the settle time, never
+    /// resent blindly.
+    ///
+    /// It *is* the sale of that transaction key: idempotency key `sale:<key>`, so the same
+    /// purchase enqueued twice, or a [`sale`](Self::sale) and a purchase with one key, are
+    /// queued once ([`Enqueued::AlreadyQueued`](crate::Enqueued::AlreadyQueued)). It is ordered
+    /// with the customer's events (after an earlier sign-up, before later sales), and a
+    /// [`refund`](Self::refund) of its key waits for it. The sale needs a [`key`](Sale::key).
+    ///
+    /// ```
+    /// use partnero_client::{NewCustomer, Sale};
+    /// use partnero_core::{KeySource, ReferralContext, ReferralKey};
+    /// use partnero_outbox::{Event, Kind};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let ctx = ReferralContext::new()
+    ///     .with_partner(ReferralKey::parse("demo-partner").unwrap(), KeySource::Cookie);
+    /// let purchase = Event::purchase(
+    ///     &ctx,
+    ///     NewCustomer::new("buyer@example.com").email("buyer@example.com"),
+    ///     Sale::new(Decimal::new(4999, 2)).key("order-1"),
+    /// );
+    /// assert_eq!((purchase.kind(), purchase.idempotency_key()), (Kind::Purchase, "sale:order-1"));
+    /// ```
+    pub fn purchase(referral: &ReferralContext, customer: NewCustomer, sale: Sale) -> Self {
+        let order_key = customer.key.clone();
+        let tx_key = sale.key.clone().unwrap_or_default();
+        Self {
+            kind: Kind::Purchase,
+            order_key,
+            idem_key: format!("sale:{tx_key}"),
+            after_sale: None,
+            payload: Payload::Purchase {
+                customer,
+                sale,
+                referral: ReferralSnapshot::of(referral),
+            },
+        }
+    }
+
+    /// Sign-up, sale, refund or purchase.
     pub fn kind(&self) -> Kind {
         self.kind
     }
@@ -206,6 +268,13 @@ impl Event {
                 check_key("the sale's customer key", customer_key)?;
                 (
                     "the sale's transaction key (Sale::key)",
+                    sale.key.as_deref().unwrap_or(""),
+                )
+            }
+            Payload::Purchase { customer, sale, .. } => {
+                check_key("the purchase's customer key", &customer.key)?;
+                (
+                    "the purchase's transaction key (Sale::key)",
                     sale.key.as_deref().unwrap_or(""),
                 )
             }
@@ -281,6 +350,11 @@ mod tests {
             Event::signup(&ctx, NewCustomer::new("c1").email("a@example.com")),
             Event::sale("c1", Sale::new(Decimal::new(1999, 2)).key("t1")),
             Event::refund("t1"),
+            Event::purchase(
+                &ctx,
+                NewCustomer::new("c2").email("b@example.com"),
+                Sale::new(Decimal::new(1999, 2)).key("t2"),
+            ),
         ] {
             let row = event.row().unwrap();
             assert_eq!(decode(&row.payload).unwrap(), event.payload);
@@ -311,6 +385,12 @@ mod tests {
                 .is_err()
         );
         assert!(Event::refund("k".repeat(256)).row().is_err());
+        let no_key = Event::purchase(
+            &ReferralContext::new(),
+            NewCustomer::new("c1"),
+            Sale::new(Decimal::ONE),
+        );
+        assert!(matches!(no_key.row(), Err(Error::InvalidEvent(m)) if m.contains("Sale::key")));
         assert!(decode("{\"kind\":\"teleport\"}").is_err());
     }
 }

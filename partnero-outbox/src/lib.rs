@@ -1,12 +1,13 @@
-//! partnero-outbox: durable delivery of sign-ups, sales and refunds to Partnero. Nothing lost
-//! through outages, restarts and several machines; no commission paid twice.
+//! partnero-outbox: durable delivery of sign-ups, sales, refunds and purchases to Partnero.
+//! Nothing lost through outages, restarts and several machines; no commission paid twice.
 //!
 //! A handler writes the event into the `partnero_outbox` table, in the same transaction as its
 //! own rows, and answers the visitor at once. A background [`Dispatcher`] delivers it:
 //!
-//! * **per-customer order**: a sign-up before that customer's sales, a refund after its sale;
-//!   a failing event holds back the customer's later ones (not anyone else's);
-//! * **never paid twice**: a sale whose outcome is unknown (a timeout, a 5xx, a dropped
+//! * **per-customer order**: a sign-up (or a purchase that creates the customer) before that
+//!   customer's sales, a refund after its sale; a failing event holds back the customer's
+//!   later ones (not anyone else's);
+//! * **never paid twice**: a sale (or purchase) whose outcome is unknown (a timeout, a 5xx, a dropped
 //!   connection, a dispatcher killed mid-request) becomes *unconfirmed*; after a settle time
 //!   it is looked up with `GET /transactions/{key}` and resent only when absent;
 //! * **never lost**: retries with full-jitter backoff; a 429 pauses the whole dispatcher until
@@ -20,9 +21,10 @@
 //! # Use
 //!
 //! ```no_run
-//! use partnero_client::{NewCustomer, Partnero};
+//! use partnero_client::{NewCustomer, Partnero, Sale};
 //! use partnero_core::ReferralContext;
 //! use partnero_outbox::{Event, Outbox};
+//! use rust_decimal::Decimal;
 //! use std::time::Duration;
 //!
 //! # async fn run(referral: ReferralContext) -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +40,14 @@
 //! outbox.enqueue(&mut *tx, &Event::signup(&referral, NewCustomer::new("user-42"))).await?;
 //! tx.commit().await?;
 //!
+//! // A shop without sign-ups: the customer goes in with its first sale (the "only a
+//! // purchase" flow of `Partnero::purchase`, made durable), keyed and guarded as a sale is.
+//! let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+//! let buyer = NewCustomer::new("buyer@example.com").email("buyer@example.com");
+//! let sale = Sale::new(Decimal::new(4999, 2)).key("pay_123");
+//! outbox.enqueue(&mut *tx, &Event::purchase(&referral, buyer, sale)).await?;
+//! tx.commit().await?;
+//!
 //! // Shutdown, after the server's own graceful shutdown.
 //! dispatcher.shutdown(Duration::from_secs(10)).await;
 //! # Ok(()) }
@@ -47,8 +57,8 @@
 //!
 //! [`Outbox::first_delivery`] records each verified webhook delivery in a small
 //! `partnero_webhook_seen` table (Partnero's signature has no timestamp: replays verify), and
-//! [`Outbox::confirm_from_webhook`] lets Partnero's `transaction.created` confirm a sale whose
-//! answer was lost (no lookup, no resend) and `transaction.deleted` a waiting refund.
+//! [`Outbox::confirm_from_webhook`] lets Partnero's `transaction.created` confirm a sale (or
+//! purchase) whose answer was lost (no lookup, no resend) and `transaction.deleted` a waiting refund.
 //!
 //! # The table
 //!

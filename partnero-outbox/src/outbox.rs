@@ -162,7 +162,8 @@ fn record(row: &NewRow<'_>, queued: Option<i64>) -> Enqueued {
 impl<DB: Backend> Outbox<DB> {
     /// Writes `event` on `connection`: your transaction (`&mut *tx`) or a connection.
     /// Idempotent by the event's key: a handler that runs twice enqueues once, and a second
-    /// sale with the same transaction key is [`Enqueued::AlreadyQueued`].
+    /// sale (or [purchase](Event::purchase)) with the same transaction key is
+    /// [`Enqueued::AlreadyQueued`].
     ///
     /// Written in your transaction, the event exists exactly when your own rows do: a
     /// rollback leaves nothing to deliver. Errors leave nothing behind; roll back on them.
@@ -199,8 +200,8 @@ impl<DB: Backend> Outbox<DB> {
         Ok(self.store.dead_letters(limit).await?)
     }
 
-    /// Puts a dead letter back in the queue, due now with its attempts reset. A sale that may
-    /// have reached Partnero is looked up by key first, never resent blindly.
+    /// Puts a dead letter back in the queue, due now with its attempts reset. A sale (or
+    /// purchase) that may have reached Partnero is looked up by key first, never resent blindly.
     pub async fn retry(&self, id: i64) -> Result<(), Error> {
         if self.store.retry(id).await? {
             Ok(())

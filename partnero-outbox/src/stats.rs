@@ -20,7 +20,7 @@ use crate::store::LenientRow;
 #[non_exhaustive]
 pub struct Stats {
     /// `state -> kind -> rows` (states: pending, inflight, unconfirmed, delivered, dead,
-    /// discarded; kinds: signup, sale, refund).
+    /// discarded; kinds: signup, sale, refund, purchase).
     pub rows: BTreeMap<String, BTreeMap<String, u64>>,
     /// Age of the oldest pending, in-flight or unconfirmed event.
     #[serde(serialize_with = "seconds")]
@@ -75,9 +75,10 @@ impl Stats {
 pub struct DeadLetter {
     /// The row id, for `retry` / `discard`.
     pub id: i64,
-    /// `signup`, `sale` or `refund`.
+    /// `signup`, `sale`, `refund` or `purchase`.
     pub kind: String,
-    /// `signup:<customer>`, `sale:<transaction>` or `refund:<transaction>`.
+    /// `signup:<customer>`, `sale:<transaction>` (a sale or a purchase) or
+    /// `refund:<transaction>`.
     pub idempotency_key: String,
     /// Attempts made.
     pub attempts: i32,

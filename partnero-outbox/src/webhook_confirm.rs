@@ -10,8 +10,9 @@ use crate::{Error, Outbox};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Confirmation {
-    /// `transaction.created`: the sale with that key was waiting (unsent, in flight,
-    /// unconfirmed or dead) and is now delivered; it will not be sent or looked up again.
+    /// `transaction.created`: the sale with that key (or the purchase: it shares the sale's
+    /// `sale:<key>` idempotency key) was waiting (unsent, in flight, unconfirmed or dead) and
+    /// is now delivered; it will not be sent or looked up again.
     SaleConfirmed {
         /// The outbox row.
         id: i64,
@@ -29,7 +30,8 @@ pub enum Confirmation {
 }
 
 impl<DB: WebhookBackend> Outbox<DB> {
-    /// Closes the window the dispatcher cannot close alone: a sale whose answer was lost is
+    /// Closes the window the dispatcher cannot close alone: a sale (or a purchase, which is
+    /// its customer's first sale) whose answer was lost is
     /// *unconfirmed* until its settle time, then looked up by key. When Partnero's
     /// `transaction.created` for that key arrives first, the sale is marked delivered at once,
     /// with no lookup and no resend; a `transaction.deleted` does the same for a waiting

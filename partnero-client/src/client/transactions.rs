@@ -132,9 +132,47 @@ impl<'a> Transactions<'a> {
     /// checks the key with [`get`](Self::get) before any resend (as `partnero-outbox` does).
     /// Calling it in a retry loop can pay a commission twice: use [`create`](Self::create).
     pub async fn create_once(&self, customer_key: &str, sale: &Sale) -> Result<Transaction, Error> {
-        require_customer_key(customer_key)?;
-        let call =
-            self.create_call(SaleCustomer::Key { key: customer_key }, &[sale], Shape::One)?;
+        self.create_once_with(SaleCustomer::Key { key: customer_key }, sale)
+            .await
+    }
+
+    /// [`create_with_customer`](Self::create_with_customer), **once**: no resend, no read-back,
+    /// the error says what happened, as with [`create_once`](Self::create_once). For a durable
+    /// dispatcher that keeps the "sent, outcome unknown" state itself (`partnero-outbox`'s
+    /// purchase events); anyone else wants [`create_with_customer`](Self::create_with_customer).
+    ///
+    /// ```no_run
+    /// use rust_decimal::Decimal;
+    /// use partnero_client::{NewCustomer, Partnero, Sale};
+    ///
+    /// # async fn run(client: Partnero) -> Result<(), partnero_client::Error> {
+    /// let buyer = NewCustomer::new("buyer@example.com").partner_key("demo-partner");
+    /// let sale = Sale::new(Decimal::new(4999, 2)).key("order-1");
+    /// match client.transactions().create_with_customer_once(&buyer, &sale).await {
+    ///     Ok(transaction) => println!("recorded: {:?}", transaction.key),
+    ///     Err(e) if e.is_ambiguous() => println!("maybe recorded: look it up before resending"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_with_customer_once(
+        &self,
+        customer: &NewCustomer,
+        sale: &Sale,
+    ) -> Result<Transaction, Error> {
+        let sale = sale.clone().create_customer(true);
+        self.create_once_with(SaleCustomer::Full(customer), &sale)
+            .await
+    }
+
+    /// One `POST /transactions` for either shape of `customer`.
+    pub(crate) async fn create_once_with(
+        &self,
+        customer: SaleCustomer<'_>,
+        sale: &Sale,
+    ) -> Result<Transaction, Error> {
+        require_customer_key(customer.key())?;
+        let call = self.create_call(customer, &[sale], Shape::One)?;
         let budget = Budget::start(&self.client.inner.retry);
         match self.client.send_once(&call, 1, &budget).await {
             Ok(response) => response.data(),

@@ -146,6 +146,50 @@ async fn a_lost_answer_is_recovered_and_paid_once() {
     assert_eq!(state.balance(&key, "demo-partner"), Some(dec("2")));
 }
 
+/// `purchase_once` (for a durable dispatcher): a lost answer is returned as an ambiguous error,
+/// never resent or looked up (one POST, one transaction); a stale key still gets the sale
+/// recorded without it, as `purchase` does.
+#[tokio::test]
+async fn purchase_once_never_resends_and_still_drops_a_stale_key() {
+    let sb = demo_sandbox().await;
+    let (c, key) = sandbox_client(&sb, ProgramKind::Affiliate);
+    sb.faults()
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(1, 502);
+    let lost = c
+        .purchase_once(
+            &partner_ctx("demo-partner"),
+            NewCustomer::new("buyer-4"),
+            Sale::new(dec("10")).key("order-once"),
+        )
+        .await
+        .unwrap_err();
+    assert!(lost.is_ambiguous(), "{lost:?}");
+    assert_eq!(sb.requests_seen_for("POST", "/v1/transactions"), 1);
+    assert_eq!(
+        sb.requests_seen_for("GET", "/v1/transactions/order-once"),
+        0
+    );
+    assert_eq!(
+        sb.state().transactions_with_key(&key, "order-once").len(),
+        1
+    );
+
+    let stale = c
+        .purchase_once(
+            &partner_ctx("gone-partner"),
+            NewCustomer::new("buyer-5"),
+            Sale::new(dec("10")).key("order-stale"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stale.referral(), Some(PurchaseReferral::ReferralKeyUnknown));
+    assert!(!stale.recovered());
+    let state = sb.state();
+    assert_eq!(state.transactions_with_key(&key, "order-stale").len(), 1);
+    assert!(state.customer(&key, "buyer-5").unwrap().partner.is_none());
+}
+
 /// The request carries the whole customer, attribution nested, and `options.create_customer`.
 #[tokio::test]
 async fn create_with_customer_sends_the_nested_shape() {
@@ -294,4 +338,34 @@ async fn a_long_landing_url_never_costs_the_purchase() {
         "the URL's first 255 characters"
     );
     assert_eq!(state.balance(&key, "demo-partner"), Some(dec("10")));
+}
+
+/// A refer-a-friend key with the client's program left unset: the purchase learns the program
+/// (as a sign-up does) and credits the referring customer, instead of sending the key nowhere.
+#[tokio::test]
+async fn an_unset_program_is_learned_before_a_refer_a_friend_purchase() {
+    let sb = demo_sandbox().await;
+    let key = sb.key_for(ProgramKind::ReferAFriend).unwrap();
+    let c = Partnero::builder(key.as_str())
+        .base_url(sb.base_url())
+        .build()
+        .unwrap();
+    let ctx = ReferralContext::new().with_referrer(
+        ReferralKey::parse("demo-referrer").unwrap(),
+        KeySource::Cookie,
+    );
+    let outcome = c
+        .purchase(
+            &ctx,
+            NewCustomer::new("unset-friend").email("unset-friend@example.com"),
+            Sale::new(dec("100")).key("inv-unset"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.referral(), Some(PurchaseReferral::Referred));
+    let state = sb.state();
+    assert_eq!(
+        state.referrer_of(&key, "unset-friend"),
+        Some("demo-referrer")
+    );
 }

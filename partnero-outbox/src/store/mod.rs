@@ -176,9 +176,9 @@ pub(crate) trait Store: Send + Sync + 'static {
         acks: &'a [Ack],
     ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
 
-    /// Rows whose lease expired while in flight (their dispatcher died or hung): a sale becomes
-    /// unconfirmed (due after `settle`), anything else pending. With `owner`, only that
-    /// owner's rows, expired or not (a dispatcher releasing its own at shutdown).
+    /// Rows whose lease expired while in flight (their dispatcher died or hung): a sale or a
+    /// purchase becomes unconfirmed (due after `settle`), anything else pending. With `owner`,
+    /// only that owner's rows, expired or not (a dispatcher releasing its own at shutdown).
     fn release<'a>(
         &'a self,
         owner: Option<&'a str>,

@@ -124,12 +124,12 @@ const ACK: &str = concat!(
 
 const RELEASE: &str = concat!(
     "UPDATE partnero_outbox SET ",
-    "state = CASE WHEN state = 'inflight' AND kind = 'sale' THEN 'unconfirmed' ",
+    "state = CASE WHEN state = 'inflight' AND kind IN ('sale', 'purchase') THEN 'unconfirmed' ",
     "WHEN state = 'inflight' THEN 'pending' ELSE state END, ",
-    "run_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN now() + ",
+    "run_at = CASE WHEN state = 'inflight' AND kind IN ('sale', 'purchase') THEN now() + ",
     ms!("$1"),
     " WHEN state = 'inflight' THEN now() ELSE run_at END, ",
-    "sent_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN now() ELSE sent_at END, ",
+    "sent_at = CASE WHEN state = 'inflight' AND kind IN ('sale', 'purchase') THEN now() ELSE sent_at END, ",
     "last_error = CASE WHEN state = 'inflight' THEN $2 ELSE last_error END, ",
     "lease_owner = NULL, lease_until = NULL ",
     "WHERE state IN ('inflight', 'unconfirmed') AND lease_owner IS NOT NULL AND ",
@@ -152,7 +152,7 @@ const DEAD: &str = concat!(
 );
 
 const RETRY: &str = "UPDATE partnero_outbox SET \
-     state = CASE WHEN kind = 'sale' AND sent_at IS NOT NULL THEN 'unconfirmed' ELSE 'pending' END, \
+     state = CASE WHEN kind IN ('sale', 'purchase') AND sent_at IS NOT NULL THEN 'unconfirmed' ELSE 'pending' END, \
      run_at = now(), attempts = 0, done_at = NULL WHERE id = $1 AND state = 'dead'";
 
 const DISCARD: &str = "UPDATE partnero_outbox SET state = 'discarded', done_at = now(), \

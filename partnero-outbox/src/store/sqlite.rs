@@ -96,14 +96,14 @@ const ACK: &str = concat!(
 
 const RELEASE: &str = concat!(
     "UPDATE partnero_outbox SET ",
-    "state = CASE WHEN state = 'inflight' AND kind = 'sale' THEN 'unconfirmed' ",
+    "state = CASE WHEN state = 'inflight' AND kind IN ('sale', 'purchase') THEN 'unconfirmed' ",
     "WHEN state = 'inflight' THEN 'pending' ELSE state END, ",
-    "run_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN ",
+    "run_at = CASE WHEN state = 'inflight' AND kind IN ('sale', 'purchase') THEN ",
     now_ms!(),
     " + ?1 WHEN state = 'inflight' THEN ",
     now_ms!(),
     " ELSE run_at END, ",
-    "sent_at = CASE WHEN state = 'inflight' AND kind = 'sale' THEN ",
+    "sent_at = CASE WHEN state = 'inflight' AND kind IN ('sale', 'purchase') THEN ",
     now_ms!(),
     " ELSE sent_at END, ",
     "last_error = CASE WHEN state = 'inflight' THEN ?2 ELSE last_error END, ",
@@ -130,7 +130,7 @@ const DEAD: &str = concat!(
 
 const RETRY: &str = concat!(
     "UPDATE partnero_outbox SET ",
-    "state = CASE WHEN kind = 'sale' AND sent_at IS NOT NULL THEN 'unconfirmed' ELSE 'pending' END, ",
+    "state = CASE WHEN kind IN ('sale', 'purchase') AND sent_at IS NOT NULL THEN 'unconfirmed' ELSE 'pending' END, ",
     "run_at = ",
     now_ms!(),
     ", attempts = 0, done_at = NULL WHERE id = ?1 AND state = 'dead'"

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use crate::support::{Env, LONG, env, eventually, fast, sale, signup, sqlite_outbox, until_stats};
+use crate::support::{
+    Env, LONG, env, eventually, fast, purchase_cases, referred, sale, signup, sqlite_outbox,
+    until_stats,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_partnero-outbox");
 
@@ -72,20 +75,29 @@ async fn setup() -> (
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_dead_retry_and_discard_from_the_command_line() {
     let (_dir, env, outbox, db) = setup().await;
-    // Two sign-ups Partnero refuses (422): dead.
+    // Two sign-ups and a purchase Partnero refuses (422): dead.
     env.sandbox
         .faults()
         .on("POST", "/v1/customers")
         .fail_next(2, 422);
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .fail_next(1, 422);
     outbox.enqueue_now(&signup("cli-1")).await.unwrap();
     outbox.enqueue_now(&signup("cli-2")).await.unwrap();
+    outbox
+        .enqueue_now(&purchase_cases::purchase(&referred(), "cli-p", "cli-p-1"))
+        .await
+        .unwrap();
     let dispatcher = fast(&outbox, &env).spawn().unwrap();
-    until_stats(&outbox, LONG, |s| s.dead() == 2).await;
+    until_stats(&outbox, LONG, |s| s.dead() == 3).await;
 
     let (ok, status) = cli(&db, &["status"]).await;
     assert!(ok, "{status}");
     let json: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(json["rows"]["dead"]["signup"], 2, "{status}");
+    assert_eq!(json["rows"]["dead"]["purchase"], 1, "{status}");
     assert!(!status.contains(&env.api_key));
 
     let (ok, dead) = cli(&db, &["dead"]).await;
@@ -93,11 +105,14 @@ async fn status_dead_retry_and_discard_from_the_command_line() {
         ok && dead.contains("signup:cli-1") && dead.contains("status=422"),
         "{dead}"
     );
+    assert!(dead.contains("\tpurchase\tsale:cli-p-1\t"), "{dead}");
     let ids: Vec<&str> = dead
         .lines()
         .map(|l| l.split('\t').next().unwrap())
         .collect();
     let (ok, said) = cli(&db, &["retry", ids[0]]).await;
+    assert!(ok, "{said}");
+    let (ok, said) = cli(&db, &["retry", ids[2]]).await;
     assert!(ok, "{said}");
     let (ok, said) = cli(&db, &["discard", ids[1]]).await;
     assert!(ok, "{said}");
@@ -107,16 +122,17 @@ async fn status_dead_retry_and_discard_from_the_command_line() {
         "a second discard is refused: {said}"
     );
     dispatcher.nudge();
-    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
     assert_eq!(
         (
             stats.in_state("delivered"),
             stats.in_state("discarded"),
             stats.dead()
         ),
-        (1, 1, 0)
+        (2, 1, 0)
     );
     assert!(env.customer_partner("cli-1").is_some());
+    assert_eq!(env.transactions("cli-p-1"), 1, "the retried purchase, once");
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use partnero_outbox::Outbox;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::support::{cases, env, fast, sale, signup, until_stats, webhook_cases};
+use crate::support::{cases, env, fast, purchase_cases, sale, signup, until_stats, webhook_cases};
 
 /// A pool on a fresh schema of the test server, or `None` (with a loud line) when no server
 /// answers and PostgreSQL is not required.
@@ -68,6 +68,14 @@ on_postgres! {
     duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
     a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
+    purchase_outage_then_recovery_pays_each_purchase_once => |env, outbox| purchase_cases::outage_then_recovery_pays_each_purchase_once(&env, outbox);
+    purchase_processed_then_502_is_recorded_once => |env, outbox| purchase_cases::processed_then_failed_purchase_is_recorded_once(&env, outbox, false);
+    purchase_processed_then_dropped_is_recorded_once => |env, outbox| purchase_cases::processed_then_failed_purchase_is_recorded_once(&env, outbox, true);
+    purchase_with_a_stale_referral_key_is_recorded_unattributed => |env, outbox| purchase_cases::a_stale_referral_key_never_loses_the_purchase(&env, outbox);
+    purchase_refund_right_after_waits_and_reverses_it => |env, outbox| purchase_cases::a_refund_right_after_the_purchase_waits_and_reverses_it(&env, outbox);
+    purchase_duplicate_enqueue_is_a_no_op => |env, outbox| purchase_cases::duplicate_purchase_enqueue_is_a_no_op(&env, outbox);
+    purchase_cut_off_mid_request_is_looked_up_not_resent => |env, outbox| purchase_cases::a_purchase_cut_off_mid_request_is_looked_up_not_resent(&env, outbox);
+    purchase_lost_answer_is_confirmed_by_its_webhook => |env, outbox| purchase_cases::a_lost_purchase_answer_is_confirmed_by_its_webhook(&env, outbox);
     dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
     poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(
         &env,

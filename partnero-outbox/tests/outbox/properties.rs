@@ -1,6 +1,7 @@
 //! A property over random workloads, random faults and random kills: whatever happens, once
-//! Partnero answers again every event ends delivered, every sale is recorded exactly once,
-//! each customer's sales arrive in enqueue order, and every refund took effect.
+//! Partnero answers again every event ends delivered, every sale (and purchase, for customers
+//! with no sign-up) is recorded exactly once, each customer's sales arrive in enqueue order, and
+//! every refund took effect.
 //!
 //! A kill is a dispatcher whose runtime is dropped mid-work: no shutdown, no lease released,
 //! requests cut off wherever they were (as with `kill -9`; `cli.rs` does it to real processes).
@@ -11,12 +12,16 @@ use partnero_client::Partnero;
 use partnero_outbox::Event;
 use proptest::prelude::*;
 
-use crate::support::{Env, LONG, env, sale, signup, sqlite_outbox, until_stats};
+use crate::support::{
+    Env, LONG, env, purchase_cases, referred, sale, signup, sqlite_outbox, until_stats,
+};
 
 #[derive(Debug, Clone)]
 struct Customer {
     sales: usize,
     refund_first: bool,
+    /// No sign-up: the first sale is a purchase that creates the customer.
+    purchase_only: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,10 +44,12 @@ struct Plan {
 }
 
 fn plan() -> impl Strategy<Value = Plan> {
-    let customer = (0usize..=3, any::<bool>()).prop_map(|(sales, refund)| Customer {
-        sales,
-        refund_first: refund && sales > 0,
-    });
+    let customer =
+        (0usize..=3, any::<bool>(), any::<bool>()).prop_map(|(sales, refund, purchase)| Customer {
+            sales,
+            refund_first: refund && sales > 0,
+            purchase_only: purchase && sales > 0,
+        });
     let target = prop_oneof![
         Just(("POST", "/v1/customers")),
         Just(("POST", "/v1/transactions")),
@@ -113,12 +120,17 @@ async fn run(case: usize, plan: Plan) {
     let name = |c: usize| format!("p{case}-c{c}");
     let mut expected_events = 0u64;
     for (c, customer) in plan.customers.iter().enumerate() {
-        outbox.enqueue_now(&signup(&name(c))).await.unwrap();
+        if !customer.purchase_only {
+            outbox.enqueue_now(&signup(&name(c))).await.unwrap();
+        }
         for s in 0..customer.sales {
-            outbox
-                .enqueue_now(&sale(&name(c), &format!("{}-{s}", name(c))))
-                .await
-                .unwrap();
+            let key = format!("{}-{s}", name(c));
+            let event = if customer.purchase_only && s == 0 {
+                purchase_cases::purchase(&referred(), &name(c), &key)
+            } else {
+                sale(&name(c), &key)
+            };
+            outbox.enqueue_now(&event).await.unwrap();
         }
         if customer.refund_first {
             outbox
@@ -126,7 +138,9 @@ async fn run(case: usize, plan: Plan) {
                 .await
                 .unwrap();
         }
-        expected_events += 1 + customer.sales as u64 + u64::from(customer.refund_first);
+        expected_events += u64::from(!customer.purchase_only)
+            + customer.sales as u64
+            + u64::from(customer.refund_first);
     }
     inject(&env, &plan);
 
@@ -159,9 +173,10 @@ async fn run(case: usize, plan: Plan) {
 
     let mut recorded = env.sales_by_customer();
     for (c, customer) in plan.customers.iter().enumerate() {
-        assert!(
-            env.customer_partner(&name(c)).is_some(),
-            "{plan:?}: {} signed up",
+        assert_eq!(
+            env.customer_partner(&name(c)),
+            Some(Some("demo-partner".into())),
+            "{plan:?}: {} signed up or created by its purchase, attributed",
             name(c)
         );
         let sales = recorded.remove(&name(c)).unwrap_or_default();

@@ -6,7 +6,9 @@ use partnero_outbox::{Enqueued, Error, Outbox};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Executor};
 
-use crate::support::{LONG, cases, env, fast, signup, sqlite_outbox, until_stats, webhook_cases};
+use crate::support::{
+    LONG, cases, env, fast, purchase_cases, signup, sqlite_outbox, until_stats, webhook_cases,
+};
 
 macro_rules! on_sqlite {
     ($($name:ident => |$env:ident, $outbox:ident| $body:expr;)*) => {$(
@@ -35,12 +37,29 @@ on_sqlite! {
     dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
     shutdown_in_an_outage_resumes_later => |env, outbox| cases::shutdown_in_an_outage_resumes_later(&env, outbox);
     a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);
+    purchase_outage_then_recovery_pays_each_purchase_once => |env, outbox| purchase_cases::outage_then_recovery_pays_each_purchase_once(&env, outbox);
+    purchase_processed_then_502_is_recorded_once => |env, outbox| purchase_cases::processed_then_failed_purchase_is_recorded_once(&env, outbox, false);
+    purchase_processed_then_dropped_is_recorded_once => |env, outbox| purchase_cases::processed_then_failed_purchase_is_recorded_once(&env, outbox, true);
+    purchase_with_a_stale_referral_key_is_recorded_unattributed => |env, outbox| purchase_cases::a_stale_referral_key_never_loses_the_purchase(&env, outbox);
+    purchase_refund_right_after_waits_and_reverses_it => |env, outbox| purchase_cases::a_refund_right_after_the_purchase_waits_and_reverses_it(&env, outbox);
+    purchase_duplicate_enqueue_is_a_no_op => |env, outbox| purchase_cases::duplicate_purchase_enqueue_is_a_no_op(&env, outbox);
+    purchase_cut_off_mid_request_is_looked_up_not_resent => |env, outbox| purchase_cases::a_purchase_cut_off_mid_request_is_looked_up_not_resent(&env, outbox);
+    purchase_lost_answer_is_confirmed_by_its_webhook => |env, outbox| purchase_cases::a_lost_purchase_answer_is_confirmed_by_its_webhook(&env, outbox);
     poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(
         &env,
         outbox,
         "INSERT INTO partnero_outbox (kind, order_key, idem_key, payload, run_at, created_at) VALUES \
          ('sale', 'p1', 'x1', 'not json', 0, 0), ('teleport', 'p2', 'x2', '{}', 0, 0)",
     );
+}
+
+/// The program kind decides the purchase's attribution (a store-independent case: SQLite only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchase_on_a_refer_a_friend_program_credits_the_referrer() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = purchase_cases::refer_a_friend_env().await;
+    let outbox = sqlite_outbox(&dir).await;
+    purchase_cases::a_refer_a_friend_purchase_credits_the_referrer(&env, outbox).await;
 }
 
 /// In the app's own pool and transaction: a rollback leaves no event; a commit delivers it.

@@ -149,4 +149,5 @@ pub async fn until_stats<DB: Backend>(
 pub const LONG: Duration = Duration::from_secs(60);
 
 pub mod cases;
+pub mod purchase_cases;
 pub mod webhook_cases;

@@ -19,7 +19,7 @@ type Log = Arc<Mutex<Vec<(String, bool, Confirmation)>>>;
 
 /// A webhook endpoint on 127.0.0.1 doing what an app does: verify, dedupe, let the outbox
 /// listen. Registered with the sandbox for the two transaction events; returns its log.
-async fn listen<DB: Backend + WebhookBackend>(env: &Env, outbox: &Outbox<DB>) -> Log {
+pub async fn listen<DB: Backend + WebhookBackend>(env: &Env, outbox: &Outbox<DB>) -> Log {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let webhook = env
