@@ -5,6 +5,7 @@ mod browser;
 mod journeys;
 mod landing_url;
 mod parity;
+mod readme;
 mod shop_parity;
 mod shop_webhooks;
 mod webhook_parity;
