@@ -42,20 +42,16 @@ impl Partnero {
     }
 
     /// The program in effect, learned from `GET /test` when it was neither set nor learned
-    /// yet. When Partnero answers without naming one (or refuses the request), the default
-    /// stays in effect and it is not asked again; a transient failure (an outage, a timeout,
-    /// a 429) is returned, and the next call asks again: a guess could lose a refer-a-friend
-    /// customer.
+    /// yet. When Partnero answers (2xx) without naming a known program, the default stays in
+    /// effect and it is not asked again. Any failure (an outage, a proxy's 52x, a 404, a
+    /// refused key) is returned and never remembered: the next call asks again. A remembered
+    /// guess would lose every refer-a-friend customer for the life of the process.
     pub(crate) async fn learn_program(&self) -> Result<Program, Error> {
         let setting = &self.inner.program;
         if setting.is_known() || setting.is_unanswerable() {
             return Ok(self.program());
         }
-        let named = match self.check_key().await {
-            Ok(check) => program_of(&check),
-            Err(e) if e.is_transient() => return Err(e),
-            Err(_) => None,
-        };
+        let named = program_of(&self.check_key().await?);
         match named {
             Some(program) => setting.learn(program),
             None => setting.give_up(),

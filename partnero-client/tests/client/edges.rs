@@ -253,6 +253,30 @@ async fn an_unset_program_is_learned_and_the_referral_kept() {
     s.sandbox.shutdown().await;
 }
 
+// (2) An odd answer to `GET /v1/test` (a proxy's 522) is an error of that call, never
+// remembered: the next sign-up asks again, learns the program and keeps the referral.
+#[tokio::test]
+async fn a_failed_program_check_is_not_remembered() {
+    let s = setup(ProgramKind::ReferAFriend).await;
+    let c = s.client(None);
+    s.sandbox.faults().on("GET", "/v1/test").fail_next(1, 522);
+    let first = c
+        .signup(&referrer_ctx(), NewCustomer::new("friend-522"))
+        .await;
+    assert!(first.is_err(), "{first:?}");
+    let outcome = c
+        .signup(&referrer_ctx(), NewCustomer::new("friend-522"))
+        .await
+        .unwrap();
+    assert!(outcome.is_attributed(), "{outcome:?}");
+    assert_eq!(c.program(), Program::ReferAFriend, "learned");
+    assert_eq!(
+        s.sandbox.state().referrer_of(&s.key, "friend-522"),
+        Some("demo-referrer")
+    );
+    s.sandbox.shutdown().await;
+}
+
 // (2) The program is set, to the wrong kind: a distinct outcome, never a silent "not referred".
 #[tokio::test]
 async fn a_key_of_the_other_program_is_a_distinct_outcome() {
