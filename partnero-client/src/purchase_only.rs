@@ -197,10 +197,8 @@ impl Partnero {
     ) -> Result<PurchaseOutcome, Error> {
         let looks_up = matches!(send, CreateMode::Guarded) && self.inner.look_up_sales;
         if let Some(key) = sale.key.as_deref().filter(|_| looks_up) {
-            match self.transactions().get(key).await {
-                Ok(transaction) => return Ok(PurchaseOutcome::AlreadyRecorded { transaction }),
-                Err(Error::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+            if let Some(transaction) = self.recorded_sale(key, &customer.key).await? {
+                return Ok(PurchaseOutcome::AlreadyRecorded { transaction });
             }
         }
         // The program set or learned, else (once per client) the one `GET /test` names, as a

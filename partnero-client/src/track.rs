@@ -418,10 +418,8 @@ impl Partnero {
     ) -> Result<SaleOutcome, Error> {
         if let Some(key) = sale.key.as_deref().filter(|_| self.inner.look_up_sales) {
             if !customer_key.trim().is_empty() {
-                match self.transactions().get(key).await {
-                    Ok(transaction) => return Ok(SaleOutcome::AlreadyRecorded { transaction }),
-                    Err(Error::NotFound { .. }) => {}
-                    Err(e) => return Err(e),
+                if let Some(transaction) = self.recorded_sale(key, customer_key).await? {
+                    return Ok(SaleOutcome::AlreadyRecorded { transaction });
                 }
             }
         }
@@ -431,6 +429,27 @@ impl Partnero {
                 recovered,
             }),
             Err(e) if e.is_unknown_customer() => Ok(SaleOutcome::CustomerUnknown),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The sale recorded earlier with `key` for `customer_key`, looked up before a keyed sale
+    /// or purchase is posted; `None` when there is none. A key another customer's sale has is
+    /// an error: it is not this sale, and posting it would record a second transaction under
+    /// one key.
+    pub(crate) async fn recorded_sale(
+        &self,
+        key: &str,
+        customer_key: &str,
+    ) -> Result<Option<Transaction>, Error> {
+        match self.transactions().get(key).await {
+            Ok(found) => match found.customer.as_ref().and_then(|c| c.key.as_deref()) {
+                Some(other) if other != customer_key => Err(Error::InvalidInput(format!(
+                    "transaction key {key} is already used by another customer's sale: give each sale its own key"
+                ))),
+                _ => Ok(Some(found)),
+            },
+            Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -223,6 +223,29 @@ async fn a_repeated_keyed_sale_pays_once() {
     s.sandbox.shutdown().await;
 }
 
+// (6) A key another customer's sale already has (per-customer order numbers, a subscription id
+// reused for each renewal): never reported as this customer's sale, never posted over it.
+#[tokio::test]
+async fn a_key_of_another_customers_sale_is_an_error_not_already_recorded() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = s.client(Some(Program::Affiliate));
+    s.buyer(&c).await;
+    c.customers()
+        .create(&NewCustomer::new("buyer-2").partner_key("demo-partner"))
+        .await
+        .unwrap();
+    c.sale("buyer", sale("order-1")).await.unwrap();
+    let reused = c.sale("buyer-2", sale("order-1")).await;
+    match &reused {
+        Err(partnero_client::Error::InvalidInput(message)) => {
+            assert!(message.contains("another customer"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.posts("/v1/transactions"), 1, "nothing posted over it");
+    s.sandbox.shutdown().await;
+}
+
 // (7) Affiliate: a sale of a customer nobody referred (Partnero never stored the customer).
 #[tokio::test]
 async fn an_affiliate_sale_of_an_unreferred_customer_is_an_outcome() {

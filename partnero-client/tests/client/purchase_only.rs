@@ -260,6 +260,7 @@ async fn a_refused_nested_partner_key_is_dropped_and_the_sale_kept() {
         .await;
     let c = Partnero::builder("sk")
         .base_url(format!("{}/v1/", server.uri()))
+        .program(partnero_client::Program::Affiliate)
         .build()
         .unwrap();
     let outcome = c
