@@ -68,7 +68,7 @@ pub(crate) fn signup(ctx: &ReferralContext, result: &Result<SignupOutcome, Error
                 program_of_client(*key_program)
             ),
         ),
-        Err(e) => (true, format!("not recorded: {e}")),
+        Err(e) => (true, failed("recorded", e)),
     };
     explain!(
         durable && result.is_err(),
@@ -127,7 +127,7 @@ pub(crate) fn sale(program: Program, result: &Result<SaleOutcome, Error>, durabl
                     .to_owned(),
             ),
         },
-        Err(e) => (true, format!("not recorded: {e}")),
+        Err(e) => (true, failed("recorded", e)),
     };
     explain!(
         durable && result.is_err(),
@@ -149,7 +149,7 @@ pub(crate) fn refund(result: &Result<RefundOutcome, Error>, durable: bool) {
             true,
             "an attempt failed ambiguously, then 404, and the key is not found: it may be deleted, or the sale may still be recorded with its commission; look it up again later".to_owned(),
         ),
-        Err(e) => (true, format!("not refunded: {e}")),
+        Err(e) => (true, failed("refunded", e)),
     };
     explain!(
         durable && result.is_err(),
@@ -179,7 +179,7 @@ pub(crate) fn purchase(result: &Result<PurchaseOutcome, Error>, durable: bool) {
             "a sale with this key was recorded before; nothing posted, no second commission"
                 .to_owned(),
         ),
-        Err(e) => (true, format!("not recorded: {e}")),
+        Err(e) => (true, failed("recorded", e)),
     };
     explain!(
         durable && result.is_err(),
@@ -188,4 +188,15 @@ pub(crate) fn purchase(result: &Result<PurchaseOutcome, Error>, durable: bool) {
         outcome,
         reason
     );
+}
+
+/// The reason of a failed call: "not <done>" only when Partnero surely did nothing; after an
+/// ambiguous failure (a timeout, a 5xx, a dropped connection) it may have, and whoever acts
+/// on the log must look the key up before sending it again.
+fn failed(done: &str, e: &Error) -> String {
+    if e.is_ambiguous() {
+        format!("outcome unknown, it may be {done}: look its key up before sending it again ({e})")
+    } else {
+        format!("not {done}: {e}")
+    }
 }

@@ -16,12 +16,22 @@ tokio::task_local! {
 /// tracking helper, however many requests it needs, keeps a visitor waiting at most that long
 /// (see [`RetryPolicy::max_elapsed`] for the one exception, the confirm look-up of a sale).
 pub(crate) async fn shared<F: Future>(policy: &RetryPolicy, work: F) -> F::Output {
-    let deadline = Instant::now() + policy.budget();
+    let deadline = after(Instant::now(), policy.budget());
     match SHARED_DEADLINE.try_with(|d| *d) {
         // A helper inside a helper keeps the outer deadline.
         Ok(_) => work.await,
         Err(_) => SHARED_DEADLINE.scope(deadline, work).await,
     }
+}
+
+/// `start + wait`, or a time so far ahead it never comes when `wait` is too long to add (a
+/// budget of `Duration::MAX` means "no limit", never a panic).
+fn after(start: Instant, wait: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start
+        .checked_add(wait)
+        .or_else(|| start.checked_add(FAR))
+        .unwrap_or(start)
 }
 
 /// The time budget of one call (one retry loop).
@@ -35,7 +45,7 @@ impl Budget {
     /// Starts now: `policy.max_elapsed`, cut to the shared deadline when one is set.
     pub(crate) fn start(policy: &RetryPolicy) -> Self {
         let started = Instant::now();
-        let own = started + policy.budget();
+        let own = after(started, policy.budget());
         let end = SHARED_DEADLINE.try_with(|d| own.min(*d)).unwrap_or(own);
         Self { started, end }
     }
@@ -49,7 +59,8 @@ impl Budget {
         retry_after: Option<Duration>,
     ) -> Option<Duration> {
         let delay = policy.next_delay(failed_attempt, self.started.elapsed(), retry_after)?;
-        (Instant::now() + delay + RetryPolicy::MIN_ATTEMPT <= self.end).then_some(delay)
+        let needed = delay.saturating_add(RetryPolicy::MIN_ATTEMPT);
+        (after(Instant::now(), needed) <= self.end).then_some(delay)
     }
 
     /// The timeout of the next attempt: `timeout` cut to what is left of the budget, but never
@@ -100,6 +111,22 @@ mod tests {
                 );
             })
             .await;
+        })
+        .await;
+    }
+
+    /// `Duration::MAX` means no limit: never an overflow panic, at the start, on a retry or
+    /// with a server's huge `Retry-After`.
+    #[tokio::test]
+    async fn an_unbounded_budget_never_overflows() {
+        let unbounded = RetryPolicy::default().max_elapsed(Duration::MAX);
+        shared(&unbounded, async {
+            let budget = Budget::start(&unbounded);
+            assert_eq!(
+                budget.attempt_timeout(Some(Duration::from_secs(5))),
+                Some(Duration::from_secs(5))
+            );
+            let _ = budget.retry_delay(&unbounded, 1, Some(Duration::MAX));
         })
         .await;
     }

@@ -193,7 +193,8 @@ impl Partnero {
                 program: inner.program.clone(),
                 timeout: Some(timeout),
                 // The one attempt gets the whole `timeout`, not less.
-                retry: RetryPolicy::none().max_elapsed(timeout + RetryPolicy::MIN_ATTEMPT),
+                retry: RetryPolicy::none()
+                    .max_elapsed(timeout.saturating_add(RetryPolicy::MIN_ATTEMPT)),
                 user_agent: inner.user_agent.clone(),
                 always_create_customers: inner.always_create_customers,
                 look_up_sales: inner.look_up_sales,
