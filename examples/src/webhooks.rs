@@ -123,23 +123,24 @@ impl ShopWebhooks {
         Ok(Some(url))
     }
 
-    /// Processes a verified delivery: once per delivery (a replay is ignored), letting the
-    /// outbox confirm a waiting sale or refund, and keeping it for the dashboard. `false` for
-    /// a replay.
+    /// Processes a verified delivery: lets the outbox confirm a waiting sale or refund (that
+    /// is idempotent, so it runs first: a failure answers 500 and Partnero's retry tries it
+    /// again), then records the delivery as seen and keeps it for the dashboard once. `false`
+    /// for a replay.
     pub async fn receive(
         &self,
         outbox: &Outbox<sqlx::Sqlite>,
         delivery: &WebhookDelivery,
     ) -> Result<bool, partnero_outbox::Error> {
-        if !outbox.first_delivery(delivery).await? {
-            tracing::debug!(id = %delivery.id, "webhook delivery seen before: ignored");
-            return Ok(false);
-        }
         let outbox_did = match outbox.confirm_from_webhook(&delivery.event).await? {
             Confirmation::SaleConfirmed { .. } => Some("sale confirmed".to_owned()),
             Confirmation::RefundConfirmed { .. } => Some("refund confirmed".to_owned()),
             _ => None,
         };
+        if !outbox.first_delivery(delivery).await? {
+            tracing::debug!(id = %delivery.id, "webhook delivery seen before: ignored");
+            return Ok(false);
+        }
         let received = ReceivedEvent {
             event: delivery.event.name().to_owned(),
             summary: summary(&delivery.event),

@@ -17,13 +17,14 @@ pub enum Confirmation {
         /// The outbox row.
         id: i64,
     },
-    /// `transaction.deleted`: the refund of that key was waiting and is now delivered.
+    /// `transaction.deleted`: the refund of that key was waiting and is now delivered (and so
+    /// is the sale of that key, if it still waited: a deleted transaction was recorded).
     RefundConfirmed {
         /// The outbox row.
         id: i64,
     },
     /// A `transaction.created`/`deleted` with no waiting row of that key (delivered already,
-    /// in flight, or not from this outbox).
+    /// or not from this outbox).
     NothingWaiting,
     /// Another event, or a transaction without a key: nothing to do.
     NotRelevant,
@@ -35,9 +36,10 @@ impl<DB: WebhookBackend> Outbox<DB> {
     /// *unconfirmed* until its settle time, then looked up by key. When Partnero's
     /// `transaction.created` for that key arrives first, the sale is marked delivered at once,
     /// with no lookup and no resend; a `transaction.deleted` does the same for a waiting
-    /// refund. Call it with every verified delivery (after
-    /// [`first_delivery`](Self::first_delivery) if you dedupe); other events are
-    /// [`Confirmation::NotRelevant`]. Idempotent.
+    /// refund, and for its sale when that still waits (the transaction was recorded, then
+    /// deleted: resending the sale would pay a commission no refund reverses). Call it with
+    /// every verified delivery (before [`first_delivery`](Self::first_delivery) if you
+    /// dedupe: it is idempotent); other events are [`Confirmation::NotRelevant`].
     ///
     /// With this listener in place, give the dispatcher a long
     /// [`settle`](crate::DispatcherBuilder::settle) time: a sale Partnero finishes *after* the
@@ -61,6 +63,17 @@ impl<DB: WebhookBackend> Outbox<DB> {
             return Ok(Confirmation::NotRelevant);
         };
         let outcome = format!("confirmed_by_webhook:{}", event.name());
+        if kind == "refund" {
+            // A deleted transaction was recorded: its sale (or purchase) must not be resent.
+            if let Some(id) = DB::confirm(self.pool(), &format!("sale:{key}"), &outcome).await? {
+                metrics::counter!("partnero_outbox_webhook_confirmed_total", "kind" => "sale")
+                    .increment(1);
+                tracing::info!(
+                    id,
+                    "outbox sale confirmed by its transaction.deleted webhook"
+                );
+            }
+        }
         let id = DB::confirm(self.pool(), &format!("{prefix}{key}"), &outcome).await?;
         let Some(id) = id else {
             return Ok(Confirmation::NothingWaiting);

@@ -14,19 +14,19 @@ impl<DB: WebhookBackend> Outbox<DB> {
     ///
     /// Partnero's `Signature` covers the body only and carries **no timestamp**, so a captured
     /// delivery verifies forever, and Partnero itself retries deliveries it thinks failed.
-    /// Call this after verifying and before acting; skip the work when it answers `false`.
-    /// Only the id (a SHA-256 of the body), the event name and the time are stored, in the
-    /// `partnero_webhook_seen` table, created next to the outbox table. A handler that fails
-    /// after this call should also be idempotent by its business key, or the delivery is not
-    /// processed when Partnero retries it: record it in the same database transaction as the
-    /// work when that matters.
+    /// Call it **after** the work that must not be lost, and skip the rest when it answers
+    /// `false`: a delivery recorded as seen before its work failed would be ignored when
+    /// Partnero retries it. [`confirm_from_webhook`](Self::confirm_from_webhook) is idempotent,
+    /// so it goes first; work that is not idempotent belongs in one database transaction with
+    /// this record. Only the id (a SHA-256 of the body), the event name and the time are
+    /// stored, in the `partnero_webhook_seen` table, created next to the outbox table.
     ///
     /// ```no_run
     /// # async fn run(outbox: partnero_outbox::Outbox<sqlx::Sqlite>, delivery: partnero_client::WebhookDelivery)
     /// # -> Result<(), partnero_outbox::Error> {
+    /// outbox.confirm_from_webhook(&delivery.event).await?; // idempotent: first
     /// if outbox.first_delivery(&delivery).await? {
-    ///     outbox.confirm_from_webhook(&delivery.event).await?;
-    ///     // ... your own processing ...
+    ///     // ... your own processing, once per delivery ...
     /// }
     /// # Ok(()) }
     /// ```

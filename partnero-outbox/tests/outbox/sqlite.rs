@@ -26,6 +26,7 @@ on_sqlite! {
     a_sale_finished_after_a_short_settle_is_paid_once => |env, outbox| webhook_cases::a_sale_finished_after_a_short_settle_is_paid_once(&env, outbox);
     a_lost_sale_answer_is_confirmed_by_its_webhook => |env, outbox| webhook_cases::a_lost_sale_answer_is_confirmed_by_its_webhook(&env, outbox);
     a_waiting_refund_is_confirmed_by_its_webhook => |env, outbox| webhook_cases::a_waiting_refund_is_confirmed_by_its_webhook(&env, outbox);
+    a_deleted_transaction_confirms_its_waiting_sale_and_refund => |env, outbox| webhook_cases::a_deleted_transaction_confirms_its_waiting_sale_and_refund(&env, outbox);
     outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);
     duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);

@@ -42,12 +42,9 @@ pub async fn listen<DB: Backend + WebhookBackend>(env: &Env, outbox: &Outbox<DB>
             let Ok(delivery) = receiver.receive(signature, &body) else {
                 return axum::http::StatusCode::UNAUTHORIZED;
             };
+            // The documented order: the idempotent confirmation, then the record.
+            let confirmation = outbox.confirm_from_webhook(&delivery.event).await.unwrap();
             let first = outbox.first_delivery(&delivery).await.unwrap();
-            let confirmation = if first {
-                outbox.confirm_from_webhook(&delivery.event).await.unwrap()
-            } else {
-                Confirmation::NotRelevant
-            };
             seen.lock()
                 .unwrap()
                 .push((delivery.event.name().to_owned(), first, confirmation));
@@ -104,6 +101,55 @@ pub async fn a_lost_sale_answer_is_confirmed_by_its_webhook<DB: Backend + Webhoo
     assert_eq!(log.len(), 2, "the delivery arrived twice: {log:?}");
     assert_eq!(firsts.len(), 1, "and was processed once: {log:?}");
     assert!(matches!(firsts[0].2, Confirmation::SaleConfirmed { .. }));
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A sale whose answer was lost (unconfirmed), whose `transaction.created` delivery was lost
+/// too, with its refund waiting behind it, is deleted in Partnero's dashboard. The
+/// `transaction.deleted` proves the sale was recorded: both rows are confirmed, and the sale is
+/// never resent (a resend would pay a commission with no refund left to reverse it).
+pub async fn a_deleted_transaction_confirms_its_waiting_sale_and_refund<
+    DB: Backend + WebhookBackend,
+>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) {
+    let _log = listen(env, &outbox).await;
+    let faults = env.sandbox.faults();
+    faults
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(1, 502);
+    faults.on_webhooks("transaction.created").drop_next(1);
+    let dispatcher = fast(&outbox, env)
+        .settle(Duration::from_secs(600))
+        .spawn()
+        .unwrap();
+    outbox.enqueue_now(&signup("deleted")).await.unwrap();
+    outbox
+        .enqueue_now(&sale("deleted", "deleted-1"))
+        .await
+        .unwrap();
+    outbox
+        .enqueue_now(&Event::refund("deleted-1"))
+        .await
+        .unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("unconfirmed") == 1).await;
+    assert_eq!(env.transactions("deleted-1"), 1, "processed, answer lost");
+    env.client.transactions().delete("deleted-1").await.unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.waiting() == 0).await;
+    assert_eq!(stats.in_state("delivered"), 3, "{stats:?}");
+    env.sandbox.webhooks_settled(LONG).await;
+    assert_eq!(
+        env.sandbox.requests_seen_for("POST", "/v1/transactions"),
+        1,
+        "the sale was never resent"
+    );
+    assert_eq!(
+        env.sandbox
+            .requests_seen_for("DELETE", "/v1/transactions/deleted-1"),
+        1,
+        "only the dashboard's delete"
+    );
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
 
