@@ -9,6 +9,7 @@
 //! `process_then_drop` send it and then count the attempt as failed (so it is sent again: a
 //! duplicate), `latency` / `process_slowly` delay it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -83,9 +84,17 @@ pub struct WebhookDeliveryRecord {
     pub attempts: Vec<DeliveryAttempt>,
 }
 
+/// How many delivery records the log keeps (the oldest go first): a long-running sandbox
+/// under load keeps a bounded log.
+const MAX_RECORDS: usize = 10_000;
+
 #[derive(Debug)]
 struct Inner {
+    /// The latest [`MAX_RECORDS`] deliveries, oldest first.
     log: Mutex<Vec<WebhookDeliveryRecord>>,
+    /// The next delivery id: never reused, not even after [`Deliveries::clear`], so a
+    /// delivery still running across a reset never writes into a newer record.
+    next_id: AtomicU64,
     /// Deliveries not finished yet.
     unfinished: watch::Sender<usize>,
     http: reqwest::Client,
@@ -133,6 +142,7 @@ impl Deliveries {
         Self {
             inner: Arc::new(Inner {
                 log: Mutex::new(Vec::new()),
+                next_id: AtomicU64::new(1),
                 unfinished: watch::channel(0).0,
                 http,
                 faults,
@@ -170,9 +180,9 @@ impl Deliveries {
 
     fn start(&self, api_key: &str, hook: &Webhook, event: &str, signed: Signed) {
         let local = is_local(&hook.url);
-        let id = {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        {
             let mut log = self.log();
-            let id = log.len() as u64 + 1;
             log.push(WebhookDeliveryRecord {
                 id,
                 api_key: api_key.to_owned(),
@@ -187,8 +197,11 @@ impl Deliveries {
                 },
                 attempts: Vec::new(),
             });
-            id
-        };
+            if log.len() > MAX_RECORDS {
+                let excess = log.len() - MAX_RECORDS;
+                log.drain(..excess);
+            }
+        }
         if !local {
             tracing::warn!(url = %hook.url, event, "webhook not delivered: only 127.0.0.1/localhost URLs are called");
             return;

@@ -373,3 +373,31 @@ async fn each_kind_of_change_is_its_own_event() {
     want.sort();
     assert_eq!(seen, want);
 }
+
+/// A delivery still being retried when the state is reset never writes into a newer record
+/// (record ids are never reused).
+#[tokio::test]
+async fn a_delivery_running_across_a_reset_never_writes_into_a_newer_record() {
+    let api = Api::start().await;
+    let (url, _got) = receiver(vec![500, 500]).await;
+    register(&api, &url, &["customer.created"]).await;
+    api.referred_customer("pat", "pat@example.com", "before-reset")
+        .await;
+    let old_id = api.sandbox.webhook_deliveries()[0].id;
+    api.sandbox.reset_state();
+    let (url, _got) = receiver(vec![]).await;
+    register(&api, &url, &["customer.created"]).await;
+    api.referred_customer("pat", "pat@example.com", "after-reset")
+        .await;
+    api.sandbox.webhooks_settled(SETTLE).await;
+    let records = api.sandbox.webhook_deliveries();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert!(records[0].id > old_id, "{records:?}");
+    assert!(records[0].body.contains("after-reset"));
+    assert_eq!(
+        records[0].attempts.len(),
+        1,
+        "its own attempt only: {records:?}"
+    );
+    assert_eq!(records[0].state, DeliveryState::Delivered);
+}
