@@ -368,14 +368,21 @@ impl Partnero {
         }
     }
 
-    /// The key of the customer with this e-mail, as the first customer a search by e-mail finds.
+    /// The key of the customer with exactly this e-mail (a search may also match others).
     async fn customer_with_email(&self, email: &str) -> Option<String> {
         let page = self
             .customers()
             .search(&CustomerSearch::new().email(email))
             .await
             .ok()?;
-        page.data.into_iter().find_map(|c| c.key)
+        page.data
+            .into_iter()
+            .filter(|c| {
+                c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .find_map(|c| c.key)
     }
 
     /// Records a sale of the customer with `customer_key` (`POST /transactions`), under the
@@ -495,8 +502,11 @@ impl Partnero {
             } => {}
         }
         // The 404 may follow our own earlier delete, or precede a sale still being recorded.
-        if self.transactions().get(key).await.is_err() {
-            return Ok(RefundOutcome::Unconfirmed);
+        match self.transactions().get(key).await {
+            Ok(_) => {}
+            Err(Error::NotFound { .. }) => return Ok(RefundOutcome::Unconfirmed),
+            // An outage, a refused key: not an answer about the transaction.
+            Err(e) => return Err(e),
         }
         match self.transactions().delete_reporting(key).await? {
             Deletion::Deleted => Ok(RefundOutcome::Refunded),

@@ -22,7 +22,8 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The hex HMAC-SHA256 of `raw_body` keyed by `secret` (lower case).
+/// The hex HMAC-SHA256 of `raw_body` keyed by `secret` (lower case); empty for an empty
+/// secret, which signs nothing and verifies nothing.
 pub fn sign(secret: &str, raw_body: &[u8]) -> String {
     keyed(secret, raw_body)
         .map(|mac| hex::encode(mac.finalize().into_bytes()))
@@ -31,7 +32,8 @@ pub fn sign(secret: &str, raw_body: &[u8]) -> String {
 
 /// True when `signature_header` is the HMAC-SHA256 of the **raw** body bytes under `secret`.
 /// Compares in constant time (`hmac`'s own `verify_slice`); hex case and surrounding
-/// whitespace are ignored. A malformed, empty or short header is `false`, never a panic.
+/// whitespace are ignored. A malformed, empty or short header is `false`, never a panic, and
+/// so is an empty `secret` (an unset environment variable never opens an endpoint).
 pub fn verify(secret: &str, raw_body: &[u8], signature_header: &str) -> bool {
     let Ok(given) = hex::decode(signature_header.trim()) else {
         return false;
@@ -41,7 +43,8 @@ pub fn verify(secret: &str, raw_body: &[u8], signature_header: &str) -> bool {
 
 /// True when `signature_header` verifies under at least one of `secrets` (a rotation: the old
 /// and the new secret, in any order). Every secret is checked, whichever matches, so the time
-/// taken does not tell which one did; each comparison is constant-time. No secrets: `false`.
+/// taken does not tell which one did; each comparison is constant-time. No secrets: `false`;
+/// empty secrets never match.
 pub fn verify_any<S: AsRef<str>>(secrets: &[S], raw_body: &[u8], signature_header: &str) -> bool {
     let Ok(given) = hex::decode(signature_header.trim()) else {
         return false;
@@ -53,9 +56,12 @@ pub fn verify_any<S: AsRef<str>>(secrets: &[S], raw_body: &[u8], signature_heade
     })
 }
 
-/// The MAC state after `body`. HMAC takes keys of any length, so this is always `Some`; the
-/// `Option` only keeps the impossible case from becoming a panic or an empty signature.
+/// The MAC state after `body`; `None` for an empty secret (anyone could sign with it). HMAC
+/// takes keys of any other length.
 fn keyed(secret: &str, body: &[u8]) -> Option<HmacSha256> {
+    if secret.is_empty() {
+        return None;
+    }
     let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).ok()?;
     mac.update(body);
     Some(mac)
@@ -84,8 +90,8 @@ mod tests {
         assert!(!verify("Jefe", b"what do ya want for nothing?", "  "));
         assert!(!verify("", b"", ""), "an empty signature never verifies");
         assert!(
-            verify("", b"", &sign("", b"")),
-            "an empty secret still signs"
+            !verify("", b"", &sign("", b"")),
+            "an empty secret neither signs nor verifies"
         );
     }
 }
@@ -101,7 +107,7 @@ mod props {
         /// of the body or of the signature makes it fail.
         #[test]
         fn sign_then_verify_and_every_bit_flip_fails(
-            secret in ".{0,40}",
+            secret in ".{1,40}",
             body in proptest::collection::vec(any::<u8>(), 0..256),
             flip in any::<proptest::sample::Index>(),
         ) {
@@ -131,5 +137,17 @@ mod props {
             prop_assert!(!verify(&other, &body, &sig));
             prop_assert!(!verify_any::<&str>(&[], &body, &sig));
         }
+    }
+
+    /// An empty secret never verifies, even a signature made with the empty HMAC key.
+    #[test]
+    fn an_empty_secret_never_verifies() {
+        let body = br#"{"event":"transaction.created"}"#;
+        let mut mac = HmacSha256::new_from_slice(b"").unwrap();
+        mac.update(body);
+        let forged = hex::encode(mac.finalize().into_bytes());
+        assert!(!verify("", body, &forged));
+        assert!(!verify_any(&["", "real-secret"], body, &forged));
+        assert_eq!(sign("", body), "");
     }
 }
