@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use futures_util::TryStreamExt as _;
 use partnero_client::{
     ListParams, NewWebhook, Partnero, Program, WebhookDelivery, WebhookEvent, WebhookReceiver,
 };
@@ -102,11 +103,14 @@ impl ShopWebhooks {
             }
             return Ok(None);
         };
-        let existing = client
+        // Every page: a webhook of this URL on page 2 must be reused, not registered again
+        // (two registrations would deliver every event twice).
+        let registered: Vec<_> = client
             .webhooks()
-            .list(ListParams::default().limit(100))
-            .await?
-            .data
+            .stream(ListParams::default().limit(100))
+            .try_collect()
+            .await?;
+        let existing = registered
             .into_iter()
             .find(|w| w.url.as_deref() == Some(url.as_str()));
         let webhook = match existing {
