@@ -165,14 +165,11 @@ impl TrackingConfig {
                             }
                         }
                     }
-                    if let (Some(_), Some(url), false) = (
-                        &self.landing_cookie,
-                        &capture.context.landing_url,
-                        capture.set_cookies.is_empty(),
-                    ) {
-                        capture
-                            .set_cookies
-                            .extend(landing_cookie::render(self, url));
+                    if self.landing_cookie.is_some() && !capture.set_cookies.is_empty() {
+                        capture.set_cookies.extend(landing_cookie::render_or_expire(
+                            self,
+                            capture.context.landing_url.as_deref(),
+                        ));
                     }
                 }
                 Err(refusal) => {
@@ -218,10 +215,16 @@ impl TrackingConfig {
         if context.referrer.is_none() {
             context.referrer = self.cookie_key_of(Side::Referrer, req);
         }
-        if let (Some(finder), None, false) = (
+        // The landing cookie belongs to the keys in the cookies: a key from this request's
+        // link comes with its own landing URL (or none), never an earlier link's.
+        let from_link = [&context.partner, &context.referrer]
+            .iter()
+            .any(|c| c.as_ref().is_some_and(|c| c.source.is_link()));
+        if let (Some(finder), None, false, false) = (
             &self.landing_cookie,
             &context.landing_url,
             context.is_empty(),
+            from_link,
         ) {
             context.landing_url = landing_cookie::read(finder, req);
         }

@@ -27,7 +27,7 @@ pub(crate) fn finder() -> Finder<'static> {
 }
 
 /// The `Set-Cookie` value carrying `url`, or `None` when it is too long.
-pub(crate) fn render(config: &TrackingConfig, url: &str) -> Option<String> {
+fn render(config: &TrackingConfig, url: &str) -> Option<String> {
     let value = set_cookie::encode(url);
     if value.len() > MAX_LANDING_COOKIE_LEN {
         tracing::debug!(
@@ -37,6 +37,14 @@ pub(crate) fn render(config: &TrackingConfig, url: &str) -> Option<String> {
         return None;
     }
     set_cookie::render_value(config, LANDING_COOKIE, &value, true)
+}
+
+/// The `Set-Cookie` value that keeps `url` for the later sign-up, or, when there is none to
+/// keep (no landing URL, or too long), the deletion of an earlier one: a landing URL never
+/// outlives the referral it came with.
+pub(crate) fn render_or_expire(config: &TrackingConfig, url: Option<&str>) -> Option<String> {
+    url.and_then(|url| render(config, url))
+        .or_else(|| set_cookie::expire(config, LANDING_COOKIE, true))
 }
 
 /// The landing URL from the request's `partnero_landing` cookie, when it holds a valid one.

@@ -45,6 +45,22 @@ pub(crate) fn render_value(
     value: &str,
     http_only: bool,
 ) -> Option<String> {
+    render_for(config, name, value, http_only, config.max_age)
+}
+
+/// Renders the deletion of cookie `name` (empty, `Max-Age=0`, the policy's `Path` and
+/// `Domain`, so it replaces the one the policy wrote).
+pub(crate) fn expire(config: &TrackingConfig, name: &str, http_only: bool) -> Option<String> {
+    render_for(config, name, "", http_only, std::time::Duration::ZERO)
+}
+
+fn render_for(
+    config: &TrackingConfig,
+    name: &str,
+    value: &str,
+    http_only: bool,
+    max_age: std::time::Duration,
+) -> Option<String> {
     if !is_token(name) {
         tracing::warn!(
             cookie = name,
@@ -69,7 +85,7 @@ pub(crate) fn render_value(
     out.push('=');
     out.push_str(value);
     // Writing to a String cannot fail.
-    let _ = write!(out, "; Max-Age={}", config.max_age.as_secs());
+    let _ = write!(out, "; Max-Age={}", max_age.as_secs());
     out.push_str("; Path=");
     out.push_str(&config.cookie_path);
     out.push_str(match config.same_site {

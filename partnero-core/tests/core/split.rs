@@ -144,3 +144,43 @@ fn table_of_cookie_and_link_combinations() {
         }
     }
 }
+
+/// Partner A's landing cookie never travels with partner B's key: when B's link replaces the
+/// referral cookie but its own landing URL cannot be kept (here a path over the length limit),
+/// the landing cookie is expired, and the request's context does not take A's URL from it.
+#[test]
+fn a_new_link_never_keeps_another_partners_landing_url() {
+    let config = TrackingConfig::default().landing_url_cookie(true);
+    let path = format!("/p/{}", "x".repeat(2100));
+    let headers = [
+        ("host", &b"shop.example"[..]),
+        (
+            "cookie",
+            &b"partnero_partner=A; partnero_landing=https://shop.example/?aff%3DA"[..],
+        ),
+    ];
+    let req = RequestInfo::new("GET", &path, Some("aff=B"), &headers);
+    let capture = config.capture(&req);
+    assert_eq!(capture.context.partner_key().unwrap().as_str(), "B");
+    assert_ne!(
+        capture.context.landing_url(),
+        Some("https://shop.example/?aff=A"),
+        "A's landing URL paired with B's key"
+    );
+    assert!(
+        capture
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("partnero_partner=B;")),
+        "{:?}",
+        capture.set_cookies
+    );
+    assert!(
+        capture
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("partnero_landing=;") && c.contains("Max-Age=0")),
+        "A's landing cookie is expired: {:?}",
+        capture.set_cookies
+    );
+}
