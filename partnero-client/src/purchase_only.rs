@@ -195,15 +195,18 @@ impl Partnero {
         mut customer: NewCustomer,
         sale: Sale,
     ) -> Result<PurchaseOutcome, Error> {
+        // The program set or learned, else (once per client) the one `GET /test` names, as a
+        // sign-up does: an unset program never sends a refer-a-friend key as a partner's.
+        let program = self.learn_program().await?;
+        if program == Program::Newsletter {
+            return Err(crate::track::newsletter_has_no_customers());
+        }
         let looks_up = matches!(send, CreateMode::Guarded) && self.inner.look_up_sales;
         if let Some(key) = sale.key.as_deref().filter(|_| looks_up) {
             if let Some(transaction) = self.recorded_sale(key, &customer.key).await? {
                 return Ok(PurchaseOutcome::AlreadyRecorded { transaction });
             }
         }
-        // The program set or learned, else (once per client) the one `GET /test` names, as a
-        // sign-up does: an unset program never sends a refer-a-friend key as a partner's.
-        let program = self.learn_program().await?;
         let referred = attribute(program, ctx, &mut customer);
         let sale = sale.create_customer(true);
         let (referral, (transaction, recovered)) =

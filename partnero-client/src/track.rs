@@ -285,6 +285,7 @@ impl Partnero {
         // The program set or learned, else (once per client) the one `GET /test` names.
         match self.learn_program().await? {
             Program::ReferAFriend => self.signup_refer_a_friend(ctx, customer).await,
+            Program::Newsletter => Err(newsletter_has_no_customers()),
             _ => self.signup_affiliate(ctx, customer).await,
         }
     }
@@ -513,6 +514,14 @@ impl Partnero {
             Deletion::NotFound { .. } => Ok(RefundOutcome::Unconfirmed),
         }
     }
+}
+
+/// What the sign-up and purchase helpers answer for a newsletter program: it has subscribers,
+/// not customers or sales (its API key gets 403 on `/customers` and `/transactions`).
+pub(crate) fn newsletter_has_no_customers() -> Error {
+    Error::InvalidInput(
+        "the sign-up and purchase helpers are for affiliate and refer-a-friend programs; a newsletter program records subscribers (Partnero::subscribers)".to_owned(),
+    )
 }
 
 /// The program kind of the visitor's key when it is only the other one's: the context (or

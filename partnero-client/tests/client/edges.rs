@@ -578,3 +578,33 @@ async fn a_dispatcher_client_explains_its_failures_quietly() {
     assert!(signups.iter().all(|l| l.contains("outcome=error")));
     s.sandbox.shutdown().await;
 }
+
+// A newsletter program's key: the helpers say what to use instead, before any request.
+#[tokio::test]
+async fn the_helpers_refuse_a_newsletter_program_clearly() {
+    let s = setup(ProgramKind::Newsletter).await;
+    let c = s.client(Some(Program::Newsletter));
+    let signup = c
+        .signup(
+            &partner_ctx("https://shop.example/?aff=demo-partner"),
+            NewCustomer::new("n1"),
+        )
+        .await;
+    let purchase = c
+        .purchase(
+            &ReferralContext::new(),
+            NewCustomer::new("n1"),
+            sale("news-1"),
+        )
+        .await;
+    for result in [signup.map(|_| ()), purchase.map(|_| ())] {
+        match result {
+            Err(partnero_client::Error::InvalidInput(message)) => {
+                assert!(message.contains("subscribers"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(s.posts("/v1/customers") + s.posts("/v1/transactions"), 0);
+    s.sandbox.shutdown().await;
+}
