@@ -116,12 +116,14 @@ impl WebhookReceiver {
         Arc::clone(&self.secrets.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Also accepts deliveries signed with `secret` (the other side of a rotation).
+    /// Also accepts deliveries signed with `secret` (the other side of a rotation), in this
+    /// receiver and every clone of it, as [`set_secrets`](Self::set_secrets) does.
     #[must_use]
     pub fn also_accept(self, secret: impl Into<String>) -> Self {
         let mut secrets = self.current().to_vec();
         secrets.push(secret.into());
-        Self::with_secrets(secrets).body_limit(self.body_limit)
+        self.set_secrets(secrets);
+        self
     }
 
     /// Sets the largest accepted body in bytes (default [`DEFAULT_WEBHOOK_BODY_LIMIT`]).
@@ -248,6 +250,25 @@ mod tests {
         assert_eq!(
             receiver.receive(Some(sign("b", body).as_bytes()), body),
             Err(WebhookRejection::TooLarge)
+        );
+    }
+
+    /// A secret added by `also_accept` reaches the clones made before it, like `set_secrets`.
+    #[test]
+    fn also_accept_reaches_earlier_clones() {
+        let receiver = WebhookReceiver::new("old");
+        let in_the_router = receiver.clone();
+        let _receiver = receiver.also_accept("new");
+        let body = br#"{"event":"partner.created","data":{}}"#;
+        assert!(
+            in_the_router
+                .receive(Some(sign("new", body).as_bytes()), body)
+                .is_ok()
+        );
+        assert!(
+            in_the_router
+                .receive(Some(sign("old", body).as_bytes()), body)
+                .is_ok()
         );
     }
 }

@@ -136,7 +136,7 @@ impl Outbox<sqlx::Postgres> {
     async fn postgres_migrated(pool: sqlx::PgPool, notify: bool) -> Result<Self, Error> {
         crate::store::postgres::migrate(&pool, notify).await?;
         Ok(Self {
-            store: Arc::new(crate::store::postgres::PgStore::new(pool.clone())),
+            store: Arc::new(crate::store::postgres::PgStore::new(pool.clone(), notify)),
             pool,
             #[cfg(feature = "sqlite")]
             sqlite: None,

@@ -187,14 +187,17 @@ pub(crate) async fn migrate(pool: &PgPool, notify: bool) -> Result<(), sqlx::Err
 #[derive(Debug)]
 pub(crate) struct PgStore {
     pool: PgPool,
+    /// Whether the table notifies (`Outbox::postgres`); a polling store never listens.
+    listens: bool,
     /// Opened on the first idle wait; dropped (and reopened later) when it fails.
     listener: Mutex<Option<PgListener>>,
 }
 
 impl PgStore {
-    pub(crate) fn new(pool: PgPool) -> Self {
+    pub(crate) fn new(pool: PgPool, listens: bool) -> Self {
         Self {
             pool,
+            listens,
             listener: Mutex::new(None),
         }
     }
@@ -205,6 +208,11 @@ super::sql_store!(PgStore, Postgres, begin = "BEGIN");
 impl PgStore {
     /// Waits for a notification (or `timeout`), reopening the listener when it failed.
     async fn wait_for(&self, timeout: Duration) {
+        if !self.listens {
+            // `Outbox::postgres_polling`: nothing notifies, so no connection is held for it.
+            tokio::time::sleep(timeout).await;
+            return;
+        }
         let mut slot = self.listener.lock().await;
         if slot.is_none() {
             match PgListener::connect_with(&self.pool).await {
