@@ -41,7 +41,7 @@ use partnero_client::{SIGNATURE_HEADER, WebhookDelivery, WebhookReceiver, Webhoo
 /// # let _ = app;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedWebhook(pub WebhookDelivery);
+pub struct VerifiedWebhook(WebhookDelivery);
 
 impl VerifiedWebhook {
     /// The delivery.
@@ -77,7 +77,7 @@ impl FromRequest for VerifiedWebhook {
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
+            .map(|v| v.as_bytes().to_vec());
         let signature = req
             .headers()
             .get(SIGNATURE_HEADER)
@@ -87,7 +87,7 @@ impl FromRequest for VerifiedWebhook {
             let Some(receiver) = receiver else {
                 return Err(WebhookRejected(WebhookRejection::not_configured()));
             };
-            receiver.check_declared_len(declared)?;
+            receiver.check_content_length(declared.as_deref())?;
             let raw = match actix_web::body::to_bytes_limited(body, receiver.max_body_len()).await {
                 Ok(Ok(raw)) => raw,
                 Ok(Err(_)) => return Err(WebhookRejected(WebhookRejection::Unreadable)),

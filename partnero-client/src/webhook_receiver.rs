@@ -138,9 +138,14 @@ impl WebhookReceiver {
         self.body_limit
     }
 
-    /// Refuses a body whose declared `Content-Length` is over the limit, before reading it.
-    pub fn check_declared_len(&self, content_length: Option<u64>) -> Result<(), WebhookRejection> {
-        match content_length {
+    /// Refuses a body whose `Content-Length` header (its raw value, `None` when absent) declares
+    /// more than the limit, before reading it. An unreadable value passes: the body read stops
+    /// at the limit anyway.
+    pub fn check_content_length(&self, header: Option<&[u8]>) -> Result<(), WebhookRejection> {
+        let declared = header
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match declared {
             Some(len) if len > self.body_limit as u64 => Err(log(WebhookRejection::TooLarge, len)),
             _ => Ok(()),
         }
@@ -227,10 +232,10 @@ mod tests {
             Err(WebhookRejection::TooLarge)
         );
         assert_eq!(
-            receiver.check_declared_len(Some(9)),
+            receiver.check_content_length(Some(b"9")),
             Err(WebhookRejection::TooLarge)
         );
-        assert_eq!(receiver.check_declared_len(Some(8)), Ok(()));
+        assert_eq!(receiver.check_content_length(Some(b"8")), Ok(()));
         let body = b"[]";
         assert_eq!(
             receiver.receive(Some(sign("s", body).as_bytes()), body),

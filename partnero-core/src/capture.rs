@@ -215,17 +215,15 @@ impl TrackingConfig {
         if context.referrer.is_none() {
             context.referrer = self.cookie_key_of(Side::Referrer, req);
         }
+        let Some(finder) = &self.landing_cookie else {
+            return;
+        };
         // The landing cookie belongs to the keys in the cookies: a key from this request's
         // link comes with its own landing URL (or none), never an earlier link's.
         let from_link = [&context.partner, &context.referrer]
             .iter()
             .any(|c| c.as_ref().is_some_and(|c| c.source.is_link()));
-        if let (Some(finder), None, false, false) = (
-            &self.landing_cookie,
-            &context.landing_url,
-            context.is_empty(),
-            from_link,
-        ) {
+        if context.landing_url.is_none() && !context.is_empty() && !from_link {
             context.landing_url = landing_cookie::read(finder, req);
         }
     }

@@ -39,7 +39,7 @@ use partnero_client::{SIGNATURE_HEADER, WebhookDelivery, WebhookReceiver, Webhoo
 /// # let _ = app;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedWebhook(pub WebhookDelivery);
+pub struct VerifiedWebhook(WebhookDelivery);
 
 impl VerifiedWebhook {
     /// The delivery.
@@ -70,8 +70,8 @@ where
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        receiver.check_declared_len(declared)?;
+            .map(HeaderValue::as_bytes);
+        receiver.check_content_length(declared)?;
         let raw = match Limited::new(body, receiver.max_body_len()).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(err) if err.is::<LengthLimitError>() => {
