@@ -96,6 +96,10 @@ fn program_of_client(key_program: Program) -> Program {
     }
 }
 
+/// Why a keyed sale or purchase posted nothing.
+const ALREADY_RECORDED: &str =
+    "a sale with this key was recorded before; nothing posted, no second commission";
+
 /// Explains one [`Partnero::sale`](crate::Partnero::sale).
 pub(crate) fn sale(program: Program, result: &Result<SaleOutcome, Error>, durable: bool) {
     let outcome = result.as_ref().map_or("error", SaleOutcome::label);
@@ -110,11 +114,7 @@ pub(crate) fn sale(program: Program, result: &Result<SaleOutcome, Error>, durabl
             false,
             "recorded; its answer was lost and it was read back by key (recorded once)".to_owned(),
         ),
-        Ok(SaleOutcome::AlreadyRecorded { .. }) => (
-            false,
-            "a sale with this key was recorded before; nothing posted, no second commission"
-                .to_owned(),
-        ),
+        Ok(SaleOutcome::AlreadyRecorded { .. }) => (false, ALREADY_RECORDED.to_owned()),
         Ok(SaleOutcome::CustomerUnknown) => match program {
             Program::ReferAFriend => (
                 true,
@@ -176,8 +176,7 @@ pub(crate) fn purchase(result: &Result<PurchaseOutcome, Error>, durable: bool) {
         ),
         Ok(PurchaseOutcome::AlreadyRecorded { .. }) => (
             false,
-            "a sale with this key was recorded before; nothing posted, no second commission"
-                .to_owned(),
+            ALREADY_RECORDED.to_owned(),
         ),
         Err(e) => (true, failed("recorded", e)),
     };
