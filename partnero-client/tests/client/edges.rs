@@ -454,14 +454,11 @@ fn the_defaults_fit_a_web_request() {
 }
 
 /// The `partnero ...` explanation events `recorder` saw.
-fn explanations(recorder: &crate::tracing_spans::Recorder, what: &str) -> Vec<String> {
+fn explanations(recorder: &crate::event_recorder::Recorder, what: &str) -> Vec<String> {
     recorder
-        .lines
-        .lock()
-        .unwrap()
-        .iter()
+        .lines()
+        .into_iter()
         .filter(|l| l.starts_with("event ") && l.contains(&format!("message=partnero {what}")))
-        .cloned()
         .collect()
 }
 
@@ -471,8 +468,8 @@ fn explanations(recorder: &crate::tracing_spans::Recorder, what: &str) -> Vec<St
 async fn each_signup_explains_itself_in_one_event() {
     let s = setup(ProgramKind::ReferAFriend).await;
     let c = s.client(Some(Program::Affiliate));
-    let recorder = crate::tracing_spans::Recorder::default();
-    let guard = tracing::subscriber::set_default(recorder.clone());
+    let recorder = crate::event_recorder::Recorder::default();
+    let guard = recorder.install();
     c.signup(&referrer_ctx(), NewCustomer::new("friend-4"))
         .await
         .unwrap();
@@ -564,8 +561,8 @@ async fn a_dispatcher_client_explains_its_failures_quietly() {
     let durable = inline.single_attempt(Duration::from_secs(5));
     let creates = s.sandbox.faults().on("POST", "/v1/customers");
     let ctx = partner_ctx("https://shop.example/?aff=demo-partner");
-    let recorder = crate::tracing_spans::Recorder::default();
-    let guard = tracing::subscriber::set_default(recorder.clone());
+    let recorder = crate::event_recorder::Recorder::default();
+    let guard = recorder.install();
     creates.fail_next(1, 500);
     assert!(durable.signup(&ctx, NewCustomer::new("d-1")).await.is_err());
     creates.fail_next(3, 500);

@@ -5,6 +5,8 @@ mod customer_actions;
 mod delivered_events;
 mod edges;
 mod errors;
+#[path = "../../../partnero-core/tests/core/event_recorder.rs"]
+mod event_recorder;
 mod guard;
 mod leads;
 mod list_params;

@@ -1,63 +1,17 @@
 //! Each attempt runs in a `partnero.request` span with method, path template, attempt and
 //! status; neither the API key nor the user-supplied key appears in any span or event.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use partnero_client::{Partnero, RetryPolicy};
 use serde_json::json;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::event_recorder::Recorder;
+
 const API_KEY: &str = "sk_live_tracing_secret";
 const CUSTOMER: &str = "private.person@example.com";
-
-/// Records span creations, span records and events as text lines.
-#[derive(Clone, Default)]
-pub(crate) struct Recorder {
-    pub(crate) lines: Arc<Mutex<Vec<String>>>,
-    next_id: Arc<AtomicU64>,
-}
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!(" {}={:?}", field.name(), value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push_str(&format!(" {}={}", field.name(), value));
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        let mut line = Line(format!("span {}", attrs.metadata().name()));
-        attrs.record(&mut line);
-        self.lines.lock().unwrap().push(line.0);
-        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
-    }
-    fn record(&self, _: &Id, values: &Record<'_>) {
-        let mut line = Line("record".to_owned());
-        values.record(&mut line);
-        self.lines.lock().unwrap().push(line.0);
-    }
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(format!("event {}", event.metadata().level()));
-        event.record(&mut line);
-        self.lines.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 #[tokio::test]
 async fn spans_name_the_template_and_attempt_but_no_secret() {
@@ -82,11 +36,11 @@ async fn spans_name_the_template_and_attempt_but_no_secret() {
         .unwrap();
 
     let recorder = Recorder::default();
-    let guard = tracing::subscriber::set_default(recorder.clone());
+    let guard = recorder.install();
     client.customers().get(CUSTOMER).await.unwrap();
     drop(guard);
 
-    let lines = recorder.lines.lock().unwrap().clone();
+    let lines = recorder.lines();
     let spans: Vec<&String> = lines
         .iter()
         .filter(|l| l.starts_with("span partnero.request"))

@@ -3,6 +3,7 @@
 
 mod cases;
 mod counting_recorder;
+mod event_recorder;
 mod from_http;
 mod funnel_counters;
 mod props;

@@ -1,45 +1,10 @@
 //! Ignored values leave a `debug` event naming the cookie or parameter and the reason, and
 //! never the value itself or the whole header.
 
-use std::sync::{Arc, Mutex};
-
 use partnero_core::{RequestInfo, TrackingConfig};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::Level;
 
-/// Records every event as `level message field=value ...`.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!(" {}={:?}", field.name(), value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push_str(&format!(" {}={}", field.name(), value));
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(event.metadata().level().to_string());
-        event.record(&mut line);
-        self.0.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
+use crate::event_recorder::Recorder;
 
 #[test]
 fn ignored_values_are_logged_at_debug_without_the_value() {
@@ -49,24 +14,24 @@ fn ignored_values_are_logged_at_debug_without_the_value() {
         &b"session=SECRET-SESSION; partnero_partner=bad%zzSECRET; partnero_referral=ok"[..],
     )];
     let config = TrackingConfig::default().partner_path_prefix("/aff/");
-    let capture = tracing::subscriber::with_default(recorder.clone(), || {
-        config.capture(&RequestInfo::new(
-            "GET",
-            "/aff/a%20bSECRET",
-            Some("ref=a+bSECRET&x=1"),
-            &headers,
-        ))
-    });
+    let guard = recorder.install();
+    let capture = config.capture(&RequestInfo::new(
+        "GET",
+        "/aff/a%20bSECRET",
+        Some("ref=a+bSECRET&x=1"),
+        &headers,
+    ));
+    drop(guard);
     assert_eq!(
         capture.context.referrer_key().map(|k| k.as_str()),
         Some("ok")
     );
     assert!(capture.context.partner.is_none());
 
-    let lines = recorder.0.lock().unwrap().clone();
+    let lines = recorder.lines();
     let debug: Vec<&String> = lines
         .iter()
-        .filter(|l| l.starts_with(&Level::DEBUG.to_string()))
+        .filter(|l| l.starts_with(&format!("event {}", Level::DEBUG)))
         .collect();
     assert!(
         debug
