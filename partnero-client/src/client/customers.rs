@@ -18,6 +18,8 @@ use crate::model::{
 const CUSTOMERS: Collection<Customer> = Collection::new("/customers", "/customers/{key}");
 const TRANSACTIONS: Endpoint = Endpoint::new(Method::GET, "/customers/{key}/transactions");
 const REFERRAL_LINKS: Endpoint = Endpoint::new(Method::GET, "/customers/{key}/referral_links");
+const SEARCH: Endpoint = Endpoint::new(Method::GET, "/customers:search");
+const REFERRALS: Endpoint = Endpoint::new(Method::GET, "/customers/{key}/referrals");
 
 /// Customer endpoints; get one with [`Partnero::customers`].
 #[derive(Debug, Clone, Copy)]
@@ -92,10 +94,15 @@ impl<'a> Customers<'a> {
 
     /// `GET /customers:search` (`key`, `email`, `partner.key`, `refer_status`).
     pub async fn search(&self, search: &CustomerSearch) -> Result<Page<Customer>, Error> {
-        let search_endpoint = Endpoint::new(Method::GET, "/customers:search");
-        self.client
-            .page(&search_endpoint, &[], search.query_pairs())
-            .await
+        self.client.page(&SEARCH, &[], search.query_pairs()).await
+    }
+
+    /// Every customer `GET /customers:search` finds, page after page.
+    pub fn stream_search(
+        &self,
+        search: &CustomerSearch,
+    ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
+        self.client.stream_items(&SEARCH, &[], search.query_pairs())
     }
 
     /// `PUT /customers/{key}` with `{"update": {...}}`.
@@ -133,10 +140,19 @@ impl<'a> Customers<'a> {
 
     /// `GET /customers/{key}/referrals` (refer-a-friend): one page of referred customers.
     pub async fn referrals(&self, key: &str, params: ListParams) -> Result<Page<Customer>, Error> {
-        let referrals = Endpoint::new(Method::GET, "/customers/{key}/referrals");
         self.client
-            .page(&referrals, &[key], params.query_pairs())
+            .page(&REFERRALS, &[key], params.query_pairs())
             .await
+    }
+
+    /// Every customer this one referred (refer-a-friend), page after page.
+    pub fn stream_referrals(
+        &self,
+        key: &str,
+        params: ListParams,
+    ) -> impl Stream<Item = Result<Customer, Error>> + Send + Unpin + 'static {
+        self.client
+            .stream_items(&REFERRALS, &[key], params.query_pairs())
     }
 
     /// `GET /customers/{key}/stats` (refer-a-friend).

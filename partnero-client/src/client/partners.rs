@@ -17,6 +17,7 @@ use crate::model::{
 
 const PARTNERS: Collection<Partner> = Collection::new("/partners", "/partners/{id}");
 const REFERRAL_LINKS: Endpoint = Endpoint::new(Method::GET, "/partners/{id}/referral_links");
+const SEARCH: Endpoint = Endpoint::new(Method::GET, "/partners:search");
 
 /// Partner endpoints; get one with [`Partnero::partners`].
 #[derive(Debug, Clone, Copy)]
@@ -59,10 +60,15 @@ impl<'a> Partners<'a> {
 
     /// `GET /partners:search` (`email`, `key`, `id`).
     pub async fn search(&self, search: &PartnerSearch) -> Result<Page<Partner>, Error> {
-        let search_endpoint = Endpoint::new(Method::GET, "/partners:search");
-        self.client
-            .page(&search_endpoint, &[], search.query_pairs())
-            .await
+        self.client.page(&SEARCH, &[], search.query_pairs()).await
+    }
+
+    /// Every partner `GET /partners:search` finds, page after page.
+    pub fn stream_search(
+        &self,
+        search: &PartnerSearch,
+    ) -> impl Stream<Item = Result<Partner, Error>> + Send + Unpin + 'static {
+        self.client.stream_items(&SEARCH, &[], search.query_pairs())
     }
 
     /// `PUT /partners/{id}` with `{"update": {...}}`.

@@ -2,6 +2,7 @@
 //! additional referral links, with search and the domains they may use. Both collections have
 //! the same endpoints; [`ReferralLinks`] serves either.
 
+use futures_core::Stream;
 use reqwest::Method;
 
 use super::Partnero;
@@ -99,11 +100,29 @@ impl<'a> ReferralLinks<'a> {
             .await
     }
 
+    /// Every link `GET ...:search` finds, page after page.
+    pub fn stream_search(
+        &self,
+        search: &ReferralLinkSearch,
+    ) -> impl Stream<Item = Result<ReferralLink, Error>> + Send + Unpin + 'static {
+        self.client
+            .stream_items(&self.paths.search, &[], search.query_pairs())
+    }
+
     /// `GET ...:domains`: one page of the domains links may use (Partnero's default page size
     /// here is 10).
     pub async fn domains(&self, params: ListParams) -> Result<Page<Domain>, Error> {
         self.client
             .page(&self.paths.domains, &[], params.query_pairs())
             .await
+    }
+
+    /// Every domain links may use, page after page.
+    pub fn stream_domains(
+        &self,
+        params: ListParams,
+    ) -> impl Stream<Item = Result<Domain, Error>> + Send + Unpin + 'static {
+        self.client
+            .stream_items(&self.paths.domains, &[], params.query_pairs())
     }
 }

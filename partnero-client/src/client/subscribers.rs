@@ -90,6 +90,14 @@ impl<'a> Subscribers<'a> {
         self.client.page(&SEARCH, &[], search.query_pairs()).await
     }
 
+    /// Every subscriber `GET /subscribers:search` finds, page after page.
+    pub fn stream_search(
+        &self,
+        search: &SubscriberSearch,
+    ) -> impl Stream<Item = Result<Subscriber, Error>> + Send + Unpin + 'static {
+        self.client.stream_items(&SEARCH, &[], search.query_pairs())
+    }
+
     /// `PUT /subscribers` with `{"id" | "email": ..., "update": {...}}`.
     pub async fn update(
         &self,
