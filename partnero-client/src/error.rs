@@ -92,6 +92,16 @@ pub enum Error {
     )]
     Timeout,
 
+    /// A tracking helper's time budget ([`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed),
+    /// shared by every request it makes) had less than
+    /// [`RetryPolicy::MIN_ATTEMPT`](crate::RetryPolicy::MIN_ATTEMPT) left when this request
+    /// was due, so it was not sent: the visitor never waits past the budget. Nothing reached
+    /// Partnero ([`is_connect`](Self::is_connect) is true): sending again is safe.
+    #[error(
+        "the call's time budget was spent before this request could be sent (nothing was sent; RetryPolicy::max_elapsed sets the budget)"
+    )]
+    BudgetSpent,
+
     /// A transaction create timed out (the client gave up while the request may still have
     /// been in flight) and, after the confirm delay, `GET /transactions/{key}` did not find the
     /// transaction (or could not be answered). Nothing was resent.
@@ -166,9 +176,10 @@ impl Error {
         }
     }
 
-    /// True when the request surely never reached the server (connection refused, DNS failure).
+    /// True when the request surely never reached the server (connection refused, DNS failure,
+    /// or not sent at all: [`Error::BudgetSpent`]).
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Connect(_))
+        matches!(self, Error::Connect(_) | Error::BudgetSpent)
     }
 
     /// True for 404.
@@ -200,13 +211,14 @@ impl Error {
     }
 
     /// True when an idempotent request that failed this way is worth repeating:
-    /// 429, 500/502/503/504, timeouts and transport failures.
+    /// 429, 500/502/503/504, timeouts, transport failures and a spent budget.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::RateLimited { .. }
             | Error::Timeout
             | Error::Transport(_)
-            | Error::Connect(_) => true,
+            | Error::Connect(_)
+            | Error::BudgetSpent => true,
             Error::Api { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             _ => false,
         }

@@ -503,7 +503,7 @@ impl Partnero {
             } => {}
         }
         // The 404 may follow our own earlier delete, or precede a sale still being recorded.
-        match self.transactions().get(key).await {
+        match budget::confirming(self.transactions().get(key)).await {
             Ok(_) => {}
             Err(Error::NotFound { .. }) => return Ok(RefundOutcome::Unconfirmed),
             // An outage, a refused key: not an answer about the transaction.

@@ -12,6 +12,19 @@ tokio::task_local! {
     static SHARED_DEADLINE: Instant;
 }
 
+tokio::task_local! {
+    /// Set while a confirming look-up runs (see [`confirming`]).
+    static CONFIRMING: ();
+}
+
+/// Runs `work`, a look-up that tells whether an ambiguous write was recorded (a sale's
+/// `GET /transactions/{key}` after a lost answer, a refund's after a late 404), as the one
+/// call that may start after the shared deadline, with [`RetryPolicy::MIN_ATTEMPT`] to
+/// answer: only it can tell a recorded sale from a lost one.
+pub(crate) async fn confirming<F: Future>(work: F) -> F::Output {
+    CONFIRMING.scope((), work).await
+}
+
 /// Runs `work` with every call it makes bounded by one budget of `policy.max_elapsed`: a
 /// tracking helper, however many requests it needs, keeps a visitor waiting at most that long
 /// (see [`RetryPolicy::max_elapsed`] for the one exception, the confirm look-up of a sale).
@@ -39,6 +52,9 @@ fn after(start: Instant, wait: Duration) -> Instant {
 pub(crate) struct Budget {
     started: Instant,
     end: Instant,
+    /// Under a helper's shared deadline, and not a confirming look-up: the first attempt too
+    /// needs [`RetryPolicy::MIN_ATTEMPT`] left.
+    bounded_start: bool,
 }
 
 impl Budget {
@@ -46,8 +62,21 @@ impl Budget {
     pub(crate) fn start(policy: &RetryPolicy) -> Self {
         let started = Instant::now();
         let own = after(started, policy.budget());
-        let end = SHARED_DEADLINE.try_with(|d| own.min(*d)).unwrap_or(own);
-        Self { started, end }
+        let shared = SHARED_DEADLINE.try_with(|d| *d).ok();
+        let end = shared.map_or(own, |d| own.min(d));
+        let bounded_start = shared.is_some() && CONFIRMING.try_with(|()| ()).is_err();
+        Self {
+            started,
+            end,
+            bounded_start,
+        }
+    }
+
+    /// Whether the first attempt may be sent: always for a call on its own or a confirming
+    /// look-up; under a helper's shared deadline only with [`RetryPolicy::MIN_ATTEMPT`] left
+    /// (later attempts are bounded by [`retry_delay`](Self::retry_delay)).
+    pub(crate) fn allows_first_attempt(&self) -> bool {
+        !self.bounded_start || after(Instant::now(), RetryPolicy::MIN_ATTEMPT) <= self.end
     }
 
     /// The wait before another attempt, or `None`: the policy must allow one, and at least
@@ -64,8 +93,9 @@ impl Budget {
     }
 
     /// The timeout of the next attempt: `timeout` cut to what is left of the budget, but never
-    /// under [`RetryPolicy::MIN_ATTEMPT`] (the confirm look-up of a sale runs even when the
-    /// budget is spent). `None` (no timeout) stays `None`.
+    /// under [`RetryPolicy::MIN_ATTEMPT`] (a confirming look-up runs even when the budget is
+    /// spent; any other attempt starts only with that much left). `None` (no timeout) stays
+    /// `None`.
     pub(crate) fn attempt_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
         let left = self
             .end
@@ -108,6 +138,28 @@ mod tests {
                 assert!(
                     inner.attempt_timeout(Some(Duration::from_secs(5))).unwrap()
                         <= Duration::from_millis(1500)
+                );
+            })
+            .await;
+        })
+        .await;
+    }
+
+    /// Under a spent shared deadline no call starts, but a confirming look-up does, with
+    /// `MIN_ATTEMPT` to answer; a call on its own always starts.
+    #[tokio::test]
+    async fn a_spent_budget_starts_only_confirming_look_ups() {
+        let ten = RetryPolicy::default();
+        assert!(Budget::start(&ten).allows_first_attempt());
+        let spent = RetryPolicy::default().max_elapsed(Duration::ZERO);
+        shared(&spent, async {
+            assert!(!Budget::start(&ten).allows_first_attempt());
+            confirming(async {
+                let look_up = Budget::start(&ten);
+                assert!(look_up.allows_first_attempt());
+                assert_eq!(
+                    look_up.attempt_timeout(Some(Duration::from_secs(5))),
+                    Some(RetryPolicy::MIN_ATTEMPT)
                 );
             })
             .await;

@@ -42,8 +42,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The least time an attempt is given: a retry starts only with this much of the budget
-    /// left, and the confirm look-up of a sale gets it even when the budget is spent.
+    /// The least time an attempt is given: a retry, and within a tracking helper any request,
+    /// starts only with this much of the budget left (otherwise it is not sent:
+    /// [`Error::BudgetSpent`](crate::Error::BudgetSpent)); the confirm look-up of a sale or a
+    /// refund gets it even when the budget is spent.
     pub const MIN_ATTEMPT: Duration = Duration::from_secs(1);
 
     /// Never retry: one attempt per request.
@@ -82,11 +84,15 @@ impl RetryPolicy {
     /// [`sale`](crate::Partnero::sale) and [`refund`](crate::Partnero::refund) share one budget
     /// across all the calls they make.
     ///
-    /// The time spent so far includes any confirm wait of a transaction create. The confirm
-    /// check itself (the wait and one `GET /transactions/{key}`) is not a retry: it still runs
-    /// when the budget is spent, with [`MIN_ATTEMPT`](Self::MIN_ATTEMPT) to answer, because only
-    /// it can tell a recorded sale from a lost one. So a sale that fails ambiguously can take
-    /// up to the budget plus the confirm delay and one second.
+    /// Within a helper, a request that would start with less than
+    /// [`MIN_ATTEMPT`](Self::MIN_ATTEMPT) of the shared budget left is not sent
+    /// ([`Error::BudgetSpent`](crate::Error::BudgetSpent): nothing reached Partnero). The time
+    /// spent includes any confirm wait of a transaction create. The confirm check itself (the
+    /// wait and one `GET /transactions/{key}`, or a refund's look-up after an ambiguous
+    /// failure) is not a retry: it still runs when the budget is spent, with
+    /// [`MIN_ATTEMPT`](Self::MIN_ATTEMPT) to answer, because only it can tell a recorded sale
+    /// from a lost one. So a sign-up waits at most the budget, a refund at most the budget and
+    /// one second, and a sale at most the budget, the confirm delay and one second.
     #[must_use]
     pub fn max_elapsed(mut self, budget: Duration) -> Self {
         self.max_elapsed = budget;

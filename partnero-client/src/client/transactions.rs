@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::Partnero;
-use super::budget::Budget;
+use super::budget::{self, Budget};
 use super::collection::Collection;
 use super::transport::{Call, Response, RetryRule};
 use crate::Error;
@@ -321,7 +321,7 @@ impl<'a> Transactions<'a> {
             let timed_out = matches!(error, Error::Timeout);
             let mut absent = Vec::new();
             for sale in remaining {
-                match self.get(key_of(sale)).await {
+                match budget::confirming(self.get(key_of(sale))).await {
                     Ok(t) => {
                         done.push(t);
                         recovered = true;

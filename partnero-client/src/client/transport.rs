@@ -251,6 +251,9 @@ impl Partnero {
         attempt: u32,
         budget: &Budget,
     ) -> Result<Response, Failure> {
+        if attempt == 1 && !budget.allows_first_attempt() {
+            return Err(Error::BudgetSpent.into());
+        }
         let timeout = budget.attempt_timeout(self.inner.timeout);
         let span = tracing::info_span!(
             "partnero.request",

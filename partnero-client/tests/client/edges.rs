@@ -453,6 +453,46 @@ fn the_defaults_fit_a_web_request() {
     assert!(shown.contains("timeout: Some(5s)"), "{shown}");
 }
 
+// (9) The budget bounds the visitor's wait: a request that would start with less than
+// `RetryPolicy::MIN_ATTEMPT` of it left is not sent (it would overrun the budget, and a POST
+// cut short by its timeout is one whose outcome is unknown). Here the first POST takes 1.3 s
+// of a 2 s budget and answers 422 on the referral URL: the resend without it is not sent.
+#[tokio::test]
+async fn no_request_starts_once_the_helpers_budget_is_spent() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = Partnero::builder(s.key.as_str())
+        .base_url(s.sandbox.base_url())
+        .program(Program::Affiliate)
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(10))
+                .max_elapsed(Duration::from_secs(2)),
+        )
+        .build()
+        .unwrap();
+    let creates = s.sandbox.faults().on("POST", "/v1/customers");
+    creates.latency(Duration::from_millis(1300));
+    creates.fail_next_with_body(
+        1,
+        422,
+        r#"{"message":"The options.referral url format is invalid.","errors":{"options.referral_url":["The options.referral url format is invalid."]},"status":0}"#,
+    );
+    let ctx = partner_ctx("https://shop.example/?aff=demo-partner");
+    let late = c.signup(&ctx, NewCustomer::new("late")).await;
+    assert_eq!(s.posts("/v1/customers"), 1, "{late:?}");
+    match late {
+        Err(e @ Error::BudgetSpent) => {
+            assert!(e.is_connect() && !e.is_ambiguous(), "nothing was sent: {e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The visitor trying again, with Partnero fast again, is attributed.
+    creates.latency(Duration::ZERO);
+    let again = c.signup(&ctx, NewCustomer::new("late")).await.unwrap();
+    assert!(again.is_attributed(), "{again:?}");
+    s.sandbox.shutdown().await;
+}
+
 /// The `partnero ...` explanation events `recorder` saw.
 fn explanations(recorder: &crate::event_recorder::Recorder, what: &str) -> Vec<String> {
     recorder
