@@ -202,7 +202,7 @@ pub use resolve::referral_handle;
 pub use rust_decimal::Decimal;
 pub use service::PartneroService;
 #[cfg(feature = "axum")]
-pub use webhook::{VerifiedWebhook, WebhookRejected};
+pub use webhook::{FromExtension, VerifiedWebhook, WebhookRejected};
 
 /// Compile-time checks: the layer and the service are `Send + Sync` (and the future `Send`)
 /// whenever the inner service and its future are.

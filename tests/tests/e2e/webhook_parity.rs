@@ -1,6 +1,7 @@
 //! One table of webhook deliveries (signed, tampered, unsigned, oversized, malformed, wrong
 //! secret, rotated, unknown event) run through both extractors: axum's and actix-web's
-//! `VerifiedWebhook` must give the same status and body, and what the table says.
+//! `VerifiedWebhook` must give the same status and body, and what the table says. axum's is run
+//! twice, with the receiver from an `Extension` layer and from the router's state.
 
 use actix_web::test as actix_test;
 use axum::body::Body;
@@ -159,6 +160,32 @@ async fn through_axum(case: &Case) -> (u16, String) {
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// The same delivery through axum's other form, `VerifiedWebhook<WebhookReceiver>`, with the
+/// receiver in the router's state (`FromRef`) and no layer. `None` for the rows without a
+/// receiver: that form does not compile without one.
+async fn through_axum_state(case: &Case) -> Option<(u16, String)> {
+    use axum::{Router, routing::post};
+    use partnero_tower::VerifiedWebhook;
+
+    async fn show(webhook: VerifiedWebhook<WebhookReceiver>) -> String {
+        describe(&webhook)
+    }
+    let app = Router::new()
+        .route("/hook", post(show))
+        .with_state(case.receiver.clone()?);
+    let mut req = http::Request::post("/hook").header("content-type", "application/json");
+    if let Some(sig) = &case.signature {
+        req = req.header("Signature", sig);
+    }
+    let res = app
+        .oneshot(req.body(Body::from(case.body.clone())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    Some((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
 async fn through_actix(case: &Case) -> (u16, String) {
     use actix_web::{App, web};
     use partnero_actix::VerifiedWebhook;
@@ -195,6 +222,13 @@ async fn both_extractors_answer_every_delivery_alike() {
     for case in cases() {
         let axum = through_axum(&case).await;
         let actix = through_actix(&case).await;
+        let from_state = through_axum_state(&case).await;
+        if let Some(from_state) = from_state.filter(|from_state| *from_state != axum) {
+            failures.push(format!(
+                "{}: axum's forms differ\n  extension: {axum:?}\n  state:     {from_state:?}",
+                case.name
+            ));
+        }
         if axum != actix {
             failures.push(format!(
                 "{}: adapters differ\n  axum:  {axum:?}\n  actix: {actix:?}",
