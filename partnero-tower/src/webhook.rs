@@ -29,10 +29,10 @@ use partnero_client::{SIGNATURE_HEADER, WebhookDelivery, WebhookReceiver, Webhoo
 /// - `VerifiedWebhook` (`R` = [`FromExtension`], the default): from the request extensions,
 ///   put there by axum's `Extension` layer. Works whatever the router's state is.
 /// - `VerifiedWebhook<WebhookReceiver>`: from the router's state, with
-///   `WebhookReceiver: FromRef<S>` (`#[derive(FromRef)]` on your state, an `impl FromRef`, or a
-///   state that *is* the receiver). No layer needed. Any `R: FromRef<S> + Into<WebhookReceiver>` works the
-///   same, so a state holding two receivers (two programs, two secrets) names each with its
-///   own newtype.
+///   `WebhookReceiver: FromRef<S>` (`#[derive(FromRef)]` on your state, an `impl FromRef`, or
+///   a state that *is* the receiver). No layer needed. Any
+///   `R: FromRef<S> + Into<WebhookReceiver>` works the same, so a state holding two receivers
+///   (two programs, two secrets) names each with its own newtype.
 ///
 /// Each handler says which it reads: the state form never looks at the extensions, nor the
 /// default form at the state. A missing receiver is a 500 for the default form (logged once);
