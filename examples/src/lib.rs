@@ -5,9 +5,9 @@
 //! `--database URL`; `PARTNERO_API_KEY` / `PARTNERO_BASE_URL`, or an embedded sandbox when no
 //! key is set) and `walkthrough` (the README's first command).
 //!
-//! The shops keep their users, sessions and orders in SQLite ([`store`]) and write each
-//! Partnero event into the `partnero-outbox` table of the same database, in the same
-//! transaction; one background dispatcher per shop delivers them ([`shop`]). They receive
+//! The shops keep their users, sessions and orders in SQLite, or in PostgreSQL with
+//! `--database postgres://...` ([`store`]), and write each Partnero event into the
+//! `partnero-outbox` table of the same database, in the same transaction; one background dispatcher per shop delivers them ([`shop`]). They receive
 //! Partnero's webhooks on `POST /webhooks/partnero` and show the latest on `/dashboard`
 //! ([`webhooks`]).
 //!
@@ -20,6 +20,7 @@ pub mod actix_shop;
 pub mod axum_shop;
 pub mod journey;
 pub mod pages;
+pub mod scratch_db;
 pub mod setup;
 pub mod shop;
 pub mod store;

@@ -80,10 +80,13 @@ pub struct ShopArgs {
     /// Which Partnero program the API key belongs to.
     #[arg(long, value_enum, default_value = "affiliate")]
     pub program: ProgramChoice,
-    /// The shop's SQLite database (an `sqlite://` URL or a file path), created when missing;
-    /// its users, sessions, orders and the Partnero outbox. Default:
-    /// `partnero-shop-<framework>-<program>.db` in the working directory, so a restart with
-    /// the same arguments finds everything (and delivers what was left).
+    /// The shop's database: its users, sessions, orders and the Partnero outbox, each event
+    /// written in the same transaction as the shop's rows. A `postgres://` (or
+    /// `postgresql://`) URL is PostgreSQL (the database must exist; the tables are created
+    /// when missing); anything else is SQLite, an `sqlite://` URL or a file path, created when
+    /// missing. Default: the SQLite file `partnero-shop-<framework>-<program>.db` in the
+    /// working directory, so a restart with the same arguments finds everything (and delivers
+    /// what was left).
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
 }
@@ -198,8 +201,9 @@ pub fn banner(
     database: &str,
 ) -> String {
     let mut out = format!(
-        "{framework}-shop listening on {shop_url} ({} program)\ndatabase (users, orders, Partnero outbox): {database}\n",
-        program.label()
+        "{framework}-shop listening on {shop_url} ({} program)\ndatabase (users, orders, Partnero outbox): {}\n",
+        program.label(),
+        crate::store::redacted(database)
     );
     match &backend.sandbox {
         Some(sandbox) => {
@@ -244,6 +248,7 @@ pub async fn run_shop(framework: &'static str) -> std::process::ExitCode {
         match crate::shop::Shop::open(framework, args.program, client.clone(), &options).await {
             Ok(shop) => std::sync::Arc::new(shop),
             Err(err) => {
+                let database = crate::store::redacted(&database);
                 eprintln!("{framework}-shop: {database}: {err}");
                 return ExitCode::FAILURE;
             }

@@ -2,7 +2,8 @@
 //! call one of these functions, and render its answer. Nothing here knows either framework.
 //!
 //! Every Partnero event goes through the outbox (`partnero-outbox`): a sign-up, a purchase or
-//! a refund writes the shop's own row and the event in one SQLite transaction, answers the
+//! a refund writes the shop's own row and the event in one transaction of the shop's database
+//! (SQLite, or PostgreSQL for a `postgres://` URL: the same code on both), answers the
 //! visitor at once with what was queued, and the shop's one background
 //! [`Dispatcher`] delivers it, through Partnero outages, slow answers and restarts, exactly
 //! once.
@@ -11,12 +12,12 @@ use std::time::Duration;
 
 use partnero_client::{NewCustomer, Partnero, Sale};
 use partnero_core::ReferralContext;
-use partnero_outbox::{Dispatcher, Enqueued, Event, Outbox};
+use partnero_outbox::{Dispatcher, Enqueued, Event};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::setup::ProgramChoice;
-use crate::store::{self, Store, StoreError, User};
+use crate::store::{self, ShopOutbox, Store, StoreError, User};
 
 /// The guard of [`ShopOptions::temporary`]'s directory.
 pub use tempfile::TempDir;
@@ -115,7 +116,8 @@ impl Timeouts {
 /// Where a shop keeps its data and how it delivers.
 #[derive(Debug, Clone)]
 pub struct ShopOptions {
-    /// An `sqlite://` URL or a file path; created when missing.
+    /// A `postgres://` (or `postgresql://`) URL of an existing PostgreSQL database, or else
+    /// an `sqlite://` URL or a file path, created when missing.
     pub database: String,
     /// The dispatcher's settings.
     pub delivery: DeliverySettings,
@@ -163,7 +165,8 @@ pub enum OpenError {
     /// The shop's database.
     #[error("cannot open the shop's database: {0}")]
     Store(#[from] StoreError),
-    /// The outbox table, or its dispatcher (another shop delivers from the same file).
+    /// The outbox table, or its dispatcher (on SQLite: another shop delivers from the same
+    /// file).
     #[error("cannot start the outbox: {0}")]
     Outbox(#[from] partnero_outbox::Error),
 }
@@ -175,7 +178,7 @@ pub struct Shop {
     /// Users, sessions, orders.
     pub store: Store,
     /// The `partnero_outbox` table, in the same database.
-    pub outbox: Outbox<sqlx::Sqlite>,
+    pub outbox: ShopOutbox,
     /// The one dispatcher delivering it.
     pub dispatcher: Dispatcher,
     /// The Partnero program.
@@ -199,7 +202,7 @@ impl Shop {
         options: &ShopOptions,
     ) -> Result<Shop, OpenError> {
         let store = Store::open(&options.database).await?;
-        let outbox = Outbox::sqlite_pool(store.pool().clone()).await?;
+        let outbox = store.outbox().await?;
         let d = options.delivery;
         let dispatcher = outbox
             .dispatcher(client)
@@ -493,7 +496,7 @@ pub async fn signup(
             .email(user.email.clone())
             .name(user.name.clone());
         let event = Event::signup(referral, customer);
-        let enqueued = shop.outbox.enqueue(&mut *tx, &event).await?;
+        let enqueued = shop.outbox.enqueue(&mut tx, &event).await?;
         PartneroReport {
             referred_by: user.referred_by.clone(),
             ..PartneroReport::queued(enqueued, &event)
@@ -535,6 +538,7 @@ pub async fn purchase(
     let order_id = input.order_id.trim();
     check_text("order_id", order_id, MAX_ORDER_ID_CHARS)?;
     let mut tx = shop.store.begin().await?;
+    store::lock_user(&mut tx, &user.id).await?;
     let (order, partnero) = match store::order(&mut tx, &user.id, order_id).await? {
         Some(order) if order.amount != input.amount || order.refunded => {
             return Err(StoreError::DuplicateOrder(order_id.to_owned()).into());
@@ -552,7 +556,7 @@ pub async fn purchase(
             let order = store::insert_order(&mut tx, &user.id, order_id, input.amount).await?;
             let partnero = if user.reported {
                 let event = sale_event(&user, &order);
-                PartneroReport::queued(shop.outbox.enqueue(&mut *tx, &event).await?, &event)
+                PartneroReport::queued(shop.outbox.enqueue(&mut tx, &event).await?, &event)
             } else {
                 PartneroReport::not_referred()
             };
@@ -589,6 +593,7 @@ pub async fn refund(
     let user = user.ok_or(ShopError::NotLoggedIn)?;
     let order_id = input.order_id.trim();
     let mut tx = shop.store.begin().await?;
+    store::lock_user(&mut tx, &user.id).await?;
     let order = store::order(&mut tx, &user.id, order_id)
         .await?
         .ok_or_else(|| StoreError::UnknownOrder(order_id.to_owned()))?;
@@ -598,7 +603,7 @@ pub async fn refund(
     } else if order.refunded {
         PartneroReport::already_queued(&event)
     } else {
-        PartneroReport::queued(shop.outbox.enqueue(&mut *tx, &event).await?, &event)
+        PartneroReport::queued(shop.outbox.enqueue(&mut tx, &event).await?, &event)
     };
     if !order.refunded {
         store::mark_refunded(&mut tx, &user.id, order_id).await?;

@@ -15,7 +15,9 @@ use futures_util::TryStreamExt as _;
 use partnero_client::{
     ListParams, NewWebhook, Partnero, Program, WebhookDelivery, WebhookEvent, WebhookReceiver,
 };
-use partnero_outbox::{Confirmation, Outbox};
+use partnero_outbox::Confirmation;
+
+use crate::store::ShopOutbox;
 use serde::{Deserialize, Serialize};
 
 /// The path of the shop's webhook endpoint.
@@ -133,7 +135,7 @@ impl ShopWebhooks {
     /// for a replay.
     pub async fn receive(
         &self,
-        outbox: &Outbox<sqlx::Sqlite>,
+        outbox: &ShopOutbox,
         delivery: &WebhookDelivery,
     ) -> Result<bool, partnero_outbox::Error> {
         let outbox_did = match outbox.confirm_from_webhook(&delivery.event).await? {
