@@ -16,10 +16,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::Error;
 use crate::deliver::{Decision, PauseReason, Policy, deliver};
 use crate::event::Kind;
+use crate::stats::Pause;
 use crate::store::{Ack, Claimed, Store, Transition, state};
+use crate::{Error, Stats};
 
 /// The stores a dispatcher needs from its [`Outbox`](crate::Outbox).
 pub(crate) struct StoreParts {
@@ -284,6 +285,17 @@ impl Dispatcher {
     /// Why the dispatcher is paused, when it is.
     pub fn paused(&self) -> Option<PauseReason> {
         self.inner.shared.paused().map(|(_, reason)| reason)
+    }
+
+    /// [`Outbox::stats`](crate::Outbox::stats) with this dispatcher's pause, if any: what a
+    /// health endpoint shows.
+    pub async fn stats(&self) -> Result<Stats, Error> {
+        let mut stats = self.inner.shared.store.stats().await?;
+        stats.paused = self.inner.shared.paused().map(|(until, reason)| Pause {
+            reason,
+            remaining: until.saturating_duration_since(Instant::now()),
+        });
+        Ok(stats)
     }
 
     /// Stops claiming, lets the deliveries in flight finish within `budget`, then hands back

@@ -85,7 +85,7 @@ pub use dispatcher::{Dispatcher, DispatcherBuilder, ShutdownReport};
 pub use error::Error;
 pub use event::{Event, Kind};
 pub use outbox::{Backend, Enqueued, Outbox};
-pub use stats::{DeadLetter, Stats};
+pub use stats::{DeadLetter, Pause, Stats};
 pub use webhook_confirm::Confirmation;
 #[doc(hidden)]
 pub use webhook_store::WebhookBackend;

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::PauseReason;
 use crate::store::LenientRow;
 
-/// Rows by state and kind, and how long the oldest undelivered event has waited.
+/// Rows by state and kind, how long the oldest undelivered event has waited, and (from
+/// [`Dispatcher::stats`](crate::Dispatcher::stats)) whether the dispatcher is paused and why.
 ///
 /// ```
 /// use partnero_outbox::Stats;
@@ -25,6 +27,30 @@ pub struct Stats {
     /// Age of the oldest pending, in-flight or unconfirmed event.
     #[serde(serialize_with = "seconds")]
     pub oldest_waiting: Option<Duration>,
+    /// The dispatcher's pause: always `None` from [`Outbox::stats`](crate::Outbox::stats),
+    /// which reads the table only; [`Dispatcher::stats`](crate::Dispatcher::stats) fills it
+    /// in (a pause lives in the dispatcher's process, not in the table).
+    pub paused: Option<Pause>,
+}
+
+/// Why the dispatcher stopped claiming, and for how much longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Pause {
+    /// `rate_limited` (a 429) or `unauthorized` (a 401/403: fix the API key).
+    #[serde(serialize_with = "reason")]
+    pub reason: PauseReason,
+    /// Until the next claim (seconds in JSON).
+    #[serde(serialize_with = "duration_seconds")]
+    pub remaining: Duration,
+}
+
+fn reason<S: serde::Serializer>(r: &PauseReason, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(r.as_str())
+}
+
+fn duration_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 fn seconds<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
@@ -62,9 +88,14 @@ impl Stats {
         self.in_state("dead")
     }
 
-    /// Healthy: no dead letter, and nothing has waited longer than `max_wait`.
+    /// Healthy: no dead letter, no pause for a rejected API key, and nothing has waited
+    /// longer than `max_wait` (a 429 pause alone is Partnero's doing and passes).
     pub fn is_healthy(&self, max_wait: Duration) -> bool {
-        self.dead() == 0 && self.oldest_waiting.is_none_or(|age| age <= max_wait)
+        self.dead() == 0
+            && self.oldest_waiting.is_none_or(|age| age <= max_wait)
+            && self
+                .paused
+                .is_none_or(|p| p.reason != PauseReason::Unauthorized)
     }
 }
 

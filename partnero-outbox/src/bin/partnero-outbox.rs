@@ -98,10 +98,33 @@ async fn run(cli: Cli) -> Result<(), Error> {
         #[cfg(feature = "postgres")]
         {
             let pool = sqlx::PgPool::connect(&cli.database).await?;
-            return command(&Outbox::postgres(pool).await?, cli.command).await;
+            // An operator's tool leaves the deployment's wake-up as it is: a table without the
+            // notify trigger belongs to `Outbox::postgres_polling` dispatchers, whose choice
+            // `Outbox::postgres` would undo by creating it again.
+            let polling: bool = sqlx::query_scalar(
+                "SELECT to_regclass('partnero_outbox') IS NOT NULL AND NOT EXISTS (
+                     SELECT 1 FROM pg_trigger
+                     WHERE tgrelid = to_regclass('partnero_outbox')
+                       AND tgname = 'partnero_outbox_notify')",
+            )
+            .fetch_one(&pool)
+            .await?;
+            let outbox = if polling {
+                Outbox::postgres_polling(pool).await?
+            } else {
+                Outbox::postgres(pool).await?
+            };
+            return command(&outbox, cli.command).await;
         }
         #[cfg(not(feature = "postgres"))]
         return Err("this build has no PostgreSQL support (build with --features postgres)".into());
+    }
+    // The app creates its outbox; a file that is not there is a typo, not a new empty outbox.
+    let path = cli.database.trim_start_matches("sqlite://");
+    let path = path.trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if path != ":memory:" && !std::path::Path::new(path).exists() {
+        return Err(format!("no SQLite database at {path}: check --database").into());
     }
     command(&Outbox::sqlite(&cli.database).await?, cli.command).await
 }

@@ -12,7 +12,7 @@ use crate::support::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_partnero-outbox");
 
-async fn cli(db: &str, args: &[&str]) -> (bool, String) {
+pub(crate) async fn cli(db: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new(BIN)
         .arg("--database")
         .arg(db)
@@ -74,7 +74,7 @@ async fn setup() -> (
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_dead_retry_and_discard_from_the_command_line() {
-    let (_dir, env, outbox, db) = setup().await;
+    let (dir, env, outbox, db) = setup().await;
     // Two sign-ups and a purchase Partnero refuses (422): dead.
     env.sandbox
         .faults()
@@ -134,6 +134,17 @@ async fn status_dead_retry_and_discard_from_the_command_line() {
     assert!(env.customer_partner("cli-1").is_some());
     assert_eq!(env.transactions("cli-p-1"), 1, "the retried purchase, once");
     dispatcher.shutdown(Duration::from_secs(5)).await;
+
+    // A mistyped file name is an error naming it, not a new empty outbox that shows "0 rows".
+    let typo = dir.path().join("outbx.db");
+    for database in [
+        typo.display().to_string(),
+        format!("sqlite://{}", typo.display()),
+    ] {
+        let (ok, said) = cli(&database, &["status"]).await;
+        assert!(!ok && said.contains("outbx.db"), "{said}");
+        assert!(!typo.exists(), "{said}");
+    }
 }
 
 /// `kill -9` while Partnero is still processing the sale (the POST left): after the lease

@@ -125,6 +125,25 @@ async fn a_polling_outbox_drops_the_trigger_and_still_delivers() {
     assert_eq!(notify_triggers(&pool).await, 1);
 }
 
+/// The command-line tool leaves the deployment's wake-up as it found it: it neither puts back
+/// the trigger a `postgres_polling` deployment dropped, nor drops a `postgres` one's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_tool_keeps_the_trigger_as_it_is() {
+    let Some((pool, schema_url, _)) = pg_pool().await else {
+        return;
+    };
+    for (polling, triggers) in [(true, 0), (false, 1)] {
+        if polling {
+            Outbox::postgres_polling(pool.clone()).await.unwrap();
+        } else {
+            Outbox::postgres(pool.clone()).await.unwrap();
+        }
+        let (ok, out) = crate::cli::cli(&schema_url, &["status"]).await;
+        assert!(ok, "{out}");
+        assert_eq!(notify_triggers(&pool).await, triggers, "polling: {polling}");
+    }
+}
+
 /// How many notify triggers the test schema's outbox table has.
 async fn notify_triggers(pool: &sqlx::PgPool) -> i64 {
     sqlx::query_scalar(

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use partnero_outbox::{Backend, Enqueued, Outbox};
+use partnero_outbox::{Backend, Enqueued, Outbox, PauseReason};
 use sqlx::{Executor, Pool};
 
 use super::{Env, LONG, eventually, fast, sale, signup, until_stats};
@@ -227,6 +227,22 @@ pub async fn unauthorized_pauses_without_burning_attempts<DB: Backend>(
         eventually(LONG, || dispatcher.paused().is_some()).await,
         "paused"
     );
+    // The health view says so, and why; the table alone knows no pause.
+    let deadline = Instant::now() + LONG;
+    let during = loop {
+        let stats = dispatcher.stats().await.unwrap();
+        if stats.paused.is_some() || Instant::now() > deadline {
+            break stats;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let pause = during.paused.expect("Dispatcher::stats shows the pause");
+    assert_eq!(pause.reason, PauseReason::Unauthorized);
+    assert!(pause.remaining <= Duration::from_millis(300), "{pause:?}");
+    assert!(!during.is_healthy(Duration::from_secs(3600)), "{during:?}");
+    let shown = serde_json::to_value(&during).unwrap();
+    assert_eq!(shown["paused"]["reason"], "unauthorized", "{shown}");
+    assert_eq!(outbox.stats().await.unwrap().paused, None);
     let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
     assert_eq!(
         stats.in_state("delivered"),
