@@ -744,21 +744,51 @@ mod tests {
     use super::*;
     use partnero_core::{KeySource, ReferralKey};
 
-    /// A shop whose dispatcher would fail if it sent anything (nothing here is delivered).
-    async fn shop(dir: &tempfile::TempDir, program: ProgramChoice) -> Shop {
+    /// A shop on `database` whose dispatcher would fail if it sent anything (nothing here is
+    /// delivered).
+    async fn shop_on(database: &str, program: ProgramChoice) -> Shop {
         let client = Partnero::builder("sk_test")
             .base_url("http://127.0.0.1:9/v1/")
             .build()
             .unwrap();
-        let path = dir.path().join("shop.db");
-        Shop::open(
-            "test",
-            program,
-            client,
-            &ShopOptions::new(path.to_str().unwrap()).delivery(DeliverySettings::quick()),
-        )
-        .await
-        .unwrap()
+        let options = ShopOptions::new(database).delivery(DeliverySettings::quick());
+        Shop::open("test", program, client, &options).await.unwrap()
+    }
+
+    /// Each case (an `async fn(Shop)`, the shop running `program`) on an SQLite file and, when
+    /// a server answers, on a fresh PostgreSQL schema (a loud `SKIPPED` line otherwise).
+    macro_rules! on_both_databases {
+        ($($sqlite:ident, $postgres:ident => $case:ident($program:expr);)*) => {$(
+            #[tokio::test]
+            async fn $sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("shop.db");
+                $case(shop_on(path.to_str().unwrap(), $program).await).await;
+            }
+
+            #[tokio::test]
+            async fn $postgres() {
+                let what = concat!("shop::tests::", stringify!($postgres));
+                let scratch = crate::scratch_db::ScratchSchema::create("shop_unit", what);
+                let Some(scratch) = scratch.await.unwrap() else {
+                    return;
+                };
+                $case(shop_on(&scratch.url, $program).await).await;
+                scratch.drop().await;
+            }
+        )*};
+    }
+
+    on_both_databases! {
+        sign_ups_partnero_would_reject_are_refused_before_anything_is_stored,
+        sign_ups_partnero_would_reject_are_refused_before_anything_is_stored_on_postgres
+            => refused_sign_ups(ProgramChoice::ReferAFriend);
+        purchases_and_refunds_are_queued_once_with_their_rows,
+        purchases_and_refunds_are_queued_once_with_their_rows_on_postgres
+            => purchases_and_refunds(ProgramChoice::Affiliate);
+        an_affiliate_visitor_nobody_referred_queues_nothing,
+        an_affiliate_visitor_nobody_referred_queues_nothing_on_postgres
+            => nobody_referred(ProgramChoice::Affiliate);
     }
 
     fn bad_request<T: std::fmt::Debug>(result: Result<T, ShopError>, needle: &str) {
@@ -781,10 +811,7 @@ mod tests {
         shop.outbox.stats().await.unwrap().waiting()
     }
 
-    #[tokio::test]
-    async fn sign_ups_partnero_would_reject_are_refused_before_anything_is_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let shop = shop(&dir, ProgramChoice::ReferAFriend).await;
+    async fn refused_sign_ups(shop: Shop) {
         let ctx = ReferralContext::new();
         let long = "n".repeat(MAX_FIELD_CHARS + 1);
         let long_email = format!("{}@example.com", "e".repeat(MAX_FIELD_CHARS));
@@ -816,10 +843,7 @@ mod tests {
         shop.dispatcher.shutdown(Duration::from_secs(1)).await;
     }
 
-    #[tokio::test]
-    async fn purchases_and_refunds_are_queued_once_with_their_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let shop = shop(&dir, ProgramChoice::Affiliate).await;
+    async fn purchases_and_refunds(shop: Shop) {
         let ctx = ReferralContext::new().with_partner(
             ReferralKey::parse("demo-partner").unwrap(),
             KeySource::Cookie,
@@ -903,10 +927,7 @@ mod tests {
         shop.dispatcher.shutdown(Duration::from_secs(1)).await;
     }
 
-    #[tokio::test]
-    async fn an_affiliate_visitor_nobody_referred_queues_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let shop = shop(&dir, ProgramChoice::Affiliate).await;
+    async fn nobody_referred(shop: Shop) {
         let (reply, token) = signup(
             &shop,
             &ReferralContext::new(),

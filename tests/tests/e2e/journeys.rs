@@ -14,11 +14,11 @@ use partnero_sandbox::{Sandbox, SandboxConfig};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-/// A shop on one framework, on its own database in a temporary directory, its dispatcher
-/// with short settings.
+/// A shop on one framework, on its own database in a temporary directory (or on the
+/// database of [`Running::on`]), its dispatcher with short settings.
 pub(crate) struct Running {
     pub(crate) shop: RunningShop,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 impl Running {
@@ -28,10 +28,22 @@ impl Running {
         client: Partnero,
     ) -> Running {
         let (dir, options) = ShopOptions::temporary().expect("a temporary directory");
-        let shop = RunningShop::start(framework, program, client, &options)
+        let mut running = Running::on(framework, program, client, &options).await;
+        running._dir = Some(dir);
+        running
+    }
+
+    /// A shop on `options.database`, which outlives it.
+    pub(crate) async fn on(
+        framework: &str,
+        program: ProgramChoice,
+        client: Partnero,
+        options: &ShopOptions,
+    ) -> Running {
+        let shop = RunningShop::start(framework, program, client, options)
             .await
             .unwrap_or_else(|e| panic!("{framework} shop: {e}"));
-        Running { shop, _dir: dir }
+        Running { shop, _dir: None }
     }
 
     pub(crate) fn url(&self) -> &str {
@@ -74,7 +86,7 @@ pub(crate) async fn sandbox() -> Sandbox {
 }
 
 /// A client with short retries, so outage tests do not wait long.
-fn quick_client(sandbox: &Sandbox, program: ProgramChoice) -> Partnero {
+pub(crate) fn quick_client(sandbox: &Sandbox, program: ProgramChoice) -> Partnero {
     let key = sandbox.key_for(program.sandbox_kind()).unwrap();
     Partnero::builder(key)
         .base_url(sandbox.base_url())
@@ -147,7 +159,11 @@ pub(crate) async fn buy(
 }
 
 /// `POST /refund`: the status and the JSON answer.
-async fn refund(http: &reqwest::Client, shop: &str, order_id: &str) -> (u16, serde_json::Value) {
+pub(crate) async fn refund(
+    http: &reqwest::Client,
+    shop: &str,
+    order_id: &str,
+) -> (u16, serde_json::Value) {
     post_json(
         http,
         &format!("{shop}/refund"),
@@ -170,7 +186,7 @@ async fn post_json(
 
 /// The `deleted` flag of each transaction the sandbox holds under `key`: its length is how many
 /// times the sale was recorded.
-fn recorded(sandbox: &Sandbox, api_key: &str, key: &str) -> Vec<bool> {
+pub(crate) fn recorded(sandbox: &Sandbox, api_key: &str, key: &str) -> Vec<bool> {
     sandbox
         .state()
         .transactions_with_key(api_key, key)
