@@ -2,7 +2,7 @@
 //! delivery log, and faults scoped to deliveries.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -238,6 +238,87 @@ async fn delivery_faults_drop_fail_and_duplicate_without_touching_the_api() {
             DeliveryState::Dropped
         ]
     );
+    assert_eq!(faults.pending(), 0);
+}
+
+/// A receiver on 127.0.0.1 that answers 200 and records when each delivery arrived.
+async fn timed_receiver() -> (String, Arc<Mutex<Vec<Instant>>>) {
+    let got: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(|State(got): State<Arc<Mutex<Vec<Instant>>>>| async move {
+                got.lock().unwrap().push(Instant::now());
+                StatusCode::OK
+            }),
+        )
+        .with_state(Arc::clone(&got));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+/// The delay faults on deliveries (`process_slowly` once, `latency` until reset): the delivery
+/// is sent once, no sooner than the delay after the change, and is logged as delivered.
+#[tokio::test]
+async fn a_delayed_delivery_arrives_once_after_the_delay_and_is_delivered() {
+    const DELAY_MS: u64 = 400;
+    const DELAY: Duration = Duration::from_millis(DELAY_MS);
+    let api = Api::start().await;
+    let (url, got) = timed_receiver().await;
+    register(&api, &url, &["partner.created"]).await;
+    let faults = api.sandbox.faults();
+
+    // One delivery delayed (from the library), then one under a latency (over HTTP).
+    faults
+        .on_webhooks("partner.created")
+        .process_slowly_next(1, DELAY);
+    let before_p1 = Instant::now();
+    api.partner("p1", "p1@example.com").await;
+    api.sandbox.webhooks_settled(SETTLE).await;
+
+    let (status, body) = api
+        .admin_post(
+            "/faults",
+            json!({"kind": "latency", "ms": DELAY_MS, "method": "WEBHOOK", "path": "partner."}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let before_p2 = Instant::now();
+    api.partner("p2", "p2@example.com").await;
+    api.sandbox.webhooks_settled(SETTLE).await;
+    faults.reset();
+
+    let arrivals = got.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 2, "each delayed delivery sent once");
+    // Lower bounds only: each change happened after its `before_*`.
+    assert!(
+        arrivals[0] - before_p1 >= DELAY,
+        "process_slowly: arrived {:?} after the request began",
+        arrivals[0] - before_p1
+    );
+    assert!(
+        arrivals[1] - before_p2 >= DELAY,
+        "latency: arrived {:?} after the request began",
+        arrivals[1] - before_p2
+    );
+
+    let (status, listed) = api
+        .admin_get("/webhook_deliveries?event=partner.created")
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let records = listed["data"].as_array().unwrap();
+    assert_eq!(records.len(), 2, "{listed}");
+    for (record, key) in records.iter().zip(["p1", "p2"]) {
+        assert_eq!(record["state"], "delivered", "{record}");
+        let attempts = record["attempts"].as_array().unwrap();
+        assert_eq!(attempts.len(), 1, "one attempt, not retried: {record}");
+        assert_eq!(attempts[0]["status"], 200, "{record}");
+        assert_eq!(attempts[0]["sent"], true, "{record}");
+        let body: Value = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["data"]["key"], key, "{record}");
+    }
     assert_eq!(faults.pending(), 0);
 }
 
