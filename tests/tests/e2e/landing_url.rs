@@ -1,7 +1,11 @@
-//! Issue 12 (11): in the usual flow, a visitor lands on `/pricing?aff=KEY` and signs up later on
-//! `/signup`, with nothing but cookies. With `landing_url_cookie(true)` the landing URL travels
-//! in `partnero_landing` and reaches Partnero as `options.referral_url`, on both adapters, so a
-//! partner with several referral links is credited on the right one. Without it, the URL is lost.
+//! Issue 12, the usual flow through both adapters: a visitor lands on a page with a referral
+//! link and signs up later on `/signup`, with nothing but cookies.
+//! * (11) With `landing_url_cookie(true)` the landing URL travels in `partnero_landing` and
+//!   reaches Partnero as `options.referral_url`, so a partner with several referral links is
+//!   credited on the right one. Without it, the URL is lost.
+//! * (2) A refer-a-friend program whose client has no program set (`PARTNERO_PROGRAM` unset):
+//!   the `partnero_referral` cookie's key attributes the new customer to its referrer, never a
+//!   silent "not referred".
 
 use actix_web::test as actix_test;
 use axum::body::Body;
@@ -21,8 +25,14 @@ fn cookie_header<'a>(set_cookies: impl Iterator<Item = &'a str>) -> String {
         .join("; ")
 }
 
-/// Lands, then signs `user` up on another page with the cookies the landing set, through axum.
-async fn through_axum(client: Partnero, config: TrackingConfig, user: &'static str) -> String {
+/// Lands on `landing`, then signs `user` up on another page with the cookies the landing set,
+/// through axum: the cookies sent back, and the sign-up's answer.
+async fn through_axum(
+    client: Partnero,
+    config: TrackingConfig,
+    landing: &str,
+    user: &'static str,
+) -> (String, String) {
     use axum::Router;
     use axum::routing::{get, post};
     use partnero_tower::{PartneroLayer, Referral};
@@ -36,7 +46,7 @@ async fn through_axum(client: Partnero, config: TrackingConfig, user: &'static s
             }),
         )
         .layer(PartneroLayer::from_client(client).with_config(config));
-    let landing = http::Request::get(LANDING)
+    let landing = http::Request::get(landing)
         .header("host", "shop.example")
         .body(Body::empty())
         .unwrap();
@@ -54,11 +64,19 @@ async fn through_axum(client: Partnero, config: TrackingConfig, user: &'static s
         .unwrap();
     let res = app.oneshot(signup).await.unwrap();
     assert_eq!(res.status(), 200);
-    cookies
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (cookies, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// The same through actix-web.
-async fn through_actix(client: Partnero, config: TrackingConfig, user: &'static str) -> String {
+async fn through_actix(
+    client: Partnero,
+    config: TrackingConfig,
+    landing: &str,
+    user: &'static str,
+) -> (String, String) {
     use actix_web::{App, web};
     use partnero_actix::{PartneroMiddleware, Referral};
 
@@ -75,7 +93,7 @@ async fn through_actix(client: Partnero, config: TrackingConfig, user: &'static 
     )
     .await;
     let landing = actix_test::TestRequest::get()
-        .uri(LANDING)
+        .uri(landing)
         .insert_header(("host", "shop.example"))
         .to_request();
     let res = actix_test::call_service(&app, landing).await;
@@ -91,7 +109,8 @@ async fn through_actix(client: Partnero, config: TrackingConfig, user: &'static 
         .to_request();
     let res = actix_test::call_service(&app, signup).await;
     assert_eq!(res.status(), 200);
-    cookies
+    let body = actix_test::read_body(res).await;
+    (cookies, String::from_utf8_lossy(&body).into_owned())
 }
 
 #[actix_web::test]
@@ -107,13 +126,19 @@ async fn the_landing_url_reaches_partnero_from_a_later_signup_on_both_adapters()
         .unwrap();
     let on = || TrackingConfig::default().landing_url_cookie(true);
 
-    let axum_cookies = through_axum(client.clone(), on(), "axum-user").await;
-    let actix_cookies = through_actix(client.clone(), on(), "actix-user").await;
+    let (axum_cookies, _) = through_axum(client.clone(), on(), LANDING, "axum-user").await;
+    let (actix_cookies, _) = through_actix(client.clone(), on(), LANDING, "actix-user").await;
     assert_eq!(axum_cookies, actix_cookies);
     assert!(axum_cookies.contains("partnero_landing="), "{axum_cookies}");
     // Off (the default): the sign-up is attributed, but the landing URL is lost.
-    through_axum(client.clone(), TrackingConfig::default(), "axum-off").await;
-    through_actix(client, TrackingConfig::default(), "actix-off").await;
+    through_axum(
+        client.clone(),
+        TrackingConfig::default(),
+        LANDING,
+        "axum-off",
+    )
+    .await;
+    through_actix(client, TrackingConfig::default(), LANDING, "actix-off").await;
 
     let state = sandbox.state();
     for (user, url) in [
@@ -130,5 +155,43 @@ async fn the_landing_url_reaches_partnero_from_a_later_signup_on_both_adapters()
         );
         assert_eq!(customer.referral_url.as_deref(), url, "{user}");
     }
+    sandbox.shutdown().await;
+}
+
+#[actix_web::test]
+async fn an_unset_program_attributes_a_refer_a_friend_cookie_on_both_adapters() {
+    let sandbox = Sandbox::start(SandboxConfig::new().seed_demo(true))
+        .await
+        .unwrap();
+    let key = sandbox.key_for(ProgramKind::ReferAFriend).unwrap();
+    // The environment alone: the API key and the base URL, no program.
+    let client = Partnero::builder(key.as_str())
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let landing = "/?ref=demo-referrer";
+    let config = TrackingConfig::default;
+    let (axum_cookies, axum_said) =
+        through_axum(client.clone(), config(), landing, "axum-friend").await;
+    let (actix_cookies, actix_said) =
+        through_actix(client, config(), landing, "actix-friend").await;
+    assert_eq!(axum_cookies, actix_cookies);
+    assert!(
+        axum_cookies.contains("partnero_referral=demo-referrer"),
+        "{axum_cookies}"
+    );
+    for said in [&axum_said, &actix_said] {
+        assert!(said.starts_with("Ok(Attributed"), "{said}");
+    }
+    let state = sandbox.state();
+    for user in ["axum-friend", "actix-friend"] {
+        assert!(state.customer(&key, user).is_some(), "{user} created");
+        assert_eq!(
+            state.referrer_of(&key, user),
+            Some("demo-referrer"),
+            "{user}"
+        );
+    }
+    drop(state);
     sandbox.shutdown().await;
 }
