@@ -128,10 +128,40 @@ fn assert_documented_timestamp(value: &serde_json::Value) {
     );
 }
 
-/// Seed 001: refer-a-friend integration, every curl example in order.
+/// Seed 001: refer-a-friend integration, every curl example in the guide's order: Bob's
+/// referred sign-up, Alice's unreferred one (whose answer the guide shows), Bob's sale and
+/// batch, Alice's dashboard calls, and the credit to Alice's balance.
 #[tokio::test]
 async fn seed_001_refer_a_friend_integration() {
-    let api = Api::start().await;
+    // The guide's `REFERRAL_KEY_FROM_COOKIE` is an existing customer's key: the seeded
+    // `demo-referrer` (an unknown referrer is refused, see the README).
+    let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    let referrer = "demo-referrer";
+
+    // Step 2, first curl: Bob signs up with the `partnero_referral` cookie.
+    let (status, bob) = api
+        .post(
+            RAF,
+            "/customers",
+            json!({"referring_customer": {"key": referrer}, "key": "customer_456", "email": "bob@example.com", "name": "Bob"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{bob}");
+    assert_eq!(bob["status"], 1);
+    assert_eq!(bob["data"]["name"], "Bob");
+    assert_eq!(bob["data"]["referring_customer"]["key"], referrer, "{bob}");
+    assert_eq!(
+        api.sandbox.state().referrer_of(RAF, "customer_456"),
+        Some(referrer)
+    );
+    assert!(
+        bob["data"]["referral_link"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("?ref=customer_456")),
+        "{bob}"
+    );
+
+    // Step 2, second curl: Alice signs up without the cookie; the guide shows this answer.
     let (status, alice) = api
         .post(
             RAF,
@@ -139,7 +169,7 @@ async fn seed_001_refer_a_friend_integration() {
             json!({"key": "customer_123", "email": "alice@example.com", "name": "Alice"}),
         )
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 201, "{alice}");
     // The documented response shape.
     for field in [
         "id",
@@ -161,7 +191,6 @@ async fn seed_001_refer_a_friend_integration() {
             "missing {field}: {alice}"
         );
     }
-    assert_eq!(alice["data"]["approved"], true);
     assert_eq!(alice["status"], 1);
     // The values the guide's response shows for Alice.
     let data = &alice["data"];
@@ -170,6 +199,7 @@ async fn seed_001_refer_a_friend_integration() {
     assert_eq!(data["name"], "Alice");
     assert_eq!(data["surname"], json!(null));
     assert_eq!(data["status"], "active");
+    assert_eq!(data["approved"], true);
     assert_eq!(data["referring_customer"], json!(null));
     assert_eq!(data["referrals_count"], 0);
     assert_eq!(data["metadata"], json!({"date_of_birth": null}));
@@ -183,34 +213,21 @@ async fn seed_001_refer_a_friend_integration() {
     assert_documented_timestamp(&data["created_at"]);
     assert_documented_timestamp(&data["updated_at"]);
 
-    let (status, bob) = api
-        .post(
-            RAF,
-            "/customers",
-            json!({"referring_customer": {"key": "customer_123"}, "key": "customer_456", "email": "bob@example.com", "name": "Bob"}),
-        )
-        .await;
-    assert_eq!(status, 201);
-    assert_eq!(bob["data"]["referring_customer"]["key"], "customer_123");
-    assert!(
-        bob["data"]["referral_link"]
-            .as_str()
-            .is_some_and(|l| l.contains("customer_456"))
-    );
-
+    // Step 3: Bob's sale rewards his referrer.
     let (status, sale) = api
         .post(RAF, "/transactions", json!({"customer": {"key": "customer_456"}, "key": "invoice_123", "amount": 100, "action": "sale"}))
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 201, "{sale}");
     assert_eq!(sale["status"], 1);
     assert_eq!(sale["data"]["key"], "invoice_123");
     assert_eq!(sale["data"]["amount"], json!(100));
     assert_eq!(sale["data"]["action"], "sale");
     assert_eq!(
-        sale["data"]["rewards"][0]["customer"]["key"],
-        "customer_123"
+        sale["data"]["rewards"][0]["customer"]["key"], referrer,
+        "{sale}"
     );
     assert_documented_timestamp(&sale["data"]["created_at"]);
+    // Step 3, multiple transactions.
     let (status, batch) = api
         .post(
             RAF,
@@ -221,7 +238,7 @@ async fn seed_001_refer_a_friend_integration() {
             ]}),
         )
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 201, "{batch}");
     assert_eq!(batch["data"].as_array().map(Vec::len), Some(2));
     // invoice_123 was sent twice: Partnero records it twice (and so does the sandbox).
     assert_eq!(
@@ -231,33 +248,37 @@ async fn seed_001_refer_a_friend_integration() {
             .len(),
         2
     );
-    assert_eq!(
-        api.sandbox.state().balance(RAF, "customer_123"),
-        Some(dec("80"))
-    );
+    // 20% of 100 + 100 + 200, all to Bob's referrer; Alice referred nobody.
+    assert_eq!(api.sandbox.state().balance(RAF, referrer), Some(dec("80")));
 
+    // Step 4: Alice's details, stats, balance and referred friends.
     let (status, got) = api.get(RAF, "/customers/customer_123").await;
-    assert_eq!(status, 200);
-    assert_eq!(got["data"]["referrals_count"], 1);
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["data"]["id"], "customer_123");
+    // "Use the referral_link from the response to display a "Share your link" section".
     assert_eq!(got["data"]["referral_link"], alice["data"]["referral_link"]);
+    assert_eq!(got["data"]["referrals_count"], 0);
     let (status, stats) = api.get(RAF, "/customers/customer_123/stats").await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{stats}");
     // "Returns click counts, referral counts, and social sharing links."
-    assert_eq!(stats["data"]["referrals"], 1);
     assert!(stats["data"]["clicks"].is_number(), "{stats}");
+    assert_eq!(stats["data"]["referrals"], 0, "{stats}");
     assert!(stats["data"]["share_links"].is_object(), "{stats}");
     let (status, balance) = api.get(RAF, "/customers/customer_123/balance").await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{balance}");
+    // "Returns the customer's accumulated rewards": none yet.
     assert_eq!(
-        balance["data"]["balance"]["currency"][0]["amount"],
-        json!(80)
+        balance["data"]["balance"]["currency"],
+        json!([]),
+        "{balance}"
     );
     let (status, referrals) = api.get(RAF, "/customers/customer_123/referrals").await;
-    assert_eq!(status, 200);
-    assert_eq!(referrals["data"][0]["key"], "customer_456");
-    assert_eq!(referrals["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(status, 200, "{referrals}");
+    // "Returns a list of customers who signed up via this customer's referral link": nobody.
+    assert_eq!(referrals["data"], json!([]), "{referrals}");
     assert!(referrals["links"].is_object() && referrals["meta"].is_object());
 
+    // Step 5: credit Alice's balance manually.
     let (status, credited) = api
         .post(
             RAF,
@@ -265,10 +286,14 @@ async fn seed_001_refer_a_friend_integration() {
             json!({"amount": 10, "is_currency": true, "amount_units": "usd"}),
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{credited}");
     assert_eq!(
         credited["data"]["balance"]["currency"][0],
-        json!({"amount": 90, "amount_units": "usd", "is_currency": true})
+        json!({"amount": 10, "amount_units": "usd", "is_currency": true})
+    );
+    assert_eq!(
+        api.sandbox.state().balance(RAF, "customer_123"),
+        Some(dec("10"))
     );
 }
 
@@ -276,17 +301,34 @@ async fn seed_001_refer_a_friend_integration() {
 #[tokio::test]
 async fn seed_002_api_introduction() {
     let api = Api::start_with(SandboxConfig::new().seed_demo(true)).await;
+    // The guide's paginated answer has a next page: more than 15 partners (the seeded one and
+    // 15 more).
+    for n in 1..=15 {
+        api.partner(&format!("p{n}"), &format!("p{n}@example.com"))
+            .await;
+    }
     // "Test your connection by listing partners".
     let (status, body) = api.get(AFF, "/partners").await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], 1);
     assert_eq!(body["data"][0]["key"], "demo-partner");
-    for field in ["first", "last", "prev", "next"] {
-        assert!(body["links"].get(field).is_some(), "links.{field}");
-    }
-    for field in ["current_page", "from", "path", "per_page", "to"] {
-        assert!(body["meta"].get(field).is_some(), "meta.{field}");
-    }
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(15), "{body}");
+    // The values the guide's example shows (`limit` defaults to 15, `page` to 1).
+    let path = api.url("/partners");
+    let meta = &body["meta"];
+    assert_eq!(meta["current_page"], 1, "{body}");
+    assert_eq!(meta["from"], 1, "{body}");
+    assert_eq!(meta["path"], path.as_str(), "{body}");
+    assert_eq!(meta["per_page"], 15, "{body}");
+    assert_eq!(meta["to"], 15, "{body}");
+    let links = &body["links"];
+    // The guide shows `?page=1` and `?page=2`; the sandbox's links also carry `&limit=15`.
+    let first = links["first"].as_str().unwrap_or_default();
+    assert!(first.starts_with(&format!("{path}?page=1")), "{body}");
+    assert_eq!(links["last"], json!(null), "{body}");
+    assert_eq!(links["prev"], json!(null), "{body}");
+    let next = links["next"].as_str().unwrap_or_default();
+    assert!(next.starts_with(&format!("{path}?page=2")), "{body}");
     // The documented error shape.
     let (status, body) = api
         .post(AFF, "/partners", json!({"name": "no email"}))
@@ -329,10 +371,17 @@ async fn seed_003_server_to_server() {
     assert_eq!(status, 200);
     assert!(api.sandbox.state().customer(AFF, "u2").is_none());
 
-    let (status, _) = api
+    let (status, body) = api
         .post(RAF, "/customers", json!({"referring_customer": {"key": "demo-referrer"}, "key": "customer_456", "email": "alex@example.com", "name": "Alex"}))
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 201, "{body}");
+    // "The response includes referral_link so you can show the new customer their share URL."
+    assert!(
+        body["data"]["referral_link"]
+            .as_str()
+            .is_some_and(|l| l.ends_with("?ref=customer_456")),
+        "{body}"
+    );
     assert_eq!(
         api.sandbox.state().referrer_of(RAF, "customer_456"),
         Some("demo-referrer")
