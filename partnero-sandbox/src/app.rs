@@ -26,6 +26,8 @@ pub(crate) struct AppInner {
     pub(crate) referral_link_base: String,
     /// Largest accepted body in bytes.
     pub(crate) body_limit: usize,
+    /// Whether `GET /v1/test` names the program's type.
+    pub(crate) test_names_program: bool,
     /// Fault controls.
     pub(crate) faults: Faults,
     /// Request counters.
@@ -53,6 +55,7 @@ impl AppInner {
             commission_percent: config.commission_percent,
             referral_link_base: config.referral_link_base.clone(),
             body_limit: config.body_limit,
+            test_names_program: config.test_names_program,
             faults,
             stats,
             deliveries,

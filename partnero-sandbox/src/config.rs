@@ -76,6 +76,7 @@ pub struct SandboxConfig {
     pub(crate) port: u16,
     pub(crate) referral_link_base: String,
     pub(crate) body_limit: usize,
+    pub(crate) test_names_program: bool,
 }
 
 impl Default for SandboxConfig {
@@ -92,6 +93,7 @@ impl Default for SandboxConfig {
             port: 0,
             referral_link_base: "https://example.com/".to_owned(),
             body_limit: DEFAULT_BODY_LIMIT,
+            test_names_program: true,
         }
     }
 }
@@ -148,6 +150,14 @@ impl SandboxConfig {
     /// The largest request body accepted, in bytes (default 1 MiB); larger ones get 413.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Whether `GET /v1/test` names the program's type (default `true`). Partnero's
+    /// documentation promises only the program's `pub_id` and `name`; `false` answers just
+    /// those, to test a client that cannot learn the program from it.
+    pub fn test_names_program(mut self, yes: bool) -> Self {
+        self.test_names_program = yes;
         self
     }
 }

@@ -568,6 +568,50 @@ async fn an_unset_program_is_asked_once_and_organic_friends_are_created() {
     s.sandbox.shutdown().await;
 }
 
+// (2) Where `GET /v1/test` names no program (Partnero documents only its `pub_id` and
+// `name`), the client keeps the affiliate default and asks once; a refer-a-friend key is then
+// a distinct outcome with one WARN naming the fix, never a silent "not referred".
+#[tokio::test]
+async fn an_unnamed_program_makes_a_referral_key_a_distinct_outcome() {
+    let config = SandboxConfig::new()
+        .seed_demo(true)
+        .test_names_program(false);
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let key = sandbox.key_for(ProgramKind::ReferAFriend).unwrap();
+    let s = Setup { sandbox, key };
+    let c = s.client(None);
+    let recorder = crate::event_recorder::Recorder::default();
+    let guard = recorder.install();
+    for user in ["unnamed-1", "unnamed-2"] {
+        let outcome = c
+            .signup(&referrer_ctx(), NewCustomer::new(user))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                outcome,
+                SignupOutcome::OtherProgramKey {
+                    key_program: Program::ReferAFriend,
+                    customer: None,
+                }
+            ),
+            "{outcome:?}"
+        );
+    }
+    drop(guard);
+    assert_eq!(s.sandbox.requests_seen_for("GET", "/v1/test"), 1);
+    let signups = explanations(&recorder, "sign-up");
+    assert_eq!(signups.len(), 2, "{signups:#?}");
+    for line in &signups {
+        assert!(line.starts_with("event WARN"), "{line}");
+        assert!(
+            line.contains("set PARTNERO_PROGRAM=refer-a-friend"),
+            "{line}"
+        );
+    }
+    s.sandbox.shutdown().await;
+}
+
 // (2) Partnero cannot say which program it is (an outage): the sign-up fails and is not made
 // under a guessed program (an affiliate guess would skip a refer-a-friend customer for good).
 #[tokio::test]
