@@ -24,6 +24,11 @@ async fn program_test_endpoint_reports_each_program() {
     let (status, body) = api.get(common::RAF, "/test").await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["program"]["type"], "refer_a_friend");
+    let (status, body) = api
+        .get(partnero_sandbox::DEFAULT_NEWSLETTER_KEY, "/test")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["program"]["type"], "newsletter");
 }
 
 #[tokio::test]
