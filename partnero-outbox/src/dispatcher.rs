@@ -41,7 +41,8 @@ pub(crate) struct StoreParts {
 /// | `backoff` | 1 s doubling to 10 min, full jitter | between attempts of one row |
 /// | `poll_interval` | 500 ms | SQLite has no notifications; PostgreSQL is woken by `LISTEN` |
 /// | `lease` | 60 s (at least 3 × `timeout`) | a dispatcher that dies loses its rows for this long |
-/// | `keep_delivered` | 7 days | delivered rows are then deleted |
+/// | `keep_delivered` | 7 days | delivered (and discarded) rows are then deleted; until then their idempotency key stays taken |
+/// | `purge_interval` | 10 min | how often those rows are looked for (also once at start) |
 #[derive(Debug)]
 #[must_use = "call spawn() to start the dispatcher"]
 pub struct DispatcherBuilder {
@@ -53,6 +54,7 @@ pub struct DispatcherBuilder {
     poll_interval: Duration,
     lease: Duration,
     keep_delivered: Duration,
+    purge_interval: Duration,
 }
 
 impl std::fmt::Debug for StoreParts {
@@ -72,6 +74,7 @@ impl DispatcherBuilder {
             poll_interval: Duration::from_millis(500),
             lease: Duration::from_secs(60),
             keep_delivered: Duration::from_secs(7 * 24 * 3600),
+            purge_interval: DEFAULT_PURGE_INTERVAL,
         }
     }
 
@@ -135,9 +138,24 @@ impl DispatcherBuilder {
         self
     }
 
-    /// How long delivered rows are kept before they are deleted.
+    /// How long delivered rows are kept before they are deleted (discarded rows too, counted
+    /// from the discard). While a row is kept, its idempotency key is taken: enqueueing the same
+    /// event again is [`Enqueued::AlreadyQueued`](crate::Enqueued::AlreadyQueued). Once it is
+    /// deleted, the same key is queued (and sent) again: keep them longer than any handler,
+    /// job or import might replay an event. Pending, unconfirmed and dead rows are never
+    /// deleted, nor are the webhook records of
+    /// [`Outbox::first_delivery`](crate::Outbox::first_delivery) (see
+    /// [`Outbox::forget_webhooks_older_than`](crate::Outbox::forget_webhooks_older_than)).
     pub fn keep_delivered(mut self, keep: Duration) -> Self {
         self.keep_delivered = keep;
+        self
+    }
+
+    /// How often the dispatcher deletes the rows [`keep_delivered`](Self::keep_delivered) no
+    /// longer keeps (once at start, then at this interval; at least 100 ms). Each purge is
+    /// one `DELETE`; the default, 10 minutes, is right for production, a short one for tests.
+    pub fn purge_interval(mut self, interval: Duration) -> Self {
+        self.purge_interval = interval.max(MIN_PURGE_INTERVAL);
         self
     }
 
@@ -170,6 +188,7 @@ impl DispatcherBuilder {
             poll_interval: self.poll_interval,
             lease,
             keep_delivered: self.keep_delivered,
+            purge_interval: self.purge_interval,
             owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
             wake: Notify::new(),
             pause: Mutex::new(None),
@@ -199,6 +218,7 @@ struct Shared {
     poll_interval: Duration,
     lease: Duration,
     keep_delivered: Duration,
+    purge_interval: Duration,
     /// The fencing token written with every claim.
     owner: String,
     wake: Notify,
@@ -338,8 +358,14 @@ impl Dispatcher {
     }
 }
 
-/// How often expired leases are released and delivered rows purged.
+/// How often expired leases are released (and the gauges refreshed).
 const HOUSEKEEPING: Duration = Duration::from_secs(5);
+
+/// How often delivered rows past `keep_delivered` are deleted, unless set.
+const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The shortest purge interval a builder accepts.
+const MIN_PURGE_INTERVAL: Duration = Duration::from_millis(100);
 
 async fn run(shared: Arc<Shared>, stop: CancellationToken, hard: CancellationToken) {
     let mut failures: i32 = 0;
@@ -353,13 +379,13 @@ async fn run(shared: Arc<Shared>, stop: CancellationToken, hard: CancellationTok
             }
             continue;
         }
-        if last_housekeeping.is_none_or(|t| t.elapsed() >= HOUSEKEEPING) {
+        let purge_due = last_purge.is_none_or(|t| t.elapsed() >= shared.purge_interval);
+        if purge_due || last_housekeeping.is_none_or(|t| t.elapsed() >= HOUSEKEEPING) {
             last_housekeeping = Some(Instant::now());
-            let purge = last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(600));
-            if purge {
+            if purge_due {
                 last_purge = Some(Instant::now());
             }
-            housekeeping(&shared, purge).await;
+            housekeeping(&shared, purge_due).await;
         }
         let rows = match shared
             .store

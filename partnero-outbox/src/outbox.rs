@@ -44,7 +44,12 @@ pub enum Enqueued {
         id: i64,
     },
     /// An event with the same idempotency key is queued (or was delivered) already: nothing
-    /// was written, and the event is never sent twice.
+    /// was written, and the event is not sent twice.
+    ///
+    /// A delivered row holds its key only for as long as it is kept
+    /// ([`keep_delivered`](crate::DispatcherBuilder::keep_delivered), 7 days by default); after
+    /// it is purged the same event is [`Queued`](Self::Queued) again. See
+    /// [`Outbox::enqueue`] for what Partnero then does with it.
     AlreadyQueued,
 }
 
@@ -164,6 +169,17 @@ impl<DB: Backend> Outbox<DB> {
     /// Idempotent by the event's key: a handler that runs twice enqueues once, and a second
     /// sale (or [purchase](Event::purchase)) with the same transaction key is
     /// [`Enqueued::AlreadyQueued`].
+    ///
+    /// The key is remembered by the event's row, so for as long as that row exists: while it
+    /// waits, and once delivered for [`keep_delivered`](crate::DispatcherBuilder::keep_delivered)
+    /// (7 days by default; dead rows stay until an operator acts). After the delivered row is
+    /// purged, the same event is [`Enqueued::Queued`] again and sent again. A sign-up sent again
+    /// is harmless (Partnero answers "duplicate key", and the row is delivered), and so is a
+    /// refund (its second `DELETE` finds nothing). A **sale or purchase sent again is recorded
+    /// a second time**: a new row's first attempt is a plain `POST /transactions` (the look-up
+    /// by key guards only a row whose outcome was unknown), and Partnero does not refuse a
+    /// transaction key it has seen. Keep delivered rows longer than anything in your app could
+    /// replay a sale.
     ///
     /// Written in your transaction, the event exists exactly when your own rows do: a
     /// rollback leaves nothing to deliver. Errors leave nothing behind; roll back on them.

@@ -78,6 +78,7 @@ on_postgres! {
     purchase_cut_off_mid_request_is_looked_up_not_resent => |env, outbox| purchase_cases::a_purchase_cut_off_mid_request_is_looked_up_not_resent(&env, outbox);
     purchase_lost_answer_is_confirmed_by_its_webhook => |env, outbox| purchase_cases::a_lost_purchase_answer_is_confirmed_by_its_webhook(&env, outbox);
     dead_letters_block_their_customer_until_retried => |env, outbox| cases::dead_letters_block_their_customer_until_retried(&env, outbox);
+    housekeeping_purges_only_old_delivered_rows => |env, outbox| cases::housekeeping_purges_only_old_delivered_rows(&env, outbox);
     poison_rows_go_dead_without_a_crash_loop => |env, outbox| cases::poison_rows_go_dead_without_a_crash_loop(
         &env,
         outbox,

@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use partnero_outbox::{Backend, Enqueued, Outbox, PauseReason};
+use partnero_client::{Sale, WebhookDelivery};
+use partnero_outbox::{Backend, Enqueued, Event, Outbox, PauseReason, WebhookBackend};
+use rust_decimal::Decimal;
 use sqlx::{Executor, Pool};
 
 use super::{Env, LONG, eventually, fast, sale, signup, until_stats};
@@ -413,5 +415,134 @@ pub async fn a_long_outage_makes_no_dead_letters<DB: Backend>(env: &Env, outbox:
     dispatcher.nudge();
     let stats = until_stats(&outbox, LONG, |s| s.dead() == 1).await;
     assert_eq!(stats.dead(), 1, "two 500s with max_attempts 2: {stats:?}");
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// Every row, whatever its state (stats count them by state and kind).
+fn rows(stats: &partnero_outbox::Stats) -> u64 {
+    stats.rows.values().flat_map(|kinds| kinds.values()).sum()
+}
+
+/// Housekeeping: delivered (and discarded) rows are deleted once older than `keep_delivered`,
+/// never before; pending, unconfirmed and dead rows never are, however old, and neither are the
+/// webhook records (`forget_webhooks_older_than` trims those). Once a delivered row is gone its
+/// key is free: the same event is queued and sent again (a sign-up's resend is a duplicate, so
+/// still one customer; a sale's is recorded a second time, as `Outbox::enqueue` warns).
+pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBackend>(
+    env: &Env,
+    outbox: Outbox<DB>,
+) {
+    let keep = Duration::from_secs(1);
+    let purge_every = Duration::from_millis(100);
+    let hook = WebhookDelivery::from_json(br#"{"event":"outbox.housekeeping","data":{}}"#).unwrap();
+    assert!(outbox.first_delivery(&hook).await.unwrap());
+    let started = Instant::now();
+    // Concurrency 1 claims in enqueue order, so the first sale sent is hk-u-1: processed,
+    // then a 502, so unconfirmed for the (long) settle time.
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .process_then_fail_next(1, 502);
+    outbox.enqueue_now(&signup("hk-u")).await.unwrap();
+    outbox.enqueue_now(&sale("hk-u", "hk-u-1")).await.unwrap();
+    // Delivered: a sign-up, a sale, its refund.
+    outbox.enqueue_now(&signup("hk")).await.unwrap();
+    outbox.enqueue_now(&sale("hk", "hk-1")).await.unwrap();
+    outbox.enqueue_now(&Event::refund("hk-1")).await.unwrap();
+    // Dead (Partnero refuses amounts over 1e12 with a 422), and a sale pending behind it.
+    outbox.enqueue_now(&signup("hk-d")).await.unwrap();
+    let too_big = Sale::new(Decimal::new(10_000_000_000_000, 0)).key("hk-d-big");
+    outbox
+        .enqueue_now(&Event::sale("hk-d", too_big))
+        .await
+        .unwrap();
+    outbox
+        .enqueue_now(&sale("hk-d", "hk-d-after"))
+        .await
+        .unwrap();
+    // Discarded before any dispatcher runs.
+    let Enqueued::Queued { id } = outbox.enqueue_now(&signup("hk-x")).await.unwrap() else {
+        panic!("a new key is queued");
+    };
+    outbox.discard(id).await.unwrap();
+
+    let dispatcher = fast(&outbox, env)
+        .concurrency(1)
+        .settle(Duration::from_secs(600))
+        .keep_delivered(keep)
+        .purge_interval(purge_every)
+        .spawn()
+        .unwrap();
+    let left = |s: &partnero_outbox::Stats| {
+        (
+            rows(s),
+            s.in_state("unconfirmed"),
+            s.dead(),
+            s.in_state("pending"),
+        )
+    };
+    let stats = until_stats(&outbox, LONG, |s| left(s) == (3, 1, 1, 1)).await;
+    assert_eq!(
+        left(&stats),
+        (3, 1, 1, 1),
+        "five delivered rows and the discarded one purged: {stats:?}"
+    );
+    assert!(
+        started.elapsed() >= keep,
+        "no row was purged before keep_delivered ({:?})",
+        started.elapsed()
+    );
+    // They were delivered, not lost.
+    for customer in ["hk", "hk-u", "hk-d"] {
+        assert_eq!(
+            env.customer_partner(customer),
+            Some(Some("demo-partner".into())),
+            "{customer}"
+        );
+    }
+    assert_eq!((env.transactions("hk-1"), env.live("hk-1")), (1, 0));
+    assert_eq!(env.transactions("hk-u-1"), 1);
+    assert_eq!(env.customer_partner("hk-x"), None, "discarded, never sent");
+
+    // The dead row is now older than keep_delivered too, and many purges later all three
+    // are still there.
+    tokio::time::sleep(keep + purge_every * 5).await;
+    let stats = outbox.stats().await.unwrap();
+    assert_eq!(left(&stats), (3, 1, 1, 1), "{stats:?}");
+    assert_eq!(
+        outbox.dead_letters(10).await.unwrap()[0].idempotency_key,
+        "sale:hk-d-big"
+    );
+    assert!(
+        !outbox.first_delivery(&hook).await.unwrap(),
+        "housekeeping leaves the webhook records alone"
+    );
+    assert_eq!(outbox.forget_webhooks_older_than(keep).await.unwrap(), 1);
+
+    // The purged keys are free again.
+    assert!(matches!(
+        outbox.enqueue_now(&signup("hk")).await.unwrap(),
+        Enqueued::Queued { .. }
+    ));
+    assert!(matches!(
+        outbox.enqueue_now(&sale("hk", "hk-1")).await.unwrap(),
+        Enqueued::Queued { .. }
+    ));
+    dispatcher.nudge();
+    assert!(
+        eventually(LONG, || env.transactions("hk-1") == 2).await,
+        "the sale is sent again: the outbox no longer knows it"
+    );
+    // The sale waited for the sign-up (same customer): that was sent again and refused as a
+    // duplicate.
+    assert!(env.sandbox.requests_seen_for("POST", "/v1/customers") >= 4);
+    let signed_up = env
+        .sandbox
+        .state()
+        .customers(&env.api_key)
+        .iter()
+        .filter(|c| c.key == "hk")
+        .count();
+    assert_eq!(signed_up, 1, "the sign-up's resend is a duplicate");
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
