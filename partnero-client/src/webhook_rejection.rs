@@ -76,7 +76,8 @@ impl WebhookRejection {
             Self::Malformed => "signed body is not a webhook envelope",
             Self::NotConfigured => {
                 "no WebhookReceiver configured for this route (add it as a layer extension \
-                 on axum, as app data on actix-web)"
+                 on axum, or take it from the router's state with \
+                 VerifiedWebhook<WebhookReceiver>; as app data on actix-web)"
             }
         }
     }
