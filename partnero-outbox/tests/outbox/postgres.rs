@@ -69,6 +69,9 @@ on_postgres! {
     duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
     a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
+    slow_sale_is_found_not_resent => |env, outbox| cases::slow_sale_is_found_not_resent(&env, outbox);
+    slow_signup_is_delivered_once => |env, outbox| cases::slow_signup_is_delivered_once(&env, outbox);
+    slow_refund_is_delivered_once => |env, outbox| cases::slow_refund_is_delivered_once(&env, outbox);
     purchase_outage_then_recovery_pays_each_purchase_once => |env, outbox| purchase_cases::outage_then_recovery_pays_each_purchase_once(&env, outbox);
     purchase_processed_then_502_is_recorded_once => |env, outbox| purchase_cases::processed_then_failed_purchase_is_recorded_once(&env, outbox, false);
     purchase_processed_then_dropped_is_recorded_once => |env, outbox| purchase_cases::processed_then_failed_purchase_is_recorded_once(&env, outbox, true);

@@ -32,6 +32,8 @@ on_sqlite! {
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
     processed_then_dropped_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, true);
     slow_sale_is_found_not_resent => |env, outbox| cases::slow_sale_is_found_not_resent(&env, outbox);
+    slow_signup_is_delivered_once => |env, outbox| cases::slow_signup_is_delivered_once(&env, outbox);
+    slow_refund_is_delivered_once => |env, outbox| cases::slow_refund_is_delivered_once(&env, outbox);
     housekeeping_purges_only_old_delivered_rows => |env, outbox| cases::housekeeping_purges_only_old_delivered_rows(&env, outbox);
     rate_limit_in_seconds_pauses_everything => |env, outbox| cases::rate_limit_pauses_everything(&env, outbox, false);
     rate_limit_as_an_http_date_pauses_everything => |env, outbox| cases::rate_limit_pauses_everything(&env, outbox, true);

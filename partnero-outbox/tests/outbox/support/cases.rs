@@ -175,6 +175,94 @@ pub async fn slow_sale_is_found_not_resent<DB: Backend>(env: &Env, outbox: Outbo
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
 
+/// A sign-up still being processed after the client gave up (1.5 s against a 0.5 s timeout):
+/// it is resent, which is safe whichever lands first (the resend creates the customer and the
+/// slow one is a duplicate, or the other way round). One customer, with its partner; the row
+/// delivered once.
+pub async fn slow_signup_is_delivered_once<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
+    let slow = Duration::from_millis(1500);
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/customers")
+        .process_slowly_next(1, slow);
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    let sent = Instant::now();
+    outbox.enqueue_now(&signup("slow-up")).await.unwrap();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    assert_eq!(stats.in_state("delivered"), 1, "{stats:?}");
+    // Count only once the slow request has finished too.
+    tokio::time::sleep_until((sent + slow + Duration::from_millis(500)).into()).await;
+    assert!(
+        env.sandbox.requests_seen_for("POST", "/v1/customers") >= 2,
+        "the dispatcher gave up on the slow request and sent it again"
+    );
+    let signed_up = env
+        .sandbox
+        .state()
+        .customers(&env.api_key)
+        .iter()
+        .filter(|c| c.key == "slow-up")
+        .count();
+    assert_eq!(signed_up, 1);
+    assert_eq!(
+        env.customer_partner("slow-up"),
+        Some(Some("demo-partner".into()))
+    );
+    let stats = outbox.stats().await.unwrap();
+    assert_eq!(
+        (stats.in_state("delivered"), stats.waiting(), stats.dead()),
+        (1, 0, 0),
+        "{stats:?}"
+    );
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A refund still being processed after the client gave up: it is resent, and whichever
+/// `DELETE` comes second finds nothing (404, for a refund ordered after its sale: done). The
+/// transaction is deleted once; the row delivered once.
+pub async fn slow_refund_is_delivered_once<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
+    outbox.enqueue_now(&signup("slow-rf")).await.unwrap();
+    outbox
+        .enqueue_now(&sale("slow-rf", "slow-rf-1"))
+        .await
+        .unwrap();
+    let dispatcher = fast(&outbox, env).spawn().unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 2).await;
+    assert_eq!(env.live("slow-rf-1"), 1);
+    let slow = Duration::from_millis(1500);
+    env.sandbox
+        .faults()
+        .on("DELETE", "/v1/transactions")
+        .process_slowly_next(1, slow);
+    let sent = Instant::now();
+    outbox
+        .enqueue_now(&Event::refund("slow-rf-1"))
+        .await
+        .unwrap();
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == 3).await;
+    assert_eq!(stats.in_state("delivered"), 3, "{stats:?}");
+    tokio::time::sleep_until((sent + slow + Duration::from_millis(500)).into()).await;
+    assert!(
+        env.sandbox
+            .requests_seen_for("DELETE", "/v1/transactions/slow-rf-1")
+            >= 2,
+        "the dispatcher gave up on the slow request and sent it again"
+    );
+    assert_eq!(
+        (env.transactions("slow-rf-1"), env.live("slow-rf-1")),
+        (1, 0),
+        "one transaction, deleted"
+    );
+    let stats = outbox.stats().await.unwrap();
+    assert_eq!(
+        (stats.in_state("delivered"), stats.waiting(), stats.dead()),
+        (3, 0, 0),
+        "{stats:?}"
+    );
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
 /// A 429 with `Retry-After` (in seconds, or as an HTTP date) pauses the whole dispatcher:
 /// nothing else reaches Partnero before the time is up (a lower bound: it cannot flake), then
 /// everything is delivered.
