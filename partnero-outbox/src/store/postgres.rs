@@ -238,3 +238,108 @@ impl PgStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    use super::*;
+    use crate::store::Transition;
+    use crate::{Event, Outbox};
+
+    /// A pool on a fresh schema of the test server (`PARTNERO_TEST_DATABASE_URL`, by default
+    /// `postgres://postgres@127.0.0.1:5432/test`) and that schema's name, or `None` with a loud
+    /// line when no server answers, unless `PARTNERO_REQUIRE_POSTGRES=1`.
+    async fn scratch_pool() -> Option<(PgPool, PgPool, String)> {
+        let url = std::env::var("PARTNERO_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let required = std::env::var("PARTNERO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        let admin = match PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await
+        {
+            Ok(pool) => pool,
+            Err(e) if !required => {
+                eprintln!(
+                    "SKIPPED: PostgreSQL store test: no server at PARTNERO_TEST_DATABASE_URL ({e}); set PARTNERO_REQUIRE_POSTGRES=1 to fail instead"
+                );
+                return None;
+            }
+            Err(e) => panic!("PARTNERO_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {e}"),
+        };
+        let schema = format!("outbox_unit_{:016x}", fastrand::u64(..));
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let options = PgConnectOptions::from_str(&url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .unwrap();
+        Some((pool, admin, schema))
+    }
+
+    /// A dispatcher whose lease expired (it hung) and whose row another took over cannot
+    /// write its result: the fencing token no longer matches. Nor can it once the row is
+    /// merely released, before anyone claims it again.
+    #[tokio::test]
+    async fn a_stale_lease_holder_cannot_write_back() {
+        let Some((pool, admin, schema)) = scratch_pool().await else {
+            return;
+        };
+        let outbox = Outbox::postgres(pool).await.unwrap();
+        outbox.enqueue_now(&Event::refund("t1")).await.unwrap();
+        let store = &outbox.store;
+        let stale = store.claim("stale", 8, Duration::ZERO).await.unwrap();
+        assert_eq!(stale.len(), 1);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let done = |id| Ack {
+            id,
+            transition: Transition::Delivered {
+                outcome: "refunded".into(),
+            },
+        };
+        assert_eq!(
+            store.release(None, Duration::ZERO).await.unwrap(),
+            1,
+            "lease expired"
+        );
+        assert_eq!(
+            store.ack("stale", &[done(stale[0].id)]).await.unwrap(),
+            0,
+            "fenced once released"
+        );
+        let fresh = store
+            .claim("fresh", 8, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(fresh.len(), 1);
+        assert_eq!(fresh[0].id, stale[0].id);
+        assert_eq!(
+            store.ack("stale", &[done(stale[0].id)]).await.unwrap(),
+            0,
+            "fenced once claimed by another"
+        );
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!(
+            (stats.in_state("inflight"), stats.in_state("delivered")),
+            (1, 0),
+            "the stale ack left the fresh claim alone: {stats:?}"
+        );
+        assert_eq!(store.ack("fresh", &[done(fresh[0].id)]).await.unwrap(), 1);
+        assert_eq!(outbox.stats().await.unwrap().in_state("delivered"), 1);
+        outbox.pool().close().await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+}
