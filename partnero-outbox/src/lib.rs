@@ -112,3 +112,8 @@ pub use store::sqlite::sqlite_options;
 /// The SQLite table and indexes, for apps that create it in their own migrations.
 #[cfg(feature = "sqlite")]
 pub const SQLITE_SCHEMA: &str = store::sqlite::SCHEMA;
+
+/// This crate's README, compiled as doc tests so its snippets cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "sqlite"))]
+pub struct ReadmeDoctests;
