@@ -129,6 +129,10 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
             let key = sale.key.clone().unwrap_or_default();
             if row.unconfirmed {
                 confirm_sale(client, &key, row, policy).await
+            } else if let Some(decision) =
+                recorded_before(client, &key, &customer_key, row, policy).await
+            {
+                decision
             } else {
                 match client
                     .transactions()
@@ -225,8 +229,40 @@ async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Poli
     }
 }
 
+/// Before a sale or a purchase is posted, its key is looked up: a transaction recorded with it
+/// already (by an earlier row of the same key, purged since; or by the same sale sent inline
+/// too) is delivered, never posted again, and a key another customer's sale has is a dead
+/// letter. `None`: absent, post it. A look-up that fails posts nothing and is retried as a
+/// read (it cannot have recorded anything).
+async fn recorded_before(
+    client: &Partnero,
+    key: &str,
+    customer_key: &str,
+    row: &Claimed,
+    policy: &Policy,
+) -> Option<Decision> {
+    match client.transactions().get(key).await {
+        Ok(found) => Some(
+            match found.customer.as_ref().and_then(|c| c.key.as_deref()) {
+                Some(other) if other != customer_key => Decision::dead(format!(
+                    "transaction key {key} is already used by another customer's sale"
+                )),
+                _ => Decision::delivered("already_recorded"),
+            },
+        ),
+        Err(ApiError::NotFound { .. }) => None,
+        Err(e) => Some(failure_as(false, &e, row, policy)),
+    }
+}
+
 /// The state a failed attempt leads to (see the table in the module docs).
 fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision {
+    failure_as(kind.creates_transaction(), e, row, policy)
+}
+
+/// [`failure`] of a request that records a transaction (`creates`: an ambiguous failure makes
+/// it unconfirmed) or not (a sign-up, a refund, a look-up: retried).
+fn failure_as(creates: bool, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision {
     let status = e.status();
     let error = e.to_string();
     let retry = |delay: Duration, count: bool| Transition::Retry {
@@ -253,7 +289,7 @@ fn failure(kind: Kind, e: &ApiError, row: &Claimed, policy: &Policy) -> Decision
         }
         e if e.is_connect() => Decision::to(retry(backoff(row.attempts, policy), true)).in_outage(),
         e if e.is_ambiguous() => {
-            let decision = if kind.creates_transaction() {
+            let decision = if creates {
                 Decision::to(Transition::Unconfirmed {
                     settle: policy.settle,
                     status,

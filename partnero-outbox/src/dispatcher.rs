@@ -141,8 +141,9 @@ impl DispatcherBuilder {
     /// How long delivered rows are kept before they are deleted (discarded rows too, counted
     /// from the discard). While a row is kept, its idempotency key is taken: enqueueing the same
     /// event again is [`Enqueued::AlreadyQueued`](crate::Enqueued::AlreadyQueued). Once it is
-    /// deleted, the same key is queued (and sent) again: keep them longer than any handler,
-    /// job or import might replay an event. Pending, unconfirmed and dead rows are never
+    /// deleted, the same key is queued (and delivered) again (see
+    /// [`Outbox::enqueue`](crate::Outbox::enqueue): nothing is paid twice, but for a refunded
+    /// sale replayed): keep them longer than any handler, job or import might replay an event. Pending, unconfirmed and dead rows are never
     /// deleted, nor are the webhook records of
     /// [`Outbox::first_delivery`](crate::Outbox::first_delivery) (see
     /// [`Outbox::forget_webhooks_older_than`](crate::Outbox::forget_webhooks_older_than)).

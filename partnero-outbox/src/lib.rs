@@ -9,7 +9,9 @@
 //!   later ones (not anyone else's);
 //! * **never paid twice**: a sale (or purchase) whose outcome is unknown (a timeout, a 5xx, a dropped
 //!   connection, a dispatcher killed mid-request) becomes *unconfirmed*; after a settle time
-//!   it is looked up with `GET /transactions/{key}` and resent only when absent;
+//!   it is looked up with `GET /transactions/{key}` and resent only when absent; and every
+//!   post of a sale is preceded by that look-up, so a sale recorded already (by an earlier,
+//!   purged row of the same key, or sent inline too) is never posted again;
 //! * **never lost**: retries with full-jitter backoff; a 429 pauses the whole dispatcher until
 //!   its `Retry-After`; a rejected API key pauses it without burning attempts; after a bound the
 //!   event is a *dead letter* an operator can [`retry`](Outbox::retry) or

@@ -173,13 +173,13 @@ impl<DB: Backend> Outbox<DB> {
     /// The key is remembered by the event's row, so for as long as that row exists: while it
     /// waits, and once delivered for [`keep_delivered`](crate::DispatcherBuilder::keep_delivered)
     /// (7 days by default; dead rows stay until an operator acts). After the delivered row is
-    /// purged, the same event is [`Enqueued::Queued`] again and sent again. A sign-up sent again
-    /// is harmless (Partnero answers "duplicate key", and the row is delivered), and so is a
-    /// refund (its second `DELETE` finds nothing). A **sale or purchase sent again is recorded
-    /// a second time**: a new row's first attempt is a plain `POST /transactions` (the look-up
-    /// by key guards only a row whose outcome was unknown), and Partnero does not refuse a
-    /// transaction key it has seen. Keep delivered rows longer than anything in your app could
-    /// replay a sale.
+    /// purged, the same event is [`Enqueued::Queued`] again and delivered again, still paying
+    /// nothing twice: a sign-up sent again is answered "duplicate key" (delivered), a refund's
+    /// second `DELETE` finds nothing, and a sale or purchase is looked up by its key before it
+    /// is posted (Partnero does not refuse a transaction key it has seen), found, and not
+    /// posted again. One case is beyond the look-up: a sale that was refunded (its transaction
+    /// deleted) and enqueued again after its rows were purged is recorded anew. Keep delivered
+    /// rows longer than anything in your app could replay a refunded sale.
     ///
     /// Written in your transaction, the event exists exactly when your own rows do: a
     /// rollback leaves nothing to deliver. Errors leave nothing behind; roll back on them.

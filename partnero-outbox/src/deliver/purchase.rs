@@ -10,7 +10,7 @@ use std::time::Duration;
 use partnero_client::{NewCustomer, Partnero, PurchaseReferral, Sale};
 use partnero_core::ReferralContext;
 
-use super::{Decision, confirm_sale, failure, is_success_status};
+use super::{Decision, confirm_sale, failure, is_success_status, recorded_before};
 use crate::event::Kind;
 use crate::store::{Claimed, Transition};
 
@@ -24,9 +24,12 @@ pub(super) async fn deliver(
     customer: NewCustomer,
     sale: Sale,
 ) -> Decision {
+    let key = sale.key.clone().unwrap_or_default();
     if row.unconfirmed {
-        let key = sale.key.unwrap_or_default();
         return confirm_sale(client, &key, row, policy).await;
+    }
+    if let Some(decision) = recorded_before(client, &key, &customer.key, row, policy).await {
+        return decision;
     }
     match client.purchase_once(referral, customer, sale).await {
         Ok(outcome) => Decision::delivered(

@@ -514,8 +514,9 @@ fn rows(stats: &partnero_outbox::Stats) -> u64 {
 /// Housekeeping: delivered (and discarded) rows are deleted once older than `keep_delivered`,
 /// never before; pending, unconfirmed and dead rows never are, however old, and neither are the
 /// webhook records (`forget_webhooks_older_than` trims those). Once a delivered row is gone its
-/// key is free: the same event is queued and sent again (a sign-up's resend is a duplicate, so
-/// still one customer; a sale's is recorded a second time, as `Outbox::enqueue` warns).
+/// key is free: the same event is queued again, and still never paid twice (a sign-up's resend
+/// is a duplicate, so still one customer; a sale is looked up by its key before it is posted,
+/// found, and not posted again).
 pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBackend>(
     env: &Env,
     outbox: Outbox<DB>,
@@ -537,6 +538,7 @@ pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBa
     outbox.enqueue_now(&signup("hk")).await.unwrap();
     outbox.enqueue_now(&sale("hk", "hk-1")).await.unwrap();
     outbox.enqueue_now(&Event::refund("hk-1")).await.unwrap();
+    outbox.enqueue_now(&sale("hk", "hk-2")).await.unwrap();
     // Dead (Partnero refuses amounts over 1e12 with a 422), and a sale pending behind it.
     outbox.enqueue_now(&signup("hk-d")).await.unwrap();
     let too_big = Sale::new(Decimal::new(10_000_000_000_000, 0)).key("hk-d-big");
@@ -573,7 +575,7 @@ pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBa
     assert_eq!(
         left(&stats),
         (3, 1, 1, 1),
-        "five delivered rows and the discarded one purged: {stats:?}"
+        "six delivered rows and the discarded one purged: {stats:?}"
     );
     assert!(
         started.elapsed() >= keep,
@@ -589,6 +591,7 @@ pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBa
         );
     }
     assert_eq!((env.transactions("hk-1"), env.live("hk-1")), (1, 0));
+    assert_eq!(env.transactions("hk-2"), 1);
     assert_eq!(env.transactions("hk-u-1"), 1);
     assert_eq!(env.customer_partner("hk-x"), None, "discarded, never sent");
 
@@ -613,13 +616,26 @@ pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBa
         Enqueued::Queued { .. }
     ));
     assert!(matches!(
-        outbox.enqueue_now(&sale("hk", "hk-1")).await.unwrap(),
+        outbox.enqueue_now(&sale("hk", "hk-2")).await.unwrap(),
         Enqueued::Queued { .. }
     ));
     dispatcher.nudge();
+    // Handled (delivered, and perhaps purged already): looked up again, and only the two
+    // rows that were waiting before are waiting still.
+    let looked_up = || {
+        env.sandbox
+            .requests_seen_for("GET", "/v1/transactions/hk-2")
+    };
     assert!(
-        eventually(LONG, || env.transactions("hk-1") == 2).await,
-        "the sale is sent again: the outbox no longer knows it"
+        eventually(LONG, || looked_up() >= 2).await,
+        "looked up by its key"
+    );
+    let stats = until_stats(&outbox, LONG, |s| s.waiting() == 2).await;
+    assert_eq!(stats.waiting(), 2, "{stats:?}");
+    assert_eq!(
+        env.transactions("hk-2"),
+        1,
+        "found by its key, never posted again: the outbox no longer knew it"
     );
     // The sale waited for the sign-up (same customer): that was sent again and refused as a
     // duplicate.
