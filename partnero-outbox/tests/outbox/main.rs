@@ -8,6 +8,7 @@
 mod support;
 
 mod cli;
+mod outage;
 mod postgres;
 mod properties;
 mod sqlite;
