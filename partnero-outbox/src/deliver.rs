@@ -30,6 +30,8 @@ pub(crate) struct Policy {
     pub(crate) max_age: Duration,
     /// How long a rejected API key pauses the dispatcher.
     pub(crate) auth_pause: Duration,
+    /// How long an unreachable Partnero pauses it (jittered) before it tries again.
+    pub(crate) outage_pause: Duration,
     /// How long a 429 without `Retry-After` pauses it.
     pub(crate) rate_limit_pause: Duration,
 }
@@ -44,6 +46,7 @@ impl Default for Policy {
             max_attempts: 20,
             max_age: Duration::from_secs(72 * 3600),
             auth_pause: Duration::from_secs(60),
+            outage_pause: Duration::from_secs(1),
             rate_limit_pause: Duration::from_secs(5),
         }
     }
@@ -51,7 +54,13 @@ impl Default for Policy {
 
 /// Why the whole dispatcher stops claiming for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PauseReason {
+    /// Partnero is unreachable or overloaded (refused connections, timeouts, 502-504): the
+    /// dispatcher tries again every [`outage_pause`](crate::DispatcherBuilder::outage_pause)
+    /// instead of each row backing off on its own, so the backlog goes out as soon as
+    /// Partnero is back.
+    Unreachable,
     /// Partnero answered 429.
     RateLimited,
     /// Partnero rejected the API key (401 / 403): a configuration error, not the event's.
@@ -59,9 +68,10 @@ pub enum PauseReason {
 }
 
 impl PauseReason {
-    /// `rate_limited` / `unauthorized`.
+    /// `unreachable` / `rate_limited` / `unauthorized`.
     pub fn as_str(self) -> &'static str {
         match self {
+            PauseReason::Unreachable => "unreachable",
             PauseReason::RateLimited => "rate_limited",
             PauseReason::Unauthorized => "unauthorized",
         }
@@ -88,9 +98,14 @@ impl Decision {
         }
     }
 
-    fn in_outage(self) -> Self {
+    /// Partnero was unreachable: the attempt bound does not apply, and the whole dispatcher
+    /// pauses for (jittered) `outage_pause` unless a longer pause is set already.
+    fn in_outage(self, policy: &Policy) -> Self {
+        let ms = u64::try_from(policy.outage_pause.as_millis()).unwrap_or(u64::MAX);
+        let wait = Duration::from_millis(fastrand::u64(ms / 2..=ms));
         Self {
             outage: true,
+            pause: self.pause.or(Some((wait, PauseReason::Unreachable))),
             ..self
         }
     }
@@ -287,7 +302,10 @@ fn failure_as(creates: bool, e: &ApiError, row: &Claimed, policy: &Policy) -> De
                 outage: false,
             }
         }
-        e if e.is_connect() => Decision::to(retry(backoff(row.attempts, policy), true)).in_outage(),
+        // Partnero unreachable: the whole dispatcher pauses (see `in_outage`), so this row is
+        // due again as soon as it resumes, not after a backoff of its own that grows with the
+        // outage and would hold the backlog back long after Partnero returned.
+        e if e.is_connect() => Decision::to(retry(backoff(1, policy), true)).in_outage(policy),
         e if e.is_ambiguous() => {
             let decision = if creates {
                 Decision::to(Transition::Unconfirmed {
@@ -296,11 +314,12 @@ fn failure_as(creates: bool, e: &ApiError, row: &Claimed, policy: &Policy) -> De
                     error,
                 })
             } else {
-                let delay = backoff(row.attempts, policy).max(e.retry_after().unwrap_or_default());
+                let attempts = if is_outage(e) { 1 } else { row.attempts };
+                let delay = backoff(attempts, policy).max(e.retry_after().unwrap_or_default());
                 Decision::to(retry(delay, true))
             };
             if is_outage(e) {
-                decision.in_outage()
+                decision.in_outage(policy)
             } else {
                 decision
             }
@@ -368,6 +387,57 @@ fn is_success_status(e: &ApiError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn signup_row(attempts: i32) -> Claimed {
+        Claimed {
+            id: 1,
+            kind: Some(Kind::Signup),
+            payload: String::new(),
+            unconfirmed: false,
+            unordered_refund: false,
+            attempts,
+            age: Duration::from_secs(60),
+        }
+    }
+
+    fn api(status: u16) -> ApiError {
+        ApiError::Api {
+            status,
+            message: "down".into(),
+            errors: Default::default(),
+            retry_after: None,
+        }
+    }
+
+    /// Partnero unreachable: a row that failed a dozen times is due again within the backoff
+    /// base, not after a backoff grown with the outage (with the defaults that was up to
+    /// 10 min: a 30 s outage's backlog took two minutes to drain), and the whole dispatcher
+    /// pauses instead. A 500, which may be the event's doing, still backs the row off.
+    #[test]
+    fn an_outage_pauses_the_dispatcher_not_each_row() {
+        let p = Policy::default();
+        let row = signup_row(12);
+        for e in [ApiError::BudgetSpent, ApiError::Timeout, api(503)] {
+            let d = failure_as(false, &e, &row, &p);
+            assert!(d.outage, "{e}");
+            let Transition::Retry { delay, .. } = d.transition else {
+                panic!("{e}: {:?}", d.transition);
+            };
+            assert!(delay <= p.backoff_base, "{e}: {delay:?}");
+            let (wait, reason) = d.pause.expect("the dispatcher pauses");
+            assert_eq!(reason, PauseReason::Unreachable);
+            assert!(
+                wait >= p.outage_pause / 2 && wait <= p.outage_pause,
+                "{wait:?}"
+            );
+        }
+        let refused = failure_as(false, &api(500), &row, &p);
+        assert!(!refused.outage && refused.pause.is_none());
+        let Transition::Retry { delay, .. } = refused.transition else {
+            panic!("{:?}", refused.transition);
+        };
+        assert!(delay <= p.backoff_cap);
+    }
 
     #[test]
     fn backoff_stays_within_its_ceiling() {

@@ -38,7 +38,8 @@ pub(crate) struct StoreParts {
 /// | `settle` | 120 s (at least 4 × `timeout`) | how long a sale whose outcome is unknown waits before it is looked up by key |
 /// | `max_attempts` | 20 | then the row is dead (attempts during an outage, such as refused connections, timeouts or 502-504, do not count toward it) |
 /// | `max_age` | 72 h | then the row is dead |
-/// | `backoff` | 1 s doubling to 10 min, full jitter | between attempts of one row |
+/// | `backoff` | 1 s doubling to 10 min, full jitter | between attempts of one row that Partnero refused (a 500, say) |
+/// | `outage_pause` | 1 s (jittered 0.5-1 s) | while Partnero is unreachable the whole dispatcher pauses this long between tries, and its rows wait with it, so the backlog drains as soon as Partnero is back |
 /// | `poll_interval` | 500 ms | SQLite has no notifications; PostgreSQL is woken by `LISTEN` |
 /// | `lease` | 60 s (at least 3 × `timeout`) | a dispatcher that dies loses its rows for this long |
 /// | `keep_delivered` | 7 days | delivered (and discarded) rows are then deleted; until then their idempotency key stays taken |
@@ -123,6 +124,15 @@ impl DispatcherBuilder {
     /// How long a rejected API key (401/403) pauses the dispatcher before it tries again.
     pub fn auth_pause(mut self, pause: Duration) -> Self {
         self.policy.auth_pause = pause;
+        self
+    }
+
+    /// How long an unreachable Partnero (refused connections, timeouts, 502-504) pauses the
+    /// dispatcher before it tries again (jittered between half and all of it). The rows wait
+    /// with it rather than each backing off on its own, so after an outage the backlog goes
+    /// out within one pause of Partnero's return.
+    pub fn outage_pause(mut self, pause: Duration) -> Self {
+        self.policy.outage_pause = pause;
         self
     }
 
@@ -236,6 +246,15 @@ impl Shared {
         *pause
     }
 
+    /// Partnero answered: an outage pause ends now (a 429's or a rejected key's does not).
+    fn reachable(&self) {
+        let mut pause = self.pause.lock().unwrap_or_else(|e| e.into_inner());
+        if pause.is_some_and(|(_, reason)| reason == PauseReason::Unreachable) {
+            *pause = None;
+            metrics::gauge!("partnero_dispatcher_paused").set(0.0);
+        }
+    }
+
     fn pause_for(&self, wait: Duration, reason: PauseReason) {
         let until = Instant::now() + wait;
         let mut pause = self.pause.lock().unwrap_or_else(|e| e.into_inner());
@@ -244,6 +263,10 @@ impl Shared {
         }
         metrics::gauge!("partnero_dispatcher_paused").set(1.0);
         match reason {
+            PauseReason::Unreachable => tracing::debug!(
+                pause_ms = wait.as_millis() as u64,
+                "Partnero is unreachable: outbox delivery paused"
+            ),
             PauseReason::Unauthorized => tracing::error!(
                 pause_s = wait.as_secs(),
                 "Partnero rejected the API key (401/403): outbox delivery paused; check PARTNERO_API_KEY"
@@ -437,12 +460,16 @@ async fn deliver_one(shared: &Shared, row: &Claimed) -> Ack {
         attempt = row.attempts
     );
     let Decision {
-        transition, pause, ..
+        transition,
+        pause,
+        outage,
     } = deliver(&shared.client, row, &shared.policy)
         .instrument(span.clone())
         .await;
-    if let Some((wait, reason)) = pause {
-        shared.pause_for(wait, reason);
+    match pause {
+        Some((wait, reason)) => shared.pause_for(wait, reason),
+        None if !outage => shared.reachable(),
+        None => {}
     }
     let result = match &transition {
         Transition::Delivered { outcome } if outcome == "recovered" => "recovered",

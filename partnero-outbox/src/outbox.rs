@@ -104,7 +104,7 @@ impl Outbox<sqlx::Sqlite> {
     /// transactions with `pool.begin_with("BEGIN IMMEDIATE")`: a deferred transaction that
     /// reads, then writes, fails at once with "database is locked" instead of waiting. Open
     /// the pool with [`sqlite_options`](crate::sqlite_options) (WAL, `synchronous=FULL`, a
-    /// busy timeout).
+    /// busy timeout), and with one connection for writes (see there why).
     pub async fn sqlite_pool(pool: sqlx::SqlitePool) -> Result<Self, Error> {
         crate::store::sqlite::migrate(&pool).await?;
         let store = crate::store::sqlite::SqliteStore::new(pool.clone());

@@ -153,6 +153,13 @@ const PURGE: &str = concat!(
 /// a 5 s busy timeout (writers wait for each other instead of failing), created when missing.
 /// `database` is an `sqlite:` URL or a file path.
 ///
+/// Write through a pool of **one** connection (`SqlitePoolOptions::new().max_connections(1)`;
+/// reads may have a pool of their own): SQLite writes one transaction at a time anyway, and
+/// handlers waiting for the pool's connection are woken at each commit, while handlers on
+/// connections of their own wait in SQLite's busy handler, which sleeps up to 100 ms between
+/// looks at the lock. With 8 concurrent handlers on this 2-core machine that is a p99 of
+/// 6-9 ms against 35-54 ms, and more transactions a second (BENCHMARKS.md).
+///
 /// ```
 /// let options = partnero_outbox::sqlite_options("shop.db").unwrap();
 /// assert_eq!(options.get_filename(), std::path::Path::new("shop.db"));
@@ -170,10 +177,14 @@ pub fn sqlite_options(database: &str) -> Result<SqliteConnectOptions, sqlx::Erro
         .busy_timeout(Duration::from_secs(5)))
 }
 
-/// A pool on `database` with [`sqlite_options`].
+/// A pool of one connection on `database` with [`sqlite_options`]: SQLite writes one
+/// transaction at a time, and writers that wait for the pool's connection are woken at each
+/// commit, where writers on connections of their own wait in SQLite's busy handler, which
+/// sleeps 1, 2, 5, ... 100 ms between looks at the lock (p99 6-9 ms against 35-54 ms at 8
+/// concurrent handlers here; BENCHMARKS.md).
 pub(crate) async fn open(database: &str) -> Result<SqlitePool, crate::Error> {
     Ok(SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(1)
         .connect_with(sqlite_options(database)?)
         .await?)
 }
