@@ -233,8 +233,11 @@ impl Store {
             tx.commit().await?;
             Pool::Postgres(pool)
         } else {
+            // One connection: SQLite writes one transaction at a time, and a handler waiting
+            // for the pool is woken at the commit before it, not after the busy handler's
+            // sleep (see `partnero_outbox::sqlite_options`).
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(1)
                 .connect_with(connect_options(database)?)
                 .await?;
             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
