@@ -20,6 +20,7 @@ pub mod actix_shop;
 pub mod axum_shop;
 pub mod journey;
 pub mod pages;
+#[path = "../../partnero-outbox/tests/outbox/scratch_schema.rs"]
 pub mod scratch_db;
 pub mod setup;
 pub mod shop;

@@ -240,51 +240,31 @@ impl PgStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::str::FromStr;
+#[path = "../../tests/outbox/scratch_schema.rs"]
+mod scratch_schema;
 
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+#[cfg(test)]
+mod tests {
+    use sqlx::postgres::PgPoolOptions;
+
+    use super::scratch_schema;
 
     use super::*;
     use crate::store::Transition;
     use crate::{Event, Outbox};
 
-    /// A pool on a fresh schema of the test server (`PARTNERO_TEST_DATABASE_URL`, by default
-    /// `postgres://postgres@127.0.0.1:5432/test`) and that schema's name, or `None` with a loud
-    /// line when no server answers, unless `PARTNERO_REQUIRE_POSTGRES=1`.
-    async fn scratch_pool() -> Option<(PgPool, PgPool, String)> {
-        let url = std::env::var("PARTNERO_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let required = std::env::var("PARTNERO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-        let admin = match PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(&url)
+    /// A pool on a fresh schema of the test server and that schema, or `None` with a loud line
+    /// when no server answers, unless `PARTNERO_REQUIRE_POSTGRES=1`.
+    async fn scratch_pool() -> Option<(PgPool, scratch_schema::ScratchSchema)> {
+        let scratch = scratch_schema::ScratchSchema::create("outbox_unit", "PostgreSQL store test")
             .await
-        {
-            Ok(pool) => pool,
-            Err(e) if !required => {
-                eprintln!(
-                    "SKIPPED: PostgreSQL store test: no server at PARTNERO_TEST_DATABASE_URL ({e}); set PARTNERO_REQUIRE_POSTGRES=1 to fail instead"
-                );
-                return None;
-            }
-            Err(e) => panic!("PARTNERO_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {e}"),
-        };
-        let schema = format!("outbox_unit_{:016x}", fastrand::u64(..));
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let options = PgConnectOptions::from_str(&url)
-            .unwrap()
-            .options([("search_path", schema.as_str())]);
+            .expect("a scratch schema")?;
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect(&scratch.url)
             .await
             .unwrap();
-        Some((pool, admin, schema))
+        Some((pool, scratch))
     }
 
     /// A dispatcher whose lease expired (it hung) and whose row another took over cannot
@@ -292,7 +272,7 @@ mod tests {
     /// merely released, before anyone claims it again.
     #[tokio::test]
     async fn a_stale_lease_holder_cannot_write_back() {
-        let Some((pool, admin, schema)) = scratch_pool().await else {
+        let Some((pool, scratch)) = scratch_pool().await else {
             return;
         };
         let outbox = Outbox::postgres(pool).await.unwrap();
@@ -337,9 +317,6 @@ mod tests {
         assert_eq!(store.ack("fresh", &[done(fresh[0].id)]).await.unwrap(), 1);
         assert_eq!(outbox.stats().await.unwrap().in_state("delivered"), 1);
         outbox.pool().close().await;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&admin)
-            .await
-            .unwrap();
+        scratch.drop().await;
     }
 }

@@ -11,4 +11,5 @@ mod cli;
 mod outage;
 mod postgres;
 mod properties;
+mod scratch_schema;
 mod sqlite;

@@ -51,29 +51,7 @@ async fn a_thirty_second_outage_under_steady_load_loses_and_doubles_nothing() {
     .await;
     assert_eq!(stats.in_state("delivered"), events, "{stats:?}");
     assert_eq!(stats.dead(), 0, "{stats:?}");
-    for c in 0..customers {
-        let customer = format!("long-{c}");
-        assert_eq!(
-            env.customer_partner(&customer),
-            Some(Some("demo-partner".into())),
-            "{customer} attributed"
-        );
-        assert_eq!(
-            env.transactions(&format!("{customer}-a")),
-            1,
-            "{customer}-a once"
-        );
-        assert_eq!(
-            env.live(&format!("{customer}-a")),
-            0,
-            "{customer}-a refunded"
-        );
-        assert_eq!(
-            env.live(&format!("{customer}-b")),
-            1,
-            "{customer}-b once, kept"
-        );
-    }
+    env.assert_each_journey_once("long", customers);
     assert_eq!(
         env.sandbox.state().customers(&env.api_key).len() as u64,
         customers,

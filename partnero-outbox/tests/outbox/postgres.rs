@@ -1,61 +1,38 @@
 //! The outbox on PostgreSQL, where several dispatchers share it.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use partnero_outbox::Outbox;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
+
+use crate::scratch_schema::ScratchSchema;
 
 use crate::support::{cases, env, fast, purchase_cases, sale, signup, until_stats, webhook_cases};
 
-/// A pool on a fresh schema of the test server, or `None` (with a loud line) when no server
-/// answers and PostgreSQL is not required.
-/// Also the URL of that schema, for a child process.
-async fn pg_pool() -> Option<(sqlx::PgPool, String, String)> {
-    let url = std::env::var("PARTNERO_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let required = std::env::var("PARTNERO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-    let admin = match PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(&url)
+/// A pool on a fresh schema of the test server, and the schema (its URL for a child process;
+/// dropped at the end of the test), or `None` (with a loud line) when no server answers and
+/// PostgreSQL is not required.
+async fn pg_pool() -> Option<(sqlx::PgPool, ScratchSchema)> {
+    let scratch = ScratchSchema::create("outbox_test", "PostgreSQL outbox tests")
         .await
-    {
-        Ok(pool) => pool,
-        Err(e) if !required => {
-            eprintln!(
-                "SKIPPED: PostgreSQL outbox tests: no server at PARTNERO_TEST_DATABASE_URL ({e}); set PARTNERO_REQUIRE_POSTGRES=1 to fail instead"
-            );
-            return None;
-        }
-        Err(e) => panic!("PARTNERO_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {e}"),
-    };
-    let schema = format!("outbox_test_{:016x}", fastrand::u64(..));
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options = PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
+        .expect("a scratch schema")?;
     let pool = PgPoolOptions::new()
         .max_connections(10)
-        .connect_with(options)
+        .connect(&scratch.url)
         .await
         .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let schema_url = format!("{url}{separator}options%5Bsearch_path%5D={schema}");
-    Some((pool, schema_url, schema))
+    Some((pool, scratch))
 }
 
 macro_rules! on_postgres {
     ($($name:ident => |$env:ident, $outbox:ident| $body:expr;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            let Some((pool, _, _)) = pg_pool().await else { return };
+            let Some((pool, scratch)) = pg_pool().await else { return };
             let $env = env().await;
             let $outbox = Outbox::postgres(pool).await.unwrap();
             $body.await;
+            scratch.drop().await;
         }
     )*};
 }
@@ -93,7 +70,7 @@ on_postgres! {
 /// Schema creation is idempotent and safe when several machines start at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_creation_is_idempotent_and_concurrent() {
-    let Some((pool, _, _)) = pg_pool().await else {
+    let Some((pool, scratch)) = pg_pool().await else {
         return;
     };
     let (a, b) = tokio::join!(
@@ -110,13 +87,14 @@ async fn schema_creation_is_idempotent_and_concurrent() {
     .await
     .unwrap();
     assert_eq!(migrations, 0);
+    scratch.drop().await;
 }
 
 /// `postgres_polling`: the notify trigger an earlier start created is dropped, dispatchers
 /// still deliver everything once by polling, and `postgres` puts the trigger back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_polling_outbox_drops_the_trigger_and_still_delivers() {
-    let Some((pool, _, _)) = pg_pool().await else {
+    let Some((pool, scratch)) = pg_pool().await else {
         return;
     };
     Outbox::postgres(pool.clone()).await.unwrap();
@@ -127,13 +105,14 @@ async fn a_polling_outbox_drops_the_trigger_and_still_delivers() {
     cases::outage_loses_nothing_and_pays_nothing_twice(&env, polling).await;
     Outbox::postgres(pool.clone()).await.unwrap();
     assert_eq!(notify_triggers(&pool).await, 1);
+    scratch.drop().await;
 }
 
 /// The command-line tool leaves the deployment's wake-up as it found it: it neither puts back
 /// the trigger a `postgres_polling` deployment dropped, nor drops a `postgres` one's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_line_tool_keeps_the_trigger_as_it_is() {
-    let Some((pool, schema_url, _)) = pg_pool().await else {
+    let Some((pool, scratch)) = pg_pool().await else {
         return;
     };
     for (polling, triggers) in [(true, 0), (false, 1)] {
@@ -142,10 +121,11 @@ async fn the_command_line_tool_keeps_the_trigger_as_it_is() {
         } else {
             Outbox::postgres(pool.clone()).await.unwrap();
         }
-        let (ok, out) = crate::cli::cli(&schema_url, &["status"]).await;
+        let (ok, out) = crate::cli::cli(&scratch.url, &["status"]).await;
         assert!(ok, "{out}");
         assert_eq!(notify_triggers(&pool).await, triggers, "polling: {polling}");
     }
+    scratch.drop().await;
 }
 
 /// How many notify triggers the test schema's outbox table has.
@@ -165,7 +145,7 @@ async fn notify_triggers(pool: &sqlx::PgPool) -> i64 {
 /// as the sandbox's creation order shows).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_dispatchers_share_the_work_without_doubling() {
-    let Some((pool, _, _)) = pg_pool().await else {
+    let Some((pool, scratch)) = pg_pool().await else {
         return;
     };
     let env = env().await;
@@ -216,6 +196,7 @@ async fn two_dispatchers_share_the_work_without_doubling() {
         !everything.contains(&env.api_key),
         "the API key is never stored"
     );
+    scratch.drop().await;
 }
 
 /// Two dispatcher *processes* on one PostgreSQL, 10,000 events over 1,000 customers (a
@@ -225,7 +206,7 @@ async fn two_dispatchers_share_the_work_without_doubling() {
 /// still running at the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_dispatcher_processes_deliver_ten_thousand_events_once_in_order() {
-    let Some((pool, schema_url, _)) = pg_pool().await else {
+    let Some((pool, scratch)) = pg_pool().await else {
         return;
     };
     let env = env().await;
@@ -255,8 +236,8 @@ async fn two_dispatcher_processes_deliver_ten_thousand_events_once_in_order() {
     faults
         .on("DELETE", "/v1/transactions")
         .process_then_drop_next(10);
-    let mut one = crate::cli::run_child(&env, &schema_url);
-    let mut two = crate::cli::run_child(&env, &schema_url);
+    let mut one = crate::cli::run_child(&env, &scratch.url);
+    let mut two = crate::cli::run_child(&env, &scratch.url);
     let stats = until_stats(&outbox, Duration::from_secs(300), |s| {
         s.in_state("delivered") == total
     })
@@ -282,6 +263,7 @@ async fn two_dispatcher_processes_deliver_ten_thousand_events_once_in_order() {
             Some(Some("demo-partner".into()))
         );
     }
+    scratch.drop().await;
 }
 
 /// The table vanishes under a running dispatcher (a database restored from an old backup, a
@@ -289,7 +271,7 @@ async fn two_dispatcher_processes_deliver_ten_thousand_events_once_in_order() {
 /// off instead of crashing, and once the table is back it delivers again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_table_is_an_error_not_a_crash() {
-    let Some((pool, _, _)) = pg_pool().await else {
+    let Some((pool, scratch)) = pg_pool().await else {
         return;
     };
     let env = env().await;
@@ -318,4 +300,5 @@ async fn a_vanished_table_is_an_error_not_a_crash() {
     assert!(env.customer_partner("back").is_some());
     assert!(env.customer_partner("gone").is_none());
     dispatcher.shutdown(Duration::from_secs(5)).await;
+    scratch.drop().await;
 }

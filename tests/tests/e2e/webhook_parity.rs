@@ -147,6 +147,11 @@ async fn through_axum(case: &Case) -> (u16, String) {
     if let Some(receiver) = &case.receiver {
         app = app.layer(Extension(receiver.clone()));
     }
+    post_to(app, case).await
+}
+
+/// `case`'s delivery POSTed to `/hook` of an axum `app`: the status and the body.
+async fn post_to(app: axum::Router, case: &Case) -> (u16, String) {
     let mut req = http::Request::post("/hook").header("content-type", "application/json");
     if let Some(sig) = &case.signature {
         req = req.header("Signature", sig);
@@ -173,17 +178,7 @@ async fn through_axum_state(case: &Case) -> Option<(u16, String)> {
     let app = Router::new()
         .route("/hook", post(show))
         .with_state(case.receiver.clone()?);
-    let mut req = http::Request::post("/hook").header("content-type", "application/json");
-    if let Some(sig) = &case.signature {
-        req = req.header("Signature", sig);
-    }
-    let res = app
-        .oneshot(req.body(Body::from(case.body.clone())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    Some((status, String::from_utf8_lossy(&body).into_owned()))
+    Some(post_to(app, case).await)
 }
 
 async fn through_actix(case: &Case) -> (u16, String) {

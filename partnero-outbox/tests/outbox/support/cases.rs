@@ -50,29 +50,7 @@ pub async fn outage_loses_nothing_and_pays_nothing_twice<DB: Backend>(
     let stats = until_stats(&outbox, LONG, |s| s.in_state("delivered") == customers * 4).await;
     assert_eq!(stats.in_state("delivered"), customers * 4, "{stats:?}");
     assert_eq!(stats.dead(), 0);
-    for c in 0..customers {
-        let customer = format!("out-{c}");
-        assert_eq!(
-            env.customer_partner(&customer),
-            Some(Some("demo-partner".into())),
-            "{customer} attributed"
-        );
-        assert_eq!(
-            env.transactions(&format!("{customer}-a")),
-            1,
-            "{customer}-a once"
-        );
-        assert_eq!(
-            env.live(&format!("{customer}-a")),
-            0,
-            "{customer}-a refunded"
-        );
-        assert_eq!(
-            env.live(&format!("{customer}-b")),
-            1,
-            "{customer}-b once, kept"
-        );
-    }
+    env.assert_each_journey_once("out", customers);
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
 

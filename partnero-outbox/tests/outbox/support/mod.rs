@@ -115,6 +115,26 @@ impl Env {
             .customer(&self.api_key, key)
             .map(|c| c.partner.as_ref().map(|p| p.key.clone()))
     }
+
+    /// The journeys of customers `<prefix>-0` .. `<prefix>-<customers - 1>` (a sign-up, sales
+    /// `-a` and `-b`, then the refund of `-a`) arrived exactly once and in order: each customer
+    /// attributed (its sales would have been refused before its sign-up), each sale recorded
+    /// once, `-a` refunded (a refund before its sale would have found nothing), `-b` kept.
+    pub fn assert_each_journey_once(&self, prefix: &str, customers: u64) {
+        for c in 0..customers {
+            let customer = format!("{prefix}-{c}");
+            assert_eq!(
+                self.customer_partner(&customer),
+                Some(Some("demo-partner".into())),
+                "{customer} attributed"
+            );
+            let (a, b) = (format!("{customer}-a"), format!("{customer}-b"));
+            assert_eq!(self.transactions(&a), 1, "{a} once");
+            assert_eq!(self.live(&a), 0, "{a} refunded");
+            assert_eq!(self.transactions(&b), 1, "{b} once");
+            assert_eq!(self.live(&b), 1, "{b} kept");
+        }
+    }
 }
 
 /// Waits until `done` holds, checking every 50 ms, for at most `limit` (a bound on a hang,

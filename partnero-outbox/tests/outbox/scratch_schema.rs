@@ -1,10 +1,14 @@
-//! A fresh PostgreSQL schema to run a shop in, for the tests (the shops' own and the end-to-end
-//! ones): `PARTNERO_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`), a
-//! new schema in it, and a `postgres://` URL whose connections use only that schema, so the
-//! shop's tables and its outbox collide with nothing. Dropped with [`ScratchSchema::drop`].
+//! A fresh PostgreSQL schema for one test: `PARTNERO_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), a new schema in it, and a `postgres://` URL whose
+//! connections use only that schema, so an outbox table (and a shop's tables) collide with
+//! nothing. Dropped with [`ScratchSchema::drop`]. One file for every PostgreSQL test: the
+//! outbox's own (unit and integration, by `#[path]`) and the example shops' (`scratch_db`).
 //!
 //! No server: [`ScratchSchema::create`] prints a loud `SKIPPED` line and returns `None`, unless
 //! `PARTNERO_REQUIRE_POSTGRES=1`, where it is an error.
+
+// Public for the example shops, which re-export it; private where the outbox's tests include it.
+#![allow(unreachable_pub)]
 
 use std::time::Duration;
 
