@@ -30,7 +30,7 @@
 //!
 //! # async fn run(ctx: ReferralContext) -> Result<(), partnero_client::Error> {
 //! // PARTNERO_API_KEY, optional PARTNERO_BASE_URL (e.g. a local partnero-sandbox) and
-//! // PARTNERO_PROGRAM (`affiliate` / `refer-a-friend`).
+//! // PARTNERO_PROGRAM (`affiliate` / `refer-a-friend` / `newsletter`).
 //! let client = Partnero::from_env()?;
 //! match client.signup(&ctx, NewCustomer::new("user-42").email("ada@example.com")).await? {
 //!     SignupOutcome::Attributed { .. } => {}

@@ -114,7 +114,7 @@ impl Partnero {
 
     /// A client configured from the environment: `PARTNERO_API_KEY` (required),
     /// `PARTNERO_BASE_URL` (optional, e.g. a local sandbox) and `PARTNERO_PROGRAM`
-    /// (optional: `affiliate` or `refer-a-friend`).
+    /// (optional: `affiliate`, `refer-a-friend` or `newsletter`).
     pub fn from_env() -> Result<Self, Error> {
         Self::builder_from_lookup(|name| std::env::var(name).ok())?.build()
     }
