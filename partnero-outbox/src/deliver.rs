@@ -98,15 +98,41 @@ impl Decision {
         }
     }
 
-    /// Partnero was unreachable: the attempt bound does not apply, and the whole dispatcher
-    /// pauses for (jittered) `outage_pause` unless a longer pause is set already.
+    /// Partnero was unreachable: the attempt is given back (an outage of any length spends
+    /// none of the row's attempts; only the age bound applies), and the whole dispatcher pauses
+    /// for (jittered) `outage_pause` unless a longer pause is set already.
     fn in_outage(self, policy: &Policy) -> Self {
         let ms = u64::try_from(policy.outage_pause.as_millis()).unwrap_or(u64::MAX);
         let wait = Duration::from_millis(fastrand::u64(ms / 2..=ms));
+        let transition = match self.transition {
+            Transition::Retry {
+                delay,
+                status,
+                error,
+                ..
+            } => Transition::Retry {
+                delay,
+                status,
+                error,
+                count: false,
+            },
+            Transition::Unconfirmed {
+                settle,
+                status,
+                error,
+                ..
+            } => Transition::Unconfirmed {
+                settle,
+                status,
+                error,
+                count: false,
+            },
+            other => other,
+        };
         Self {
+            transition,
             outage: true,
             pause: self.pause.or(Some((wait, PauseReason::Unreachable))),
-            ..self
         }
     }
 
@@ -163,6 +189,7 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
                             settle: Duration::ZERO,
                             status: e.status(),
                             error: e.to_string(),
+                            count: true,
                         })
                     }
                     Err(e) => failure(Kind::Sale, &e, row, policy),
@@ -227,7 +254,7 @@ async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Poli
         Err(e) => match failure(Kind::Sale, &e, row, policy) {
             // The lookup itself failed: still unconfirmed, look again after a backoff.
             Decision {
-                transition: Transition::Retry { delay, .. },
+                transition: Transition::Retry { delay, count, .. },
                 pause,
                 outage,
             } => Decision {
@@ -235,6 +262,7 @@ async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Poli
                     settle: delay,
                     status: e.status(),
                     error: format!("looking the sale up failed: {e}"),
+                    count,
                 },
                 pause,
                 outage,
@@ -305,6 +333,9 @@ fn failure_as(creates: bool, e: &ApiError, row: &Claimed, policy: &Policy) -> De
         // Partnero unreachable: the whole dispatcher pauses (see `in_outage`), so this row is
         // due again as soon as it resumes, not after a backoff of its own that grows with the
         // outage and would hold the backlog back long after Partnero returned.
+        // Not sent because a helper's time budget ran out (not under a dispatcher's client,
+        // which has none): Partnero is reachable, so an ordinary counted retry.
+        ApiError::BudgetSpent => Decision::to(retry(backoff(row.attempts, policy), true)),
         e if e.is_connect() => Decision::to(retry(backoff(1, policy), true)).in_outage(policy),
         e if e.is_ambiguous() => {
             let decision = if creates {
@@ -312,6 +343,7 @@ fn failure_as(creates: bool, e: &ApiError, row: &Claimed, policy: &Policy) -> De
                     settle: policy.settle,
                     status,
                     error,
+                    count: true,
                 })
             } else {
                 let attempts = if is_outage(e) { 1 } else { row.attempts };
@@ -411,32 +443,46 @@ mod tests {
 
     /// Partnero unreachable: a row that failed a dozen times is due again within the backoff
     /// base, not after a backoff grown with the outage (with the defaults that was up to
-    /// 10 min: a 30 s outage's backlog took two minutes to drain), and the whole dispatcher
-    /// pauses instead. A 500, which may be the event's doing, still backs the row off.
+    /// 10 min: a 30 s outage's backlog took two minutes to drain), its attempt is given back
+    /// (an outage spends none), and the whole dispatcher pauses instead. A sale's look-up that
+    /// an outage kept from answering stays unconfirmed, its attempt given back too. A 500,
+    /// which may be the event's doing, and a spent helper budget still count, with no pause.
     #[test]
     fn an_outage_pauses_the_dispatcher_not_each_row() {
         let p = Policy::default();
         let row = signup_row(12);
-        for e in [ApiError::BudgetSpent, ApiError::Timeout, api(503)] {
+        for e in [ApiError::Timeout, api(502), api(503)] {
             let d = failure_as(false, &e, &row, &p);
             assert!(d.outage, "{e}");
-            let Transition::Retry { delay, .. } = d.transition else {
+            let Transition::Retry { delay, count, .. } = d.transition else {
                 panic!("{e}: {:?}", d.transition);
             };
-            assert!(delay <= p.backoff_base, "{e}: {delay:?}");
+            assert!(delay <= p.backoff_base && !count, "{e}: {delay:?} {count}");
             let (wait, reason) = d.pause.expect("the dispatcher pauses");
             assert_eq!(reason, PauseReason::Unreachable);
             assert!(
                 wait >= p.outage_pause / 2 && wait <= p.outage_pause,
                 "{wait:?}"
             );
+            let sale = failure_as(true, &e, &row, &p);
+            assert!(
+                matches!(
+                    sale.transition,
+                    Transition::Unconfirmed { count: false, .. }
+                ),
+                "{e}: {:?}",
+                sale.transition
+            );
         }
-        let refused = failure_as(false, &api(500), &row, &p);
-        assert!(!refused.outage && refused.pause.is_none());
-        let Transition::Retry { delay, .. } = refused.transition else {
-            panic!("{:?}", refused.transition);
-        };
-        assert!(delay <= p.backoff_cap);
+        for e in [api(500), ApiError::BudgetSpent] {
+            let d = failure_as(false, &e, &row, &p);
+            assert!(!d.outage && d.pause.is_none(), "{e}");
+            assert!(
+                matches!(d.transition, Transition::Retry { count: true, .. }),
+                "{e}: {:?}",
+                d.transition
+            );
+        }
     }
 
     #[test]

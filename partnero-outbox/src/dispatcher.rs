@@ -130,9 +130,9 @@ impl DispatcherBuilder {
     /// How long an unreachable Partnero (refused connections, timeouts, 502-504) pauses the
     /// dispatcher before it tries again (jittered between half and all of it). The rows wait
     /// with it rather than each backing off on its own, so after an outage the backlog goes
-    /// out within one pause of Partnero's return.
+    /// out within one pause of Partnero's return. At least 100 ms (a shorter one would spin).
     pub fn outage_pause(mut self, pause: Duration) -> Self {
-        self.policy.outage_pause = pause;
+        self.policy.outage_pause = pause.max(MIN_OUTAGE_PAUSE);
         self
     }
 
@@ -255,12 +255,22 @@ impl Shared {
         }
     }
 
+    /// Pauses until `wait` from now, or longer when a pause is set already. A 429's or a
+    /// rejected key's reason is never replaced by an outage's: `reachable` must not end it.
     fn pause_for(&self, wait: Duration, reason: PauseReason) {
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now + wait;
         let mut pause = self.pause.lock().unwrap_or_else(|e| e.into_inner());
-        if pause.is_none_or(|(current, _)| current < until) {
-            *pause = Some((until, reason));
-        }
+        let live = pause.filter(|(current, _)| *current > now);
+        *pause = Some(match live {
+            Some((current, kept))
+                if reason == PauseReason::Unreachable && kept != PauseReason::Unreachable =>
+            {
+                (current.max(until), kept)
+            }
+            Some((current, _)) => (current.max(until), reason),
+            None => (until, reason),
+        });
         metrics::gauge!("partnero_dispatcher_paused").set(1.0);
         match reason {
             PauseReason::Unreachable => tracing::debug!(
@@ -387,6 +397,9 @@ const HOUSEKEEPING: Duration = Duration::from_secs(5);
 
 /// How often delivered rows past `keep_delivered` are deleted, unless set.
 const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The shortest outage pause a builder accepts.
+const MIN_OUTAGE_PAUSE: Duration = Duration::from_millis(100);
 
 /// The shortest purge interval a builder accepts.
 const MIN_PURGE_INTERVAL: Duration = Duration::from_millis(100);

@@ -37,7 +37,8 @@ pub struct Stats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Pause {
-    /// `rate_limited` (a 429) or `unauthorized` (a 401/403: fix the API key).
+    /// `unreachable` (refused connections, timeouts, 502-504), `rate_limited` (a 429) or
+    /// `unauthorized` (a 401/403: fix the API key).
     #[serde(serialize_with = "reason")]
     pub reason: PauseReason,
     /// Until the next claim (seconds in JSON).

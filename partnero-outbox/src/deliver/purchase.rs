@@ -43,6 +43,7 @@ pub(super) async fn deliver(
                 settle: Duration::ZERO,
                 status: e.status(),
                 error: e.to_string(),
+                count: true,
             })
         }
         Err(e) => failure(Kind::Purchase, &e, row, policy),

@@ -65,6 +65,8 @@ pub(crate) enum Transition {
         settle: Duration,
         status: Option<u16>,
         error: String,
+        /// False gives the attempt back (an outage kept the look-up from answering).
+        count: bool,
     },
     /// Given up: waits for `retry(id)` or `discard(id)`, holding back its order key.
     Dead { status: Option<u16>, reason: String },
@@ -129,10 +131,11 @@ impl Ack {
                 settle,
                 status: s,
                 error,
+                count,
             } => AckColumns {
                 state: state::UNCONFIRMED,
                 delay_ms: millis(*settle),
-                attempt_adjust: 0,
+                attempt_adjust: if *count { 0 } else { -1 },
                 last_status: status(s),
                 last_error: text(error),
                 outcome: None,

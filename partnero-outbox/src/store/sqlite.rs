@@ -158,7 +158,9 @@ const PURGE: &str = concat!(
 /// handlers waiting for the pool's connection are woken at each commit, while handlers on
 /// connections of their own wait in SQLite's busy handler, which sleeps up to 100 ms between
 /// looks at the lock. With 8 concurrent handlers on this 2-core machine that is a p99 of
-/// 6-9 ms against 35-54 ms, and more transactions a second (BENCHMARKS.md).
+/// 4.7-8.9 ms against 19-54 ms, and more transactions a second (BENCHMARKS.md). Inside a
+/// transaction on such a pool, query through the transaction only: a query on the pool itself
+/// waits for the one connection, which the transaction holds, until the acquire timeout.
 ///
 /// ```
 /// let options = partnero_outbox::sqlite_options("shop.db").unwrap();
@@ -180,7 +182,7 @@ pub fn sqlite_options(database: &str) -> Result<SqliteConnectOptions, sqlx::Erro
 /// A pool of one connection on `database` with [`sqlite_options`]: SQLite writes one
 /// transaction at a time, and writers that wait for the pool's connection are woken at each
 /// commit, where writers on connections of their own wait in SQLite's busy handler, which
-/// sleeps 1, 2, 5, ... 100 ms between looks at the lock (p99 6-9 ms against 35-54 ms at 8
+/// sleeps 1, 2, 5, ... 100 ms between looks at the lock (p99 4.7-8.9 ms against 19-54 ms at 8
 /// concurrent handlers here; BENCHMARKS.md).
 pub(crate) async fn open(database: &str) -> Result<SqlitePool, crate::Error> {
     Ok(SqlitePoolOptions::new()

@@ -45,6 +45,7 @@ on_postgres! {
     outage_loses_nothing_and_pays_nothing_twice => |env, outbox| cases::outage_loses_nothing_and_pays_nothing_twice(&env, outbox);
     duplicate_enqueue_is_a_no_op => |env, outbox| cases::duplicate_enqueue_is_a_no_op(&env, outbox);
     a_long_outage_makes_no_dead_letters => |env, outbox| cases::a_long_outage_makes_no_dead_letters(&env, outbox);
+    an_outage_spends_no_attempts => |env, outbox| cases::an_outage_spends_no_attempts(&env, outbox);
     processed_then_502_is_delivered_once => |env, outbox| cases::processed_then_failed_is_delivered_once(&env, outbox, false);
     slow_sale_is_found_not_resent => |env, outbox| cases::slow_sale_is_found_not_resent(&env, outbox);
     slow_signup_is_delivered_once => |env, outbox| cases::slow_signup_is_delivered_once(&env, outbox);

@@ -484,6 +484,46 @@ pub async fn a_long_outage_makes_no_dead_letters<DB: Backend>(env: &Env, outbox:
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }
 
+/// An outage spends no attempts: with `max_attempts(3)`, a sign-up claimed again and again
+/// through 4 s of refused connections still gets its three tries once Partnero is back (a 500,
+/// then success: delivered, not dead), and a sale unconfirmed before the outage, looked up in
+/// vain through it, is found absent afterwards and sent once (not dead, not lost).
+pub async fn an_outage_spends_no_attempts<DB: Backend>(env: &Env, outbox: Outbox<DB>) {
+    let dispatcher = fast(&outbox, env).max_attempts(3).spawn().unwrap();
+    outbox.enqueue_now(&signup("spent")).await.unwrap();
+    until_stats(&outbox, LONG, |s| s.in_state("delivered") == 1).await;
+    // The sale's POST is lost unprocessed: unconfirmed, looked up after the 2 s settle time.
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/transactions")
+        .drop_next(1);
+    outbox.enqueue_now(&sale("spent", "spent-1")).await.unwrap();
+    dispatcher.nudge();
+    until_stats(&outbox, LONG, |s| s.in_state("unconfirmed") == 1).await;
+    outbox.enqueue_now(&signup("spent-2")).await.unwrap();
+    env.sandbox
+        .faults()
+        .refuse_connections_for(Duration::from_secs(4));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    env.sandbox
+        .faults()
+        .on("POST", "/v1/customers")
+        .fail_next(1, 500);
+    dispatcher.nudge();
+    let stats = until_stats(&outbox, LONG, |s| {
+        s.in_state("delivered") == 3 || s.dead() > 0
+    })
+    .await;
+    assert_eq!(
+        (stats.in_state("delivered"), stats.dead()),
+        (3, 0),
+        "{stats:?}"
+    );
+    assert_eq!(env.transactions("spent-1"), 1, "the lost sale, sent once");
+    assert!(env.customer_partner("spent-2").is_some());
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+}
+
 /// Every row, whatever its state (stats count them by state and kind).
 fn rows(stats: &partnero_outbox::Stats) -> u64 {
     stats.rows.values().flat_map(|kinds| kinds.values()).sum()
