@@ -76,7 +76,12 @@ impl Budget {
     /// look-up; under a helper's shared deadline only with [`RetryPolicy::MIN_ATTEMPT`] left
     /// (later attempts are bounded by [`retry_delay`](Self::retry_delay)).
     pub(crate) fn allows_first_attempt(&self) -> bool {
-        !self.bounded_start || after(Instant::now(), RetryPolicy::MIN_ATTEMPT) <= self.end
+        !self.bounded_start || self.has_room_for_an_attempt()
+    }
+
+    /// Whether [`RetryPolicy::MIN_ATTEMPT`] is left of the budget now.
+    pub(crate) fn has_room_for_an_attempt(&self) -> bool {
+        after(Instant::now(), RetryPolicy::MIN_ATTEMPT) <= self.end
     }
 
     /// The wait before another attempt, or `None`: the policy must allow one, and at least

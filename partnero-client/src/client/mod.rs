@@ -192,9 +192,10 @@ impl Partnero {
                 base_url: inner.base_url.clone(),
                 program: inner.program.clone(),
                 timeout: Some(timeout),
-                // The one attempt gets the whole `timeout`, not less.
-                retry: RetryPolicy::none()
-                    .max_elapsed(timeout.saturating_add(RetryPolicy::MIN_ATTEMPT)),
+                // No time budget: nobody waits on a dispatcher, so each request of a helper
+                // (a sign-up may make several) gets its whole `timeout`, and none is ever
+                // refused as `Error::BudgetSpent`.
+                retry: RetryPolicy::none().max_elapsed(Duration::MAX),
                 user_agent: inner.user_agent.clone(),
                 always_create_customers: inner.always_create_customers,
                 look_up_sales: inner.look_up_sales,

@@ -292,7 +292,7 @@ impl<'a> Transactions<'a> {
                         Err(e) if all_keyed => {
                             tracing::warn!(error = %e, "create answer unreadable; reading the sales back by key");
                             for sale in &remaining {
-                                done.push(self.get(key_of(sale)).await?);
+                                done.push(budget::confirming(self.get(key_of(sale))).await?);
                             }
                             recovered = true;
                         }
@@ -349,7 +349,9 @@ impl<'a> Transactions<'a> {
                     keys: absent.iter().map(|s| key_of(s).to_owned()).collect(),
                 });
             }
-            if delay.is_none() || error.is_duplicate() {
+            // The resend is due now (the confirm wait was its delay), and only with
+            // `MIN_ATTEMPT` of the budget left: a helper's visitor never waits past it.
+            if delay.is_none() || error.is_duplicate() || !budget.has_room_for_an_attempt() {
                 return Err(error);
             }
             tracing::info!("transaction absent after a failed or refused create; resending");

@@ -493,6 +493,47 @@ async fn no_request_starts_once_the_helpers_budget_is_spent() {
     s.sandbox.shutdown().await;
 }
 
+// (9) A sale found absent after a refused create is resent only with `MIN_ATTEMPT` of the
+// budget left: the first POST takes 1.5 s of 3 s and answers 503, the look-up 1 s and finds
+// nothing; the resend, due with half a second left, is not sent (it would overrun the budget,
+// and one cut short by its timeout is a sale whose outcome is unknown).
+#[tokio::test]
+async fn a_sale_is_not_resent_past_the_budget() {
+    let s = setup(ProgramKind::Affiliate).await;
+    let c = Partnero::builder(s.key.as_str())
+        .base_url(s.sandbox.base_url())
+        .program(Program::Affiliate)
+        .look_up_sales(false)
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(10))
+                .confirm_delay(Duration::from_millis(10))
+                .max_elapsed(Duration::from_secs(3)),
+        )
+        .build()
+        .unwrap();
+    c.signup(
+        &partner_ctx("https://shop.example/?aff=demo-partner"),
+        NewCustomer::new("late-buyer"),
+    )
+    .await
+    .unwrap();
+    let creates = s.sandbox.faults().on("POST", "/v1/transactions");
+    creates.latency(Duration::from_millis(1500));
+    creates.fail_next(1, 503);
+    s.sandbox
+        .faults()
+        .on("GET", "/v1/transactions/")
+        .latency(Duration::from_secs(1));
+    let late = c.sale("late-buyer", sale("late-sale")).await;
+    assert_eq!(s.posts("/v1/transactions"), 1, "{late:?}");
+    assert!(
+        matches!(&late, Err(Error::Api { status: 503, .. })),
+        "{late:?}"
+    );
+    s.sandbox.shutdown().await;
+}
+
 /// The `partnero ...` explanation events `recorder` saw.
 fn explanations(recorder: &crate::event_recorder::Recorder, what: &str) -> Vec<String> {
     recorder
