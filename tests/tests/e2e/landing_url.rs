@@ -164,17 +164,24 @@ async fn an_unset_program_attributes_a_refer_a_friend_cookie_on_both_adapters() 
         .await
         .unwrap();
     let key = sandbox.key_for(ProgramKind::ReferAFriend).unwrap();
-    // The environment alone: the API key and the base URL, no program.
-    let client = Partnero::builder(key.as_str())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    // The environment alone: the API key and the base URL, no program; a client for each
+    // adapter, so neither inherits what the other learned.
+    let client = || {
+        Partnero::builder(key.as_str())
+            .base_url(sandbox.base_url())
+            .build()
+            .unwrap()
+    };
     let landing = "/?ref=demo-referrer";
     let config = TrackingConfig::default;
-    let (axum_cookies, axum_said) =
-        through_axum(client.clone(), config(), landing, "axum-friend").await;
+    let (axum_cookies, axum_said) = through_axum(client(), config(), landing, "axum-friend").await;
     let (actix_cookies, actix_said) =
-        through_actix(client, config(), landing, "actix-friend").await;
+        through_actix(client(), config(), landing, "actix-friend").await;
+    assert_eq!(
+        sandbox.requests_seen_for("GET", "/v1/test"),
+        2,
+        "each learned it"
+    );
     assert_eq!(axum_cookies, actix_cookies);
     assert!(
         axum_cookies.contains("partnero_referral=demo-referrer"),
