@@ -245,13 +245,17 @@ pub(crate) async fn deliver(client: &Partnero, row: &Claimed, policy: &Policy) -
 async fn confirm_sale(client: &Partnero, key: &str, row: &Claimed, policy: &Policy) -> Decision {
     match client.transactions().get(key).await {
         Ok(_) => Decision::delivered("recovered"),
+        // Not the event's fault: the POST that failed counted its own attempt (a 500 counts,
+        // a 503 or a timeout does not), so a sale Partnero keeps losing is bounded as its
+        // POSTs are, and by the age bound.
         Err(ApiError::NotFound { .. }) => Decision::to(Transition::Retry {
             delay: Duration::ZERO,
             status: Some(404),
             error: "not recorded by Partnero after the settle time; sending it again".into(),
-            count: true,
+            count: false,
         }),
-        Err(e) => match failure(Kind::Sale, &e, row, policy) {
+        // A GET records nothing: a failed look-up is retried as a read (an outage's soon).
+        Err(e) => match failure_as(false, &e, row, policy) {
             // The lookup itself failed: still unconfirmed, look again after a backoff.
             Decision {
                 transition: Transition::Retry { delay, count, .. },
@@ -323,19 +327,22 @@ fn failure_as(creates: bool, e: &ApiError, row: &Claimed, policy: &Policy) -> De
             }
         }
         ApiError::RateLimited { retry_after } => {
-            let wait = retry_after.unwrap_or(policy.rate_limit_pause);
+            // A `Retry-After` past the age bound is not believed further than that.
+            let wait = retry_after
+                .unwrap_or(policy.rate_limit_pause)
+                .min(policy.max_age);
             Decision {
                 transition: retry(wait, false),
                 pause: Some((wait, PauseReason::RateLimited)),
                 outage: false,
             }
         }
-        // Partnero unreachable: the whole dispatcher pauses (see `in_outage`), so this row is
-        // due again as soon as it resumes, not after a backoff of its own that grows with the
-        // outage and would hold the backlog back long after Partnero returned.
         // Not sent because a helper's time budget ran out (not under a dispatcher's client,
         // which has none): Partnero is reachable, so an ordinary counted retry.
         ApiError::BudgetSpent => Decision::to(retry(backoff(row.attempts, policy), true)),
+        // Partnero unreachable: the whole dispatcher pauses (see `in_outage`), so this row is
+        // due again as soon as it resumes, not after a backoff of its own that grows with the
+        // outage and would hold the backlog back long after Partnero returned.
         e if e.is_connect() => Decision::to(retry(backoff(1, policy), true)).in_outage(policy),
         e if e.is_ambiguous() => {
             let decision = if creates {
@@ -372,17 +379,19 @@ fn is_outage(e: &ApiError) -> bool {
 /// Dead once the attempts (not during an outage) or the age pass their bound: a retry that
 /// counts, or a sale still unconfirmed.
 fn give_up_when_over_bounds(decision: Decision, row: &Claimed, policy: &Policy) -> Decision {
-    let over = (!decision.outage
-        && u32::try_from(row.attempts).unwrap_or(0) >= policy.max_attempts)
-        || row.age >= policy.max_age;
-    match &decision.transition {
-        Transition::Retry {
-            count: true,
-            status,
-            error,
-            ..
+    let over_age = row.age >= policy.max_age;
+    let over_attempts =
+        !decision.outage && u32::try_from(row.attempts).unwrap_or(0) >= policy.max_attempts;
+    let over = match &decision.transition {
+        Transition::Retry { count: true, .. } | Transition::Unconfirmed { .. } => {
+            over_attempts || over_age
         }
-        | Transition::Unconfirmed { status, error, .. }
+        // An outage's retry gives its attempt back, but not the age bound.
+        Transition::Retry { count: false, .. } => decision.outage && over_age,
+        _ => false,
+    };
+    match &decision.transition {
+        Transition::Retry { status, error, .. } | Transition::Unconfirmed { status, error, .. }
             if over =>
         {
             Decision::to(Transition::Dead {
@@ -447,6 +456,38 @@ mod tests {
     /// (an outage spends none), and the whole dispatcher pauses instead. A sale's look-up that
     /// an outage kept from answering stays unconfirmed, its attempt given back too. A 500,
     /// which may be the event's doing, and a spent helper budget still count, with no pause.
+    /// The age bound ends an outage's retries too (they give their attempts back), and an
+    /// unconfirmed sale's; a fresh row in an outage is never dead, whatever its attempts.
+    #[test]
+    fn the_age_bound_applies_through_an_outage() {
+        let p = Policy::default();
+        let mut old = signup_row(1);
+        old.age = p.max_age + Duration::from_secs(1);
+        for creates in [false, true] {
+            let d = give_up_when_over_bounds(
+                failure_as(creates, &ApiError::Timeout, &old, &p),
+                &old,
+                &p,
+            );
+            assert!(
+                matches!(d.transition, Transition::Dead { .. }),
+                "{creates}: {:?}",
+                d.transition
+            );
+            let young = signup_row(500);
+            let d = give_up_when_over_bounds(
+                failure_as(creates, &ApiError::Timeout, &young, &p),
+                &young,
+                &p,
+            );
+            assert!(
+                !matches!(d.transition, Transition::Dead { .. }),
+                "{creates}: {:?}",
+                d.transition
+            );
+        }
+    }
+
     #[test]
     fn an_outage_pauses_the_dispatcher_not_each_row() {
         let p = Policy::default();

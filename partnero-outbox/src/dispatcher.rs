@@ -255,22 +255,17 @@ impl Shared {
         }
     }
 
-    /// Pauses until `wait` from now, or longer when a pause is set already. A 429's or a
-    /// rejected key's reason is never replaced by an outage's: `reachable` must not end it.
+    /// Pauses until `wait` from now, or longer when a pause is set already (see
+    /// [`merge_pause`] for the reason it keeps).
     fn pause_for(&self, wait: Duration, reason: PauseReason) {
         let now = Instant::now();
-        let until = now + wait;
+        let until = now
+            .checked_add(wait)
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+            .unwrap_or(now);
         let mut pause = self.pause.lock().unwrap_or_else(|e| e.into_inner());
         let live = pause.filter(|(current, _)| *current > now);
-        *pause = Some(match live {
-            Some((current, kept))
-                if reason == PauseReason::Unreachable && kept != PauseReason::Unreachable =>
-            {
-                (current.max(until), kept)
-            }
-            Some((current, _)) => (current.max(until), reason),
-            None => (until, reason),
-        });
+        *pause = Some(merge_pause(live, until, reason));
         metrics::gauge!("partnero_dispatcher_paused").set(1.0);
         match reason {
             PauseReason::Unreachable => tracing::debug!(
@@ -290,6 +285,28 @@ impl Shared {
             }
         }
     }
+}
+
+/// The pause after a new one (`until`, `reason`) meets the one in force, `live`: it lasts until
+/// the later of the two; a 429's or a rejected key's reason is never replaced by an outage's
+/// (`reachable` ends only an outage pause, and must not end those), and otherwise the reason
+/// of the pause that ends later is kept.
+fn merge_pause(
+    live: Option<(Instant, PauseReason)>,
+    until: Instant,
+    reason: PauseReason,
+) -> (Instant, PauseReason) {
+    let Some((current, kept)) = live else {
+        return (until, reason);
+    };
+    let outage = |r: PauseReason| r == PauseReason::Unreachable;
+    let reason = match (outage(kept), outage(reason)) {
+        (true, false) => reason,
+        (false, true) => kept,
+        _ if until > current => reason,
+        _ => kept,
+    };
+    (current.max(until), reason)
 }
 
 /// A running dispatcher. Cheap to clone; dropping every clone does not stop it: call
@@ -583,4 +600,39 @@ async fn housekeeping(shared: &Shared, purge: bool) {
 fn store_backoff(failures: i32) -> Duration {
     let exp = u32::try_from(failures.clamp(1, 20) - 1).unwrap_or(0);
     Duration::from_millis(100u64.saturating_mul(1 << exp)).min(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 429 or a rejected key keeps its reason against an outage's (so `reachable` cannot end
+    /// it early), whichever is longer; otherwise the pause that ends later names the reason.
+    #[test]
+    fn a_pause_keeps_the_reason_partnero_gave() {
+        use PauseReason::{RateLimited, Unauthorized, Unreachable};
+        let now = Instant::now();
+        let (short, long) = (now + Duration::from_secs(1), now + Duration::from_secs(60));
+        assert_eq!(merge_pause(None, short, Unreachable), (short, Unreachable));
+        assert_eq!(
+            merge_pause(Some((short, RateLimited)), long, Unreachable),
+            (long, RateLimited)
+        );
+        assert_eq!(
+            merge_pause(Some((long, Unreachable)), short, RateLimited),
+            (long, RateLimited)
+        );
+        assert_eq!(
+            merge_pause(Some((long, Unauthorized)), short, RateLimited),
+            (long, Unauthorized)
+        );
+        assert_eq!(
+            merge_pause(Some((short, RateLimited)), long, Unauthorized),
+            (long, Unauthorized)
+        );
+        assert_eq!(
+            merge_pause(Some((short, Unreachable)), long, Unreachable),
+            (long, Unreachable)
+        );
+    }
 }

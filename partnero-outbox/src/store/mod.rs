@@ -156,8 +156,11 @@ impl Ack {
     }
 }
 
+/// `d` in milliseconds, at most 100 years' worth: a delay the database adds to its clock must
+/// never overflow it (a `Retry-After` or a setting of `Duration::MAX`).
 pub(crate) fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    const FAR_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
+    i64::try_from(d.as_millis()).map_or(FAR_MS, |ms| ms.min(FAR_MS))
 }
 
 /// The storage operations the outbox and the dispatcher need.
@@ -427,4 +430,22 @@ where
         attempts: row.lenient("attempts").unwrap_or(1),
         age: row.millis("age_ms"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A huge delay (a `Retry-After` of `u64::MAX` seconds, a `Duration::MAX` setting) is
+    /// capped so the database's clock plus it never overflows.
+    #[test]
+    fn delays_are_capped_for_the_database() {
+        assert_eq!(millis(Duration::from_millis(1500)), 1500);
+        let far = millis(Duration::MAX);
+        assert_eq!(far, millis(Duration::from_secs(u64::MAX)));
+        assert!(
+            far.checked_add(i64::from(u32::MAX) * 1000).is_some(),
+            "{far}"
+        );
+    }
 }
