@@ -441,11 +441,12 @@ impl Partnero {
         }
     }
 
-    /// The sale recorded earlier with `key` for `customer_key`, looked up before a keyed sale
-    /// or purchase is posted; `None` when there is none. A key another customer's sale has is
-    /// an error: it is not this sale, and posting it would record a second transaction under
-    /// one key.
-    pub(crate) async fn recorded_sale(
+    /// The sale recorded earlier with `key` for `customer_key` (`GET /transactions/{key}`),
+    /// looked up before a keyed sale or purchase is posted; `None` when there is none. A key
+    /// another customer's sale has is an [`Error::InvalidInput`]: it is not this sale, and
+    /// posting it would record a second transaction under one key. A transaction Partnero
+    /// returns without its customer counts as this customer's.
+    pub async fn recorded_sale(
         &self,
         key: &str,
         customer_key: &str,

@@ -101,39 +101,17 @@ impl Decision {
     /// Partnero was unreachable: the attempt is given back (an outage of any length spends
     /// none of the row's attempts; only the age bound applies), and the whole dispatcher pauses
     /// for (jittered) `outage_pause` unless a longer pause is set already.
-    fn in_outage(self, policy: &Policy) -> Self {
+    fn in_outage(mut self, policy: &Policy) -> Self {
+        if let Transition::Retry { count, .. } | Transition::Unconfirmed { count, .. } =
+            &mut self.transition
+        {
+            *count = false;
+        }
         let ms = u64::try_from(policy.outage_pause.as_millis()).unwrap_or(u64::MAX);
         let wait = Duration::from_millis(fastrand::u64(ms / 2..=ms));
-        let transition = match self.transition {
-            Transition::Retry {
-                delay,
-                status,
-                error,
-                ..
-            } => Transition::Retry {
-                delay,
-                status,
-                error,
-                count: false,
-            },
-            Transition::Unconfirmed {
-                settle,
-                status,
-                error,
-                ..
-            } => Transition::Unconfirmed {
-                settle,
-                status,
-                error,
-                count: false,
-            },
-            other => other,
-        };
-        Self {
-            transition,
-            outage: true,
-            pause: self.pause.or(Some((wait, PauseReason::Unreachable))),
-        }
+        self.pause = self.pause.or(Some((wait, PauseReason::Unreachable)));
+        self.outage = true;
+        self
     }
 
     fn dead(reason: impl Into<String>) -> Self {
@@ -288,16 +266,11 @@ async fn recorded_before(
     row: &Claimed,
     policy: &Policy,
 ) -> Option<Decision> {
-    match client.transactions().get(key).await {
-        Ok(found) => Some(
-            match found.customer.as_ref().and_then(|c| c.key.as_deref()) {
-                Some(other) if other != customer_key => Decision::dead(format!(
-                    "transaction key {key} is already used by another customer's sale"
-                )),
-                _ => Decision::delivered("already_recorded"),
-            },
-        ),
-        Err(ApiError::NotFound { .. }) => None,
+    match client.recorded_sale(key, customer_key).await {
+        Ok(Some(_)) => Some(Decision::delivered("already_recorded")),
+        Ok(None) => None,
+        // The key is another customer's sale's.
+        Err(ApiError::InvalidInput(reason)) => Some(Decision::dead(reason)),
         Err(e) => Some(failure_as(false, &e, row, policy)),
     }
 }

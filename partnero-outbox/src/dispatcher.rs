@@ -19,7 +19,7 @@ use tracing::Instrument;
 use crate::deliver::{Decision, PauseReason, Policy, deliver};
 use crate::event::Kind;
 use crate::stats::Pause;
-use crate::store::{Ack, Claimed, Store, Transition, state};
+use crate::store::{Ack, Claimed, FAR_FUTURE, Store, Transition, state};
 use crate::{Error, Stats};
 
 /// The stores a dispatcher needs from its [`Outbox`](crate::Outbox).
@@ -153,8 +153,8 @@ impl DispatcherBuilder {
     /// event again is [`Enqueued::AlreadyQueued`](crate::Enqueued::AlreadyQueued). Once it is
     /// deleted, the same key is queued (and delivered) again (see
     /// [`Outbox::enqueue`](crate::Outbox::enqueue): nothing is paid twice, but for a refunded
-    /// sale replayed): keep them longer than any handler, job or import might replay an event. Pending, unconfirmed and dead rows are never
-    /// deleted, nor are the webhook records of
+    /// sale replayed): keep them longer than any handler, job or import might replay an event.
+    /// Pending, unconfirmed and dead rows are never deleted, nor are the webhook records of
     /// [`Outbox::first_delivery`](crate::Outbox::first_delivery) (see
     /// [`Outbox::forget_webhooks_older_than`](crate::Outbox::forget_webhooks_older_than)).
     pub fn keep_delivered(mut self, keep: Duration) -> Self {
@@ -259,10 +259,7 @@ impl Shared {
     /// [`merge_pause`] for the reason it keeps).
     fn pause_for(&self, wait: Duration, reason: PauseReason) {
         let now = Instant::now();
-        let until = now
-            .checked_add(wait)
-            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-            .unwrap_or(now);
+        let until = now + wait.min(FAR_FUTURE);
         let mut pause = self.pause.lock().unwrap_or_else(|e| e.into_inner());
         let live = pause.filter(|(current, _)| *current > now);
         *pause = Some(merge_pause(live, until, reason));
@@ -613,26 +610,44 @@ mod tests {
         use PauseReason::{RateLimited, Unauthorized, Unreachable};
         let now = Instant::now();
         let (short, long) = (now + Duration::from_secs(1), now + Duration::from_secs(60));
-        assert_eq!(merge_pause(None, short, Unreachable), (short, Unreachable));
-        assert_eq!(
-            merge_pause(Some((short, RateLimited)), long, Unreachable),
-            (long, RateLimited)
-        );
-        assert_eq!(
-            merge_pause(Some((long, Unreachable)), short, RateLimited),
-            (long, RateLimited)
-        );
-        assert_eq!(
-            merge_pause(Some((long, Unauthorized)), short, RateLimited),
-            (long, Unauthorized)
-        );
-        assert_eq!(
-            merge_pause(Some((short, RateLimited)), long, Unauthorized),
-            (long, Unauthorized)
-        );
-        assert_eq!(
-            merge_pause(Some((short, Unreachable)), long, Unreachable),
-            (long, Unreachable)
-        );
+        for (live, until, reason, merged) in [
+            (None, short, Unreachable, (short, Unreachable)),
+            (
+                Some((short, RateLimited)),
+                long,
+                Unreachable,
+                (long, RateLimited),
+            ),
+            (
+                Some((long, Unreachable)),
+                short,
+                RateLimited,
+                (long, RateLimited),
+            ),
+            (
+                Some((long, Unauthorized)),
+                short,
+                RateLimited,
+                (long, Unauthorized),
+            ),
+            (
+                Some((short, RateLimited)),
+                long,
+                Unauthorized,
+                (long, Unauthorized),
+            ),
+            (
+                Some((short, Unreachable)),
+                long,
+                Unreachable,
+                (long, Unreachable),
+            ),
+        ] {
+            assert_eq!(
+                merge_pause(live, until, reason),
+                merged,
+                "{live:?} + {reason:?}"
+            );
+        }
     }
 }

@@ -120,11 +120,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
         return Err("this build has no PostgreSQL support (build with --features postgres)".into());
     }
     // The app creates its outbox; a file that is not there is a typo, not a new empty outbox.
-    let path = cli.database.trim_start_matches("sqlite://");
-    let path = path.trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or(path);
-    if path != ":memory:" && !std::path::Path::new(path).exists() {
-        return Err(format!("no SQLite database at {path}: check --database").into());
+    let options = partnero_outbox::sqlite_options(&cli.database)?;
+    let path = options.get_filename();
+    if path != std::path::Path::new(":memory:") && !path.exists() {
+        return Err(format!("no SQLite database at {}: check --database", path.display()).into());
     }
     command(&Outbox::sqlite(&cli.database).await?, cli.command).await
 }

@@ -156,11 +156,13 @@ impl Ack {
     }
 }
 
-/// `d` in milliseconds, at most 100 years' worth: a delay the database adds to its clock must
-/// never overflow it (a `Retry-After` or a setting of `Duration::MAX`).
+/// The longest delay or pause the outbox keeps (100 years): a clock plus a `Retry-After` or a
+/// setting of `Duration::MAX` must never overflow, in the database or in an `Instant`.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `d` in milliseconds, at most [`FAR_FUTURE`].
 pub(crate) fn millis(d: Duration) -> i64 {
-    const FAR_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
-    i64::try_from(d.as_millis()).map_or(FAR_MS, |ms| ms.min(FAR_MS))
+    i64::try_from(d.min(FAR_FUTURE).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The storage operations the outbox and the dispatcher need.
