@@ -5,8 +5,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use partnero_client::{
-    Error, NewCustomer, Partnero, Program, RefundOutcome, RetryPolicy, Sale, SaleOutcome,
-    SignupOutcome,
+    Error, NewCustomer, Partnero, PartneroBuilder, Program, RefundOutcome, RetryPolicy, Sale,
+    SaleOutcome, SignupOutcome,
 };
 use partnero_core::{KeySource, ReferralContext, ReferralKey};
 use partnero_sandbox::{ProgramKind, Sandbox, SandboxConfig};
@@ -29,17 +29,18 @@ impl Setup {
     /// A client of this program with fast retries; `program` as the app would configure it
     /// (`None`: not configured, as with `PARTNERO_PROGRAM` unset).
     fn client(&self, program: Option<Program>) -> Partnero {
-        let mut builder = Partnero::builder(self.key.as_str())
-            .base_url(self.sandbox.base_url())
-            .retry(
-                RetryPolicy::default()
-                    .base_delay(Duration::from_millis(10))
-                    .confirm_delay(Duration::from_millis(10)),
-            );
+        let mut builder = self.builder(fast_retries());
         if let Some(program) = program {
             builder = builder.program(program);
         }
         builder.build().unwrap()
+    }
+
+    /// A builder of this program's client on the sandbox, retrying under `retry`.
+    fn builder(&self, retry: RetryPolicy) -> PartneroBuilder {
+        Partnero::builder(self.key.as_str())
+            .base_url(self.sandbox.base_url())
+            .retry(retry)
     }
 
     /// A referred customer `buyer`, created through `c`.
@@ -53,6 +54,13 @@ impl Setup {
     fn posts(&self, path: &str) -> u64 {
         self.sandbox.requests_seen_for("POST", path)
     }
+}
+
+/// Retries 10 ms apart and a 10 ms confirm delay, within the default budget.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .base_delay(Duration::from_millis(10))
+        .confirm_delay(Duration::from_millis(10))
 }
 
 fn partner_ctx(landing: &str) -> ReferralContext {
@@ -460,14 +468,9 @@ fn the_defaults_fit_a_web_request() {
 #[tokio::test]
 async fn no_request_starts_once_the_helpers_budget_is_spent() {
     let s = setup(ProgramKind::Affiliate).await;
-    let c = Partnero::builder(s.key.as_str())
-        .base_url(s.sandbox.base_url())
+    let c = s
+        .builder(fast_retries().max_elapsed(Duration::from_secs(2)))
         .program(Program::Affiliate)
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(10))
-                .max_elapsed(Duration::from_secs(2)),
-        )
         .build()
         .unwrap();
     let creates = s.sandbox.faults().on("POST", "/v1/customers");
@@ -500,16 +503,10 @@ async fn no_request_starts_once_the_helpers_budget_is_spent() {
 #[tokio::test]
 async fn a_sale_is_not_resent_past_the_budget() {
     let s = setup(ProgramKind::Affiliate).await;
-    let c = Partnero::builder(s.key.as_str())
-        .base_url(s.sandbox.base_url())
+    let c = s
+        .builder(fast_retries().max_elapsed(Duration::from_secs(3)))
         .program(Program::Affiliate)
         .look_up_sales(false)
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(10))
-                .confirm_delay(Duration::from_millis(10))
-                .max_elapsed(Duration::from_secs(3)),
-        )
         .build()
         .unwrap();
     c.signup(

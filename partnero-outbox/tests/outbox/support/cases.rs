@@ -120,15 +120,7 @@ pub async fn processed_then_failed_is_delivered_once<DB: Backend>(
         started.elapsed() >= Duration::from_secs(2),
         "the unconfirmed sale waited its settle time"
     );
-    assert_eq!(
-        env.sandbox
-            .state()
-            .customers(&env.api_key)
-            .iter()
-            .filter(|c| c.key == "amb")
-            .count(),
-        1
-    );
+    assert_eq!(env.customers_with_key("amb"), 1);
     assert_eq!(env.transactions("amb-1"), 1, "never resent");
     assert_eq!(env.live("amb-1"), 0, "refunded");
     dispatcher.shutdown(Duration::from_secs(5)).await;
@@ -174,13 +166,7 @@ pub async fn slow_signup_is_delivered_once<DB: Backend>(env: &Env, outbox: Outbo
         env.sandbox.requests_seen_for("POST", "/v1/customers") >= 2,
         "the dispatcher gave up on the slow request and sent it again"
     );
-    let signed_up = env
-        .sandbox
-        .state()
-        .customers(&env.api_key)
-        .iter()
-        .filter(|c| c.key == "slow-up")
-        .count();
+    let signed_up = env.customers_with_key("slow-up");
     assert_eq!(signed_up, 1);
     assert_eq!(
         env.customer_partner("slow-up"),
@@ -658,13 +644,7 @@ pub async fn housekeeping_purges_only_old_delivered_rows<DB: Backend + WebhookBa
     // The sale waited for the sign-up (same customer): that was sent again and refused as a
     // duplicate.
     assert!(env.sandbox.requests_seen_for("POST", "/v1/customers") >= 4);
-    let signed_up = env
-        .sandbox
-        .state()
-        .customers(&env.api_key)
-        .iter()
-        .filter(|c| c.key == "hk")
-        .count();
+    let signed_up = env.customers_with_key("hk");
     assert_eq!(signed_up, 1, "the sign-up's resend is a duplicate");
     dispatcher.shutdown(Duration::from_secs(5)).await;
 }

@@ -109,6 +109,16 @@ impl Env {
         by_customer
     }
 
+    /// Customers the sandbox holds with this key (a sign-up created twice shows as two).
+    pub fn customers_with_key(&self, key: &str) -> usize {
+        self.sandbox
+            .state()
+            .customers(&self.api_key)
+            .iter()
+            .filter(|c| c.key == key)
+            .count()
+    }
+
     pub fn customer_partner(&self, key: &str) -> Option<Option<String>> {
         self.sandbox
             .state()

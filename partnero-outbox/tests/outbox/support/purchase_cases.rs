@@ -36,15 +36,6 @@ impl Env {
             .balance(&self.api_key, "demo-partner")
             .unwrap_or_default()
     }
-
-    fn customers_with_key(&self, key: &str) -> usize {
-        self.sandbox
-            .state()
-            .customers(&self.api_key)
-            .iter()
-            .filter(|c| c.key == key)
-            .count()
-    }
 }
 
 /// Partnero refuses connections while 10 visitors buy without signing up (and buy again):
