@@ -147,17 +147,13 @@ pub fn is_postgres(database: &str) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql"))
 }
 
-/// `database` as it may be printed: the password of a PostgreSQL URL replaced by `REDACTED`.
+/// `database` as it may be printed: the password of a PostgreSQL URL replaced by `REDACTED`
+/// (the URL parsed by the `url` crate, not by hand).
 pub fn redacted(database: &str) -> String {
-    let Some((scheme, rest)) = database.split_once("://").filter(|_| is_postgres(database)) else {
-        return database.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            format!("{scheme}://{user}:REDACTED@{host}{path}")
+    match url::Url::parse(database) {
+        Ok(mut url) if is_postgres(database) && url.password().is_some() => {
+            let _ = url.set_password(Some("REDACTED"));
+            url.to_string()
         }
         _ => database.to_owned(),
     }
