@@ -203,6 +203,20 @@ impl PgStore {
     }
 }
 
+impl Drop for PgStore {
+    /// sqlx's `PgListener` hands its clean-up (`UNLISTEN`, the connection back to the pool) to
+    /// the current Tokio runtime when it is dropped, and panics where there is none: an outbox
+    /// dropped on a thread whose runtime is gone (an actix arbiter that stops, a process
+    /// killed in a test). There the listener is let go without its clean-up; its connection
+    /// ends with the process or the server's idle timeout. Never a panic.
+    fn drop(&mut self) {
+        let listener = self.listener.get_mut().take();
+        if listener.is_some() && tokio::runtime::Handle::try_current().is_err() {
+            std::mem::forget(listener);
+        }
+    }
+}
+
 super::sql_store!(PgStore, Postgres, begin = "BEGIN");
 
 impl PgStore {
@@ -265,6 +279,24 @@ mod tests {
             .await
             .unwrap();
         Some((pool, scratch))
+    }
+
+    /// A store that listened, dropped on a thread with no Tokio runtime (an actix arbiter
+    /// that stops), does not panic (sqlx's listener spawns its clean-up on drop).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_listening_store_dropped_off_the_runtime_does_not_panic() {
+        let Some((pool, scratch)) = scratch_pool().await else {
+            return;
+        };
+        let store = PgStore::new(pool, true);
+        store.wait_for(Duration::from_millis(10)).await;
+        assert!(
+            store.listener.lock().await.is_some(),
+            "the listener is open"
+        );
+        let dropped = std::thread::spawn(move || drop(store)).join();
+        assert!(dropped.is_ok(), "dropping the store panicked");
+        scratch.drop().await;
     }
 
     /// A dispatcher whose lease expired (it hung) and whose row another took over cannot
